@@ -1,0 +1,269 @@
+"""Read inputs (files, lines, dicts, Events) as streams of columnar event batches.
+
+Memory stays bounded: files are read ``chunk_lines`` at a time and only the first
+``dead_letter_limit`` dead letters are kept in memory (all of them are counted, and all are
+written to ``dead_letter_path`` when one is given).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from itertools import islice
+from pathlib import Path
+from typing import IO, Any, TypeAlias
+
+import polars as pl
+
+from . import parsers as _parsers  # noqa: F401  (registers the built-in parsers)
+from .errors import InputError, UnknownFormatError
+from .models import DeadLetter, Event, InputStats
+from .parsers.base import (
+    EVENT_SCHEMA,
+    PARSERS,
+    JsonParser,
+    LineError,
+    ParsedChunk,
+    _Skip,
+    excerpt,
+    get_parser,
+    rows_to_frame,
+)
+
+__all__ = ["Progress", "Source", "EventStream", "detect_format"]
+
+Source: TypeAlias = str | os.PathLike[str] | Iterable[str] | Iterable[Mapping[str, Any]] | Iterable[Event]
+"""A path, an iterable of raw lines, of decoded JSON records, or of :class:`Event`."""
+
+Progress: TypeAlias = Callable[[int, int, int], None]
+"""Called after each chunk with (lines read, bytes read, total bytes or 0 if unknown)."""
+
+_SNIFF_LINES = 20
+_ID_RE = re.compile(r"^(?P<source>.+):(?P<line>\d+)$")
+
+
+def detect_format(sample: Sequence[str], name: str = "input") -> str:
+    """Pick the parser that recognises the largest share of ``sample`` (at least half).
+
+    Raises:
+        UnknownFormatError: no registered parser recognises the sample.
+    """
+    lines = [line for line in sample if line.strip()][:_SNIFF_LINES]
+    if not lines:
+        raise UnknownFormatError(f"{name}: no non-blank lines to detect the format from")
+    scores = {fmt: cls.sniff(lines) for fmt, cls in PARSERS.items()}
+    best = max(scores, key=lambda fmt: scores[fmt])
+    if scores[best] < 0.5:
+        first = excerpt(lines[0], 120)
+        raise UnknownFormatError(
+            f"{name}: could not detect the input format (first line: {first!r}); "
+            f"pass --input-format / input_format= with one of: {', '.join(sorted(PARSERS))}"
+        )
+    return best
+
+
+@dataclass
+class EventStream:
+    """Iterate ``(source name, event batch)`` over one or more inputs, accounting every line.
+
+    Each yielded frame has the :data:`~siem_consensus.parsers.base.EVENT_SCHEMA` columns plus
+    ``source`` (the input name used in event ids ``{source}:{line}``).
+
+    Args:
+        sources: Inputs to read, in order.
+        input_format: Parser name to force; detected per input when None.
+        chunk_lines: Lines per batch (bounds memory).
+        dead_letter_limit: Dead letters kept in :attr:`dead_letters` (all are counted).
+        dead_letter_path: When set, every dead letter is appended there as JSON lines.
+        progress: Optional progress callback.
+    """
+
+    sources: Sequence[Source]
+    input_format: str | None = None
+    chunk_lines: int = 100_000
+    dead_letter_limit: int = 1000
+    dead_letter_path: str | os.PathLike[str] | None = None
+    progress: Progress | None = None
+    stats: InputStats = field(default_factory=InputStats)
+    dead_letters: list[DeadLetter] = field(default_factory=list)
+    _dl_file: IO[str] | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.input_format is not None:
+            get_parser(self.input_format)  # fail early on unknown names
+
+    def __iter__(self) -> Iterator[tuple[str, pl.DataFrame]]:
+        try:
+            if self.dead_letter_path is not None:
+                self._dl_file = open(self.dead_letter_path, "w", encoding="utf-8")  # noqa: SIM115
+            for source in self.sources:
+                yield from self._one(source)
+        finally:
+            if self._dl_file is not None:
+                self._dl_file.close()
+                self._dl_file = None
+
+    def _one(self, source: Source) -> Iterator[tuple[str, pl.DataFrame]]:
+        if isinstance(source, str | os.PathLike):
+            yield from self._file(Path(source))
+            return
+        iterator = iter(source)
+        first = list(islice(iterator, 1))
+        if not first:
+            return
+        items: Iterable[Any] = _chain(first, iterator)
+        if isinstance(first[0], str):
+            yield from self._lines("lines", items, total_bytes=0)
+        elif isinstance(first[0], Event):
+            yield from self._events(items)
+        elif isinstance(first[0], Mapping):
+            yield from self._records("records", items)
+        else:
+            raise InputError(
+                f"unsupported input item type {type(first[0]).__name__}: give a path, "
+                "lines (str), JSON records (dict) or Event objects"
+            )
+
+    def _file(self, path: Path) -> Iterator[tuple[str, pl.DataFrame]]:
+        if str(path) == "-":
+            import sys
+
+            stdin_lines = (line.rstrip("\r\n") for line in sys.stdin)
+            yield from self._lines("stdin", stdin_lines, total_bytes=0)
+            return
+        if not path.exists():
+            raise InputError(f"{path}: no such file")
+        if path.is_dir():
+            raise InputError(f"{path}: is a directory; pass the log files inside it")
+        total = path.stat().st_size
+        if total == 0:
+            self.stats.formats[path.name] = "empty"
+            return
+        with path.open("rb") as fh:
+            head = fh.read(1)
+            while head in (b" ", b"\n", b"\r", b"\t"):
+                head = fh.read(1)
+        if head == b"[":
+            yield from self._json_array(path)
+            return
+        with path.open("rb") as fh:
+            lines = (raw.decode("utf-8", errors="replace").rstrip("\r\n") for raw in fh)
+            yield from self._lines(path.name, lines, total_bytes=total)
+
+    def _lines(
+        self, name: str, lines: Iterable[str], total_bytes: int
+    ) -> Iterator[tuple[str, pl.DataFrame]]:
+        iterator = iter(lines)
+        first_chunk = list(islice(iterator, self.chunk_lines))
+        if not first_chunk:
+            return
+        fmt = self.input_format or detect_format(first_chunk[:200], name)
+        self.stats.formats[name] = fmt
+        parser = get_parser(fmt)()
+        line_no, done_bytes, chunk = 1, 0, first_chunk
+        while chunk:
+            parsed = parser.parse_chunk(chunk, line_no, name)
+            yield from self._account(name, len(chunk), parsed)
+            line_no += len(chunk)
+            if self.progress is not None:
+                done_bytes += sum(len(x) + 1 for x in chunk)
+                self.progress(self.stats.lines, min(done_bytes, total_bytes), total_bytes)
+            chunk = list(islice(iterator, self.chunk_lines))
+
+    def _json_array(self, path: Path) -> Iterator[tuple[str, pl.DataFrame]]:
+        try:
+            with path.open("rb") as fh:
+                data = json.load(fh)
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            # Not a valid array: fall back to line-wise reading so each bad line is a dead letter.
+            del exc
+            with path.open("rb") as fh:
+                lines = (raw.decode("utf-8", errors="replace").rstrip("\r\n") for raw in fh)
+                yield from self._lines(path.name, lines, path.stat().st_size)
+            return
+        if not isinstance(data, list):
+            raise InputError(f"{path}: top-level JSON is {type(data).__name__}, expected an array")
+        yield from self._records(path.name, data)
+
+    def _records(self, name: str, records: Iterable[Any]) -> Iterator[tuple[str, pl.DataFrame]]:
+        fmt = self.input_format or "ecs"
+        parser = get_parser(fmt)()
+        if not isinstance(parser, JsonParser):
+            raise UnknownFormatError(f"{name}: {fmt!r} is not a JSON format; it cannot read records")
+        self.stats.formats[name] = fmt
+        iterator = iter(records)
+        number = 1
+        while chunk := list(islice(iterator, self.chunk_lines)):
+            yield from self._account(name, len(chunk), _records_chunk(parser, chunk, number, name))
+            number += len(chunk)
+
+    def _events(self, events: Iterable[Event]) -> Iterator[tuple[str, pl.DataFrame]]:
+        by_source: dict[str, list[dict[str, Any]]] = {}
+        for n, event in enumerate(events, start=1):
+            match = _ID_RE.match(event.event_id)
+            src, line = (match["source"], int(match["line"])) if match else ("events", n)
+            row = event.model_dump(exclude={"event_id"})
+            row["line"] = line
+            by_source.setdefault(src, []).append(row)
+        for src, rows in by_source.items():
+            self.stats.formats[src] = "events"
+            yield from self._account(src, len(rows), ParsedChunk(rows_to_frame(rows, "events")))
+
+    def _account(
+        self, name: str, n_lines: int, parsed: ParsedChunk
+    ) -> Iterator[tuple[str, pl.DataFrame]]:
+        n_events, n_dead = parsed.events.height, len(parsed.dead_letters)
+        if n_events + n_dead + parsed.skipped != n_lines:
+            raise AssertionError(
+                f"parser accounting bug in {name}: {n_lines} lines but {n_events} events + "
+                f"{n_dead} dead letters + {parsed.skipped} skipped"
+            )
+        self.stats.lines += n_lines
+        self.stats.events += n_events
+        self.stats.dead_letters += n_dead
+        self.stats.skipped_lines += parsed.skipped
+        room = self.dead_letter_limit - len(self.dead_letters)
+        if room > 0:
+            self.dead_letters.extend(parsed.dead_letters[:room])
+        if self._dl_file is not None:
+            for letter in parsed.dead_letters:
+                self._dl_file.write(letter.model_dump_json() + "\n")
+        if n_events:
+            yield name, parsed.events.with_columns(pl.lit(name).alias("source"))
+
+
+def _records_chunk(
+    parser: JsonParser, records: Sequence[Any], first: int, name: str
+) -> ParsedChunk:
+    rows: list[dict[str, Any]] = []
+    dead: list[DeadLetter] = []
+    skipped = 0
+    for offset, obj in enumerate(records):
+        number = first + offset
+        try:
+            if not isinstance(obj, Mapping):
+                raise LineError(f"expected a JSON object, got {type(obj).__name__}")
+            row = parser.parse_record(dict(obj))
+        except (LineError, ValueError, KeyError, TypeError) as exc:
+            dead.append(parser.dead(name, number, str(exc), json.dumps(obj, default=str)))
+            continue
+        if isinstance(row, _Skip):
+            skipped += 1
+            continue
+        row["line"] = number
+        rows.append(row)
+    return ParsedChunk(rows_to_frame(rows, parser.name), dead, skipped)
+
+
+def _chain(first: list[Any], rest: Iterator[Any]) -> Iterator[Any]:
+    yield from first
+    yield from rest
+
+
+def schema_with_source() -> dict[str, pl.DataType]:
+    """Schema of the frames :class:`EventStream` yields."""
+    return {**EVENT_SCHEMA, "source": pl.String()}
+

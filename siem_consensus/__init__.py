@@ -1,3 +1,92 @@
-"""siem_consensus: consensus-gated triage of security telemetry."""
+"""siem_consensus: consensus-gated triage of security telemetry.
+
+Deterministic detectors cut events down to candidate incidents with evidence; independent
+analysts judge each one; a consensus policy decides ``alert`` / ``needs_review`` /
+``dismissed``; anything uncertain or broken goes to a human.
+"""
+
+from .analysts import Analyst, BaselineAnalyst, RulesAnalyst
+from .api import analyze_firewall, write_members
+from .consensus import (
+    ConsensusPolicy,
+    MajorityPolicy,
+    UnanimousPolicy,
+    WeightedPolicy,
+    decide,
+    verify_verdict,
+)
+from .enrich.zones import Asset, AssetInventory
+from .errors import (
+    ConfigError,
+    ConnectorError,
+    InputError,
+    MissingDependencyError,
+    ProviderError,
+    RuntimeFailure,
+    SiemConsensusError,
+    UnknownFormatError,
+    UsageError,
+)
+from .examples import example_1
+from .graphs.firewall import build_firewall_graph, build_triage_graph
+from .graphs.nodes import TriageContext
+from .models import (
+    AttackRef,
+    DeadLetter,
+    Decision,
+    Entities,
+    Event,
+    Incident,
+    InputStats,
+    Outcome,
+    Severity,
+    Verdict,
+    VerdictStatus,
+)
+from .report import FirewallReport, Report
+from .sources import EventStream
 
 __version__ = "0.1.0"
+
+__all__ = [
+    "Analyst",
+    "Asset",
+    "AssetInventory",
+    "AttackRef",
+    "BaselineAnalyst",
+    "ConfigError",
+    "ConnectorError",
+    "ConsensusPolicy",
+    "DeadLetter",
+    "Decision",
+    "Entities",
+    "Event",
+    "EventStream",
+    "FirewallReport",
+    "Incident",
+    "InputError",
+    "InputStats",
+    "MajorityPolicy",
+    "MissingDependencyError",
+    "Outcome",
+    "ProviderError",
+    "Report",
+    "RulesAnalyst",
+    "RuntimeFailure",
+    "Severity",
+    "SiemConsensusError",
+    "TriageContext",
+    "UnanimousPolicy",
+    "UnknownFormatError",
+    "UsageError",
+    "Verdict",
+    "VerdictStatus",
+    "WeightedPolicy",
+    "analyze_firewall",
+    "build_firewall_graph",
+    "build_triage_graph",
+    "decide",
+    "example_1",
+    "verify_verdict",
+    "write_members",
+]

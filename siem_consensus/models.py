@@ -183,6 +183,7 @@ class Verdict(BaseModel):
     model_config = _FROZEN
 
     analyst: str = Field(description="Analyst name, e.g. rules, baseline, claude.")
+    incident_id: str = Field("", description="The incident this verdict judges.")
     model: str | None = Field(None, description="Model id for LLM analysts.")
     status: VerdictStatus = VerdictStatus.OK
     is_threat: bool | None = Field(None, description="None when no judgement was made.")

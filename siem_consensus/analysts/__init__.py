@@ -1,1 +1,18 @@
-"""analysts."""
+"""Analysts judge incidents independently: embedded (rules, baseline) and, with keys, LLMs."""
+
+from .base import ANALYSTS, Analyst, abstain, get_analyst, resolve_analysts, run_analyst
+from .baseline import BaselineAnalyst
+from .rules import KIND_RULES, KindRule, RulesAnalyst
+
+__all__ = [
+    "ANALYSTS",
+    "KIND_RULES",
+    "Analyst",
+    "BaselineAnalyst",
+    "KindRule",
+    "RulesAnalyst",
+    "abstain",
+    "get_analyst",
+    "resolve_analysts",
+    "run_analyst",
+]

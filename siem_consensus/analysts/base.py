@@ -1,0 +1,101 @@
+"""The analyst contract and the safe way to call one.
+
+How to write an analyst: a class with a ``name`` attribute and
+``async def analyze(self, case: Incident) -> Verdict``. It sees one incident and nothing
+else: never another analyst's verdict. It may abstain (``VerdictStatus.ABSTAINED`` with a
+rationale) when the case is outside what it knows. It should not catch its own failures to
+invent an answer: :func:`run_analyst` turns any exception or timeout into an explicit
+``error`` verdict, which consensus treats as a degraded ``needs_review``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Sequence
+from typing import Protocol, runtime_checkable
+
+from ..errors import ConfigError
+from ..models import Incident, Verdict, VerdictStatus
+
+__all__ = ["ANALYSTS", "Analyst", "abstain", "get_analyst", "register", "resolve_analysts", "run_analyst"]
+
+
+@runtime_checkable
+class Analyst(Protocol):
+    """Judges one incident independently and returns a :class:`Verdict`."""
+
+    name: str
+
+    async def analyze(self, case: Incident) -> Verdict:
+        """Judge ``case``; raise on failure rather than guessing."""
+        ...
+
+
+ANALYSTS: dict[str, Callable[[], Analyst]] = {}
+"""Registry of analyst factories by name (``--analysts`` choices)."""
+
+
+def register(name: str) -> Callable[[Callable[[], Analyst]], Callable[[], Analyst]]:
+    """Decorator registering an analyst factory (usually the class) under ``name``."""
+
+    def add(factory: Callable[[], Analyst]) -> Callable[[], Analyst]:
+        ANALYSTS[name] = factory
+        return factory
+
+    return add
+
+
+def get_analyst(name: str) -> Analyst:
+    """A new analyst instance by registry name; unknown names list the valid ones."""
+    try:
+        factory = ANALYSTS[name]
+    except KeyError:
+        raise ConfigError.unknown("analyst", name, ANALYSTS) from None
+    return factory()
+
+
+def resolve_analysts(analysts: Sequence[str | Analyst] | str | None) -> list[Analyst]:
+    """Analyst instances from names, instances, a comma-separated string, or the defaults.
+
+    The default is the embedded ``rules`` and ``baseline`` analysts (no key, no network).
+    Names must be unique, since verdicts are attributed by analyst name.
+    """
+    if analysts is None:
+        analysts = ["rules", "baseline"]
+    if isinstance(analysts, str):
+        analysts = [part.strip() for part in analysts.split(",") if part.strip()]
+    resolved = [get_analyst(a) if isinstance(a, str) else a for a in analysts]
+    if not resolved:
+        raise ConfigError("at least one analyst is required")
+    names = [a.name for a in resolved]
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        raise ConfigError(f"analyst names must be unique; repeated: {', '.join(duplicates)}")
+    return resolved
+
+
+def abstain(analyst: str, case: Incident, why: str) -> Verdict:
+    """An explicit abstention: the analyst declines to judge this case."""
+    return Verdict(
+        analyst=analyst, incident_id=case.id, status=VerdictStatus.ABSTAINED, rationale=why
+    )
+
+
+async def run_analyst(analyst: Analyst, case: Incident, timeout: float | None = 120.0) -> Verdict:
+    """Call an analyst; failures and timeouts become ``error`` verdicts, never guesses."""
+    try:
+        verdict = await asyncio.wait_for(analyst.analyze(case), timeout)
+    except TimeoutError:
+        return _error(analyst, case, f"timed out after {timeout:g}s")
+    except Exception as exc:  # noqa: BLE001  (any analyst failure must become data)
+        return _error(analyst, case, f"{type(exc).__name__}: {str(exc)[:300]}")
+    # Attribution is ours to set; a verdict about another incident is left for verification.
+    return verdict.model_copy(
+        update={"analyst": analyst.name, "incident_id": verdict.incident_id or case.id}
+    )
+
+
+def _error(analyst: Analyst, case: Incident, message: str) -> Verdict:
+    return Verdict(
+        analyst=analyst.name, incident_id=case.id, status=VerdictStatus.ERROR, error=message
+    )

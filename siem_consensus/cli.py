@@ -1,0 +1,145 @@
+"""Command line: ``siem-consensus firewall|demo|formats``.
+
+Exit codes: 0 done, 2 usage or configuration error, 3 runtime failure (unreadable input,
+provider, connector). Alerts do not change the exit code.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TextIO
+
+from .errors import RuntimeFailure, UsageError
+from .report import Report
+
+__all__ = ["main"]
+
+_FORMATS = ("table", "json", "markdown")
+
+
+class _Progress:
+    """Single-line progress on stderr, redrawn at most 5 times a second."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+        self.last = 0.0
+
+    def __call__(self, lines: int, done: int, total: int) -> None:
+        now = time.monotonic()
+        if now - self.last < 0.2:
+            return
+        self.last = now
+        share = f" ({done / total:.0%})" if total else ""
+        self.stream.write(f"\rread {lines:,} lines{share}")
+        self.stream.flush()
+
+    def close(self) -> None:
+        if self.last:
+            self.stream.write("\r\033[K")
+            self.stream.flush()
+
+
+def _add_common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--input-format", help="parser to use (default: detected per file)")
+    p.add_argument("--format", choices=_FORMATS, default="table", help="output format")
+    p.add_argument("--analysts", help="comma-separated analyst names (default: rules,baseline)")
+    p.add_argument("--policy", default="unanimous", help="unanimous, majority or weighted")
+    p.add_argument("--threshold", type=float, default=0.8, help="confidence threshold (0-1)")
+    p.add_argument("--members", metavar="CSV", help="write event_id,incident_id for members")
+    p.add_argument("--dead-letters", metavar="JSONL", help="write every rejected line here")
+    p.add_argument("--output", "-o", metavar="FILE", help="write the report here, not stdout")
+    p.add_argument("--no-progress", action="store_true", help="never show progress")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="siem-consensus",
+        description="Consensus-gated triage of security telemetry.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    fw = sub.add_parser("firewall", help="analyse firewall / connection logs")
+    fw.add_argument("paths", nargs="+", metavar="PATH", help="log files ('-' for stdin)")
+    _add_common(fw)
+    demo = sub.add_parser("demo", help="run the bundled examples offline")
+    demo.add_argument("--example", type=int, choices=(1,), help="run only this example")
+    sub.add_parser("formats", help="list the input formats")
+    return parser
+
+
+def _emit(report: Report, fmt: str, output: str | None) -> None:
+    from .render import render_markdown, render_table
+
+    text = {
+        "json": report.to_json,
+        "markdown": lambda: render_markdown(report),
+        "table": lambda: render_table(report),
+    }[fmt]()
+    if output:
+        Path(output).write_text(text + ("" if text.endswith("\n") else "\n"), encoding="utf-8")
+    else:
+        sys.stdout.write(text + ("" if text.endswith("\n") else "\n"))
+
+
+def _firewall(args: argparse.Namespace) -> int:
+    from .api import analyze_firewall
+
+    progress = None if args.no_progress or not sys.stderr.isatty() else _Progress(sys.stderr)
+    paths = [Path(p) for p in args.paths]
+    try:
+        report = analyze_firewall(
+            paths,
+            input_format=args.input_format,
+            analysts=args.analysts,
+            policy=args.policy,
+            threshold=args.threshold,
+            members_path=args.members,
+            dead_letter_path=args.dead_letters,
+            progress=progress,
+        )
+    finally:
+        if progress is not None:
+            progress.close()
+    _emit(report, args.format, args.output)
+    return 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from . import examples
+
+    for number, run in ((1, examples.example_1),):
+        if args.example in (None, number):
+            run()
+    return 0
+
+
+def _formats() -> int:
+    from .parsers import PARSERS
+
+    for name in sorted(PARSERS):
+        print(f"{name:<14} {PARSERS[name].description}")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``siem-consensus`` command."""
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "firewall":
+            return _firewall(args)
+        if args.command == "demo":
+            return _demo(args)
+        return _formats()
+    except UsageError as exc:
+        print(f"siem-consensus: error: {exc}", file=sys.stderr)
+        return 2
+    except RuntimeFailure as exc:
+        print(f"siem-consensus: failed: {exc}", file=sys.stderr)
+        return 3
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

@@ -1,0 +1,175 @@
+"""Nodes shared by every triage graph, and the state they pass along.
+
+State holds incidents, verdicts and decisions as JSON-ready dicts (never the event stream),
+so any LangGraph checkpointer can serialise it at every step. The raw events are consumed
+inside one streaming node (:func:`make_ingest`) that emits incidents.
+"""
+
+from __future__ import annotations
+
+import operator
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Annotated, Any, TypedDict
+
+from langgraph.runtime import Runtime
+from langgraph.types import Send
+
+from ..analysts.base import Analyst, run_analyst
+from ..consensus import ConsensusPolicy, decide
+from ..detectors.base import Detector
+from ..enrich.zones import AssetInventory, enrich_incident
+from ..models import Incident, Outcome, Verdict
+from ..sources import EventStream, Progress, Source
+
+__all__ = [
+    "TriageContext",
+    "TriageState",
+    "make_analyze",
+    "make_consensus",
+    "make_enrich",
+    "make_fan_out",
+    "make_ingest",
+    "route",
+]
+
+
+def _merge(left: dict[str, float], right: dict[str, float]) -> dict[str, float]:
+    return {**left, **right}
+
+
+class TriageState(TypedDict, total=False):
+    """What flows between nodes (all JSON-ready, so checkpoints stay small and portable)."""
+
+    sources: list[str]
+    input_format: str | None
+    input: dict[str, Any]
+    dead_letters: list[dict[str, Any]]
+    incidents: list[dict[str, Any]]
+    verdicts: Annotated[list[dict[str, Any]], operator.add]
+    decisions: list[dict[str, Any]]
+    routes: dict[str, list[str]]
+    timings: Annotated[dict[str, float], _merge]
+
+
+@dataclass
+class TriageContext:
+    """Run-scoped, never checkpointed: in-memory inputs and callbacks.
+
+    Attributes:
+        inline_sources: Inputs that are not paths (lines, dicts, Events); read after
+            ``state["sources"]``.
+        progress: Called as input is read.
+        dead_letter_path: Where to write every dead letter as JSON lines.
+        chunk_lines: Lines per parsed batch.
+    """
+
+    inline_sources: Sequence[Source] = ()
+    progress: Progress | None = None
+    dead_letter_path: str | None = None
+    chunk_lines: int = 100_000
+
+
+def make_ingest(
+    detector_factory: Callable[[], Detector],
+) -> Callable[[TriageState, Runtime[TriageContext]], dict[str, Any]]:
+    """Node: parse and detect in one streaming pass; emits incidents and input accounting."""
+
+    def ingest(state: TriageState, runtime: Runtime[TriageContext]) -> dict[str, Any]:
+        started = time.perf_counter()
+        ctx = runtime.context or TriageContext()
+        stream = EventStream(
+            [*state.get("sources", []), *ctx.inline_sources],
+            input_format=state.get("input_format"),
+            chunk_lines=ctx.chunk_lines,
+            dead_letter_path=ctx.dead_letter_path,
+            progress=ctx.progress,
+        )
+        detector = detector_factory()
+        for _name, batch in stream:
+            detector.update(batch)
+        incidents = detector.finish()
+        return {
+            "input": stream.stats.model_dump(),
+            "dead_letters": [d.model_dump() for d in stream.dead_letters],
+            "incidents": [i.model_dump(mode="json") for i in incidents],
+            "timings": {"parse_detect": time.perf_counter() - started},
+        }
+
+    return ingest
+
+
+def make_enrich(inventory: AssetInventory) -> Callable[[TriageState], dict[str, Any]]:
+    """Node: attach zones and asset criticality to every incident."""
+
+    def enrich(state: TriageState) -> dict[str, Any]:
+        started = time.perf_counter()
+        incidents = [
+            enrich_incident(Incident.model_validate(i), inventory).model_dump(mode="json")
+            for i in state.get("incidents", [])
+        ]
+        return {"incidents": incidents, "timings": {"enrich": time.perf_counter() - started}}
+
+    return enrich
+
+
+def make_fan_out(analysts: Sequence[Analyst]) -> Callable[[TriageState], list[Send] | str]:
+    """Conditional edge: one ``analyze`` task per (incident, analyst), run in parallel."""
+
+    def fan_out(state: TriageState) -> list[Send] | str:
+        sends = [
+            Send("analyze", {"incident": incident, "analyst": analyst.name})
+            for incident in state.get("incidents", [])
+            for analyst in analysts
+        ]
+        return sends or "consensus"
+
+    return fan_out
+
+
+def make_analyze(
+    analysts: Sequence[Analyst], timeout: float | None
+) -> Callable[[Mapping[str, Any]], Any]:
+    """Node: one analyst judges one incident. It receives only that incident."""
+    by_name = {a.name: a for a in analysts}
+
+    async def analyze(task: Mapping[str, Any]) -> dict[str, Any]:
+        incident = Incident.model_validate(task["incident"])
+        verdict = await run_analyst(by_name[task["analyst"]], incident, timeout)
+        return {"verdicts": [verdict.model_dump(mode="json")]}
+
+    return analyze
+
+
+def make_consensus(
+    policy: ConsensusPolicy, analysts: Sequence[Analyst]
+) -> Callable[[TriageState], dict[str, Any]]:
+    """Node: verify claims and apply the policy, one decision per incident.
+
+    Verdicts are ordered as the analysts were given, whatever order they finished in.
+    """
+    order = {a.name: n for n, a in enumerate(analysts)}
+
+    def consensus(state: TriageState) -> dict[str, Any]:
+        by_incident: dict[str, list[Verdict]] = {}
+        for raw in state.get("verdicts", []):
+            verdict = Verdict.model_validate(raw)
+            by_incident.setdefault(verdict.incident_id, []).append(verdict)
+        decisions = []
+        for raw in state.get("incidents", []):
+            incident = Incident.model_validate(raw)
+            verdicts = sorted(by_incident.get(incident.id, []), key=lambda v: order.get(v.analyst, len(order)))
+            decisions.append(decide(incident, verdicts, policy).model_dump(mode="json"))
+        return {"decisions": decisions}
+
+    return consensus
+
+
+def route(state: TriageState) -> dict[str, Any]:
+    """Node: sort decisions into the alert queue, the human review queue and the log."""
+    queues: dict[str, list[str]] = {"alert": [], "review": [], "dismissed": []}
+    target = {Outcome.ALERT: "alert", Outcome.NEEDS_REVIEW: "review", Outcome.DISMISSED: "dismissed"}
+    for decision in state.get("decisions", []):
+        queues[target[Outcome(decision["outcome"])]].append(decision["incident_id"])
+    return {"routes": queues}

@@ -1,0 +1,136 @@
+"""Human renderings of a report: terminal table, Markdown, and the side-by-side comparison."""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Iterable, Sequence
+
+from .models import Decision, Incident, Verdict, VerdictStatus
+from .report import Report
+
+__all__ = ["render_comparison", "render_markdown", "render_table"]
+
+_MARK = {"alert": "ALERT", "needs_review": "REVIEW", "dismissed": "DISMISSED"}
+
+
+def _input_line(report: Report) -> str:
+    s = report.input
+    formats = ", ".join(f"{k}: {v}" for k, v in s.formats.items()) or "none"
+    return (
+        f"Input: {s.lines:,} lines -> {s.events:,} events, {s.dead_letters:,} dead letters, "
+        f"{s.skipped_lines:,} skipped  [{formats}]"
+    )
+
+
+def _summary(report: Report) -> list[str]:
+    counts = {k: len(report.by_outcome(k)) for k in ("alert", "needs_review", "dismissed")}
+    return [
+        f"siem-consensus {report.detector} report (schema {report.schema_version})",
+        _input_line(report),
+        f"Analysts: {', '.join(report.analysts)} ({report.analysts_note})",
+        f"Policy: {report.policy} at threshold {report.threshold:.2f}",
+        f"Incidents: {len(report.incidents)}  alert {counts['alert']} | "
+        f"needs_review {counts['needs_review']} | dismissed {counts['dismissed']}",
+    ]
+
+
+def _when(incident: Incident) -> str:
+    if incident.first_seen is None or incident.last_seen is None:
+        return "time unknown"
+    return f"{incident.first_seen:%Y-%m-%d %H:%M:%S} - {incident.last_seen:%H:%M:%S} UTC"
+
+
+def _verdict_cells(v: Verdict) -> tuple[str, str, str, str]:
+    if v.status is VerdictStatus.ERROR:
+        return "FAILED", "-", "-", v.error or ""
+    if not v.counts:
+        return v.status.value, "-", "-", "; ".join(v.problems) or v.rationale
+    threat = "yes" if v.is_threat else "no"
+    return threat, f"{v.confidence:.2f}", v.category or "-", v.rationale
+
+
+def _incident_block(incident: Incident, decision: Decision | None) -> list[str]:
+    attack = ", ".join(f"{a.technique_id} {a.technique_name} ({a.tactic})" for a in incident.attack)
+    out = [
+        f"[{_MARK.get(decision.outcome.value, '?') if decision else 'UNDECIDED'}] {incident.id}  "
+        f"{incident.severity.value.upper()}  score {incident.score:.2f}  {incident.title}",
+        f"  when: {_when(incident)}   events: {incident.event_count:,}",
+        f"  ATT&CK: {attack or '-'}",
+    ]
+    if decision is None:
+        return out
+    conf = "-" if decision.confidence is None else f"{decision.confidence:.2f}"
+    out.append(
+        f"  decision: {decision.outcome.value}  confidence {conf}  "
+        f"degraded: {'YES' if decision.degraded else 'no'}"
+    )
+    out += [f"  - {r}" for r in decision.reasons]
+    out.append(f"  {'analyst':<10} {'threat':<10} {'conf':<5} {'category':<20} rationale")
+    for v in decision.verdicts:
+        threat, conf_v, cat, why = _verdict_cells(v)
+        out.append(f"  {v.analyst:<10} {threat:<10} {conf_v:<5} {cat:<20} {why[:90]}")
+    if decision.recommended_actions:
+        out.append("  recommended (not executed without human approval):")
+        out += [f"    {n}. {a}" for n, a in enumerate(decision.recommended_actions, 1)]
+    return out
+
+
+def render_table(report: Report) -> str:
+    """Plain-text report for terminals."""
+    lines = _summary(report)
+    decisions = {d.incident_id: d for d in report.decisions}
+    for incident in report.incidents:
+        lines += ["", *_incident_block(incident, decisions.get(incident.id))]
+    if report.dead_letters:
+        lines += ["", f"Dead letters (first {len(report.dead_letters)}):"]
+        lines += [f"  {d.source}:{d.line}: {d.reason}" for d in report.dead_letters[:20]]
+    return "\n".join(lines)
+
+
+def render_markdown(report: Report) -> str:
+    """Markdown report (tables for incidents and per-analyst verdicts)."""
+    lines = [f"# {report.detector.title()} report", "", *(f"- {x}" for x in _summary(report)[1:])]
+    lines += ["", "| outcome | incident | severity | confidence | title |", "|---|---|---|---|---|"]
+    decisions = {d.incident_id: d for d in report.decisions}
+    for inc in report.incidents:
+        d = decisions.get(inc.id)
+        conf = "-" if d is None or d.confidence is None else f"{d.confidence:.2f}"
+        outcome = d.outcome.value if d else "undecided"
+        lines.append(f"| {outcome} | `{inc.id}` | {inc.severity.value} | {conf} | {inc.title} |")
+    for inc in report.incidents:
+        d = decisions.get(inc.id)
+        if d is None:
+            continue
+        lines += ["", f"## {inc.title}", "", *(f"- {r}" for r in d.reasons), ""]
+        lines += ["| analyst | threat | confidence | category | rationale |", "|---|---|---|---|---|"]
+        for v in d.verdicts:
+            threat, conf, cat, why = _verdict_cells(v)
+            lines.append(f"| {v.analyst} | {threat} | {conf} | {cat} | {why.replace('|', '/')} |")
+    return "\n".join(lines) + "\n"
+
+
+def _wrap(text: str, width: int) -> list[str]:
+    return textwrap.wrap(text, width) or ["-"]
+
+
+def render_comparison(verdicts: Sequence[Verdict], width: int = 34) -> str:
+    """Side-by-side view of independent verdicts: threat, kind, why, confidence, action."""
+    rows: list[tuple[str, Iterable[str]]] = [
+        ("Threat detected", (_verdict_cells(v)[0] for v in verdicts)),
+        ("What kind", (v.category or "-" for v in verdicts)),
+        ("Attacker's goal", (v.attacker_goal or "-" for v in verdicts)),
+        ("Business impact", (v.business_impact or "-" for v in verdicts)),
+        ("Why", (v.rationale or "-" for v in verdicts)),
+        ("Confidence", (f"{v.confidence:.0%}" if v.counts else "-" for v in verdicts)),
+        ("Recommended", (v.recommended_actions[0] if v.recommended_actions else "-" for v in verdicts)),
+    ]
+    header = f"{'Aspect':<17}" + "".join(f"{v.analyst:<{width + 2}}" for v in verdicts)
+    out = [header, "-" * len(header)]
+    for label, cells in rows:
+        wrapped = [_wrap(c, width) for c in cells]
+        for i in range(max(len(w) for w in wrapped)):
+            name = label if i == 0 else ""
+            out.append(
+                f"{name:<17}" + "".join(f"{(w[i] if i < len(w) else ''):<{width + 2}}" for w in wrapped)
+            )
+    return "\n".join(out)

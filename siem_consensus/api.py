@@ -12,9 +12,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
+from langchain_core.runnables import RunnableConfig
 from langgraph.types import Checkpointer
 
 from .analysts.base import Analyst, resolve_analysts
+from .analysts.llm.base import LLMSettings
 from .consensus import ConsensusPolicy, get_policy
 from .detectors.base import Detector, get_detector
 from .enrich.zones import AssetInventory
@@ -42,9 +44,10 @@ def analyze_firewall(
     members_path: str | os.PathLike[str] | None = None,
     dead_letter_path: str | os.PathLike[str] | None = None,
     progress: Progress | None = None,
-    checkpointer: Checkpointer = None,
+    checkpointer: Checkpointer | str | os.PathLike[str] = None,
     thread_id: str | None = None,
     max_concurrency: int = 16,
+    llm_settings: LLMSettings | None = None,
 ) -> FirewallReport:
     """Find and judge suspicious activity in firewall / connection logs.
 
@@ -61,9 +64,11 @@ def analyze_firewall(
             (needs a re-readable source: paths or a list).
         dead_letter_path: Write every rejected line there as JSON lines.
         progress: Callback ``(lines, bytes, total_bytes)`` while reading.
-        checkpointer: LangGraph checkpointer (e.g. SQLite) to persist every step.
+        checkpointer: LangGraph checkpointer to persist every step, or the path of a SQLite
+            file (an ``AsyncSqliteSaver`` is opened on it for the run).
         thread_id: Checkpoint thread id (default: a fresh one per run).
         max_concurrency: Analyst calls in flight at once.
+        llm_settings: Settings for LLM analysts given by name (budget, cache, retries).
 
     Returns:
         The typed report: incidents, decisions, dead letters, input accounting, timings.
@@ -87,6 +92,7 @@ def analyze_firewall(
         checkpointer=checkpointer,
         thread_id=thread_id,
         max_concurrency=max_concurrency,
+        llm_settings=llm_settings,
     )
 
 
@@ -102,29 +108,48 @@ def _run_triage(
     members_path: str | os.PathLike[str] | None,
     dead_letter_path: str | os.PathLike[str] | None,
     progress: Progress | None,
-    checkpointer: Checkpointer,
+    checkpointer: Checkpointer | str | os.PathLike[str],
     thread_id: str | None,
     max_concurrency: int,
+    llm_settings: LLMSettings | None,
 ) -> FirewallReport:
     paths, inline = _split_sources(source)
     if members_path is not None and any(not isinstance(s, Sequence) for s in inline):
-        raise UsageError("members_path needs a re-readable source: paths or a list, not an iterator")
-    resolved = resolve_analysts(analysts)
-    graph = build_triage_graph(
-        factory, analysts=resolved, policy=policy, inventory=inventory, checkpointer=checkpointer
-    )
+        raise UsageError(
+            "members_path needs a re-readable source: paths or a list, not an iterator"
+        )
+    resolved = resolve_analysts(analysts, llm_settings)
     context = TriageContext(
         inline_sources=inline,
         progress=progress,
         dead_letter_path=os.fspath(dead_letter_path) if dead_letter_path else None,
     )
-    config = {
+    config: RunnableConfig = {
         "configurable": {"thread_id": thread_id or f"run-{time.time_ns()}"},
         "max_concurrency": max_concurrency,
     }
     state: TriageState = {"sources": paths, "input_format": input_format}
     started = time.perf_counter()
-    final = _run_sync(lambda: graph.ainvoke(state, config, context=context))  # type: ignore[arg-type]
+
+    async def run(saver: Checkpointer) -> dict[str, Any]:
+        graph = build_triage_graph(
+            factory, analysts=resolved, policy=policy, inventory=inventory, checkpointer=saver
+        )
+        try:
+            final: dict[str, Any] = await graph.ainvoke(state, config, context=context)
+        finally:
+            await _close(resolved)
+        return final
+
+    async def main() -> dict[str, Any]:
+        if not isinstance(checkpointer, str | os.PathLike):
+            return await run(checkpointer)
+        from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
+
+        async with AsyncSqliteSaver.from_conn_string(os.fspath(checkpointer)) as saver:
+            return await run(saver)
+
+    final = _run_sync(main)
     report = _report(report_cls, final, resolved, analysts is None, policy)
     report.timings["total"] = time.perf_counter() - started
     if members_path is not None:
@@ -195,6 +220,14 @@ def _split_sources(source: Any) -> tuple[list[str], list[Source]]:
         f"unsupported source {type(source).__name__}: give a path, a list of Paths, lines, "
         "dicts or Events"
     )
+
+
+async def _close(analysts: Sequence[Analyst]) -> None:
+    """Release what analysts opened for this run (SDK clients bound to this event loop)."""
+    for analyst in analysts:
+        close = getattr(analyst, "aclose", None)
+        if close is not None:
+            await close()
 
 
 def _run_sync(make: Callable[[], Awaitable[_T]]) -> _T:

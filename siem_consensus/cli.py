@@ -11,7 +11,7 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from .errors import RuntimeFailure, UsageError
 from .report import Report
@@ -19,6 +19,33 @@ from .report import Report
 __all__ = ["main"]
 
 _FORMATS = ("table", "json", "markdown")
+_CACHE = "~/.cache/siem-consensus/responses.sqlite"
+
+
+def parse_budget(text: str) -> tuple[int | None, float | None]:
+    """``200000``/``200000tok`` -> (tokens, None); ``$5``/``5usd`` -> (None, dollars)."""
+    raw = text.strip().lower().replace("_", "").replace(",", "")
+    try:
+        if raw.startswith("$") or raw.endswith("usd"):
+            return None, float(raw.strip("$").removesuffix("usd"))
+        return int(raw.removesuffix("tok").removesuffix("tokens")), None
+    except ValueError:
+        raise UsageError(
+            f"--budget {text!r} is neither tokens (200000 or 200000tok) nor dollars ($5 or 5usd)"
+        ) from None
+
+
+def _llm_settings(args: argparse.Namespace) -> Any:
+    from .analysts.cache import ResponseCache
+    from .analysts.costs import Budget
+    from .analysts.llm.base import LLMSettings
+
+    budget = None
+    if args.budget:
+        tokens, dollars = parse_budget(args.budget)
+        budget = Budget(max_tokens=tokens, max_cost_usd=dollars)
+    cache = None if args.no_cache else ResponseCache(Path(args.cache or _CACHE).expanduser())
+    return LLMSettings(budget=budget, cache=cache)
 
 
 class _Progress:
@@ -53,6 +80,12 @@ def _add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--dead-letters", metavar="JSONL", help="write every rejected line here")
     p.add_argument("--output", "-o", metavar="FILE", help="write the report here, not stdout")
     p.add_argument("--no-progress", action="store_true", help="never show progress")
+    p.add_argument(
+        "--budget",
+        help="LLM budget for the run: tokens (200000 or 200000tok) or dollars ($5 or 5usd)",
+    )
+    p.add_argument("--cache", metavar="SQLITE", help=f"LLM response cache (default {_CACHE})")
+    p.add_argument("--no-cache", action="store_true", help="do not use the LLM response cache")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -73,11 +106,12 @@ def _parser() -> argparse.ArgumentParser:
 def _emit(report: Report, fmt: str, output: str | None) -> None:
     from .render import render_markdown, render_table
 
-    text = {
-        "json": report.to_json,
-        "markdown": lambda: render_markdown(report),
-        "table": lambda: render_table(report),
-    }[fmt]()
+    if fmt == "json":
+        text = report.to_json()
+    elif fmt == "markdown":
+        text = render_markdown(report)
+    else:
+        text = render_table(report)
     if output:
         Path(output).write_text(text + ("" if text.endswith("\n") else "\n"), encoding="utf-8")
     else:
@@ -89,6 +123,7 @@ def _firewall(args: argparse.Namespace) -> int:
 
     progress = None if args.no_progress or not sys.stderr.isatty() else _Progress(sys.stderr)
     paths = [Path(p) for p in args.paths]
+    settings = _llm_settings(args)
     try:
         report = analyze_firewall(
             paths,
@@ -99,10 +134,13 @@ def _firewall(args: argparse.Namespace) -> int:
             members_path=args.members,
             dead_letter_path=args.dead_letters,
             progress=progress,
+            llm_settings=settings,
         )
     finally:
         if progress is not None:
             progress.close()
+        if settings.cache is not None:
+            settings.cache.close()
     _emit(report, args.format, args.output)
     return 0
 

@@ -3,7 +3,8 @@
 Rules every policy obeys (property-tested in ``tests/test_consensus_properties.py``):
 
 * A verdict counts only when its status is ``ok``; unverified, abstained and failed verdicts
-  are abstentions, never agreement.
+  are abstentions, never agreement. ``skipped`` verdicts (an analyst not asked by design, e.g.
+  below the LLM pre-filter score) are left out of the vote entirely.
 * Any analyst failure makes the decision ``needs_review`` with ``degraded=True``; a failure
   never produces a verdict and never dismisses.
 * An incident whose detector severity is high or critical is never ``dismissed`` by analysts
@@ -89,12 +90,14 @@ class ConsensusPolicy(ABC):
 
     def decide(self, incident: Incident, verdicts: Sequence[Verdict]) -> Decision:
         """The decision for one incident from its (already verified) verdicts."""
-        failures = [v for v in verdicts if v.status is VerdictStatus.ERROR]
-        counting = [v for v in verdicts if v.counts]
-        threat, benign, reasons = self.combine(counting, len(verdicts))
-        abstentions = [v for v in verdicts if not v.counts and v not in failures]
+        asked = [v for v in verdicts if v.status is not VerdictStatus.SKIPPED]
+        failures = [v for v in asked if v.status is VerdictStatus.ERROR]
+        counting = [v for v in asked if v.counts]
+        threat, benign, reasons = self.combine(counting, len(asked))
+        abstentions = [v for v in asked if not v.counts and v not in failures]
         reasons += [f"{v.analyst} abstained: {_why(v)}" for v in abstentions]
-        outcome, confidence = self._outcome(threat, benign, verdicts, reasons)
+        reasons += [f"{v.analyst} not asked: {v.rationale}" for v in verdicts if v not in asked]
+        outcome, confidence = self._outcome(threat, benign, asked, reasons)
         if failures:
             reasons += [f"{v.analyst} failed: {v.error or 'unknown error'}" for v in failures]
             reasons.append("analyst failure: a human must review (degraded)")
@@ -138,8 +141,7 @@ class ConsensusPolicy(ABC):
         shown = threat if threat is not None else benign
         if shown is not None:
             reasons.append(
-                f"{self.name}: combined confidence {shown:.2f} below threshold "
-                f"{self.threshold:.2f}"
+                f"{self.name}: combined confidence {shown:.2f} below threshold {self.threshold:.2f}"
             )
         return Outcome.NEEDS_REVIEW, shown
 
@@ -218,7 +220,11 @@ class WeightedPolicy(ConsensusPolicy):
         if denominator <= 0:
             return None, None, ["all analyst weights are zero"]
         scores = [
-            sum(self.weights.get(v.analyst, 1.0) * v.confidence for v in verdicts if v.is_threat is f)
+            sum(
+                self.weights.get(v.analyst, 1.0) * v.confidence
+                for v in verdicts
+                if v.is_threat is f
+            )
             / denominator
             for f in (True, False)
         ]
@@ -243,9 +249,7 @@ def get_policy(name: str | ConsensusPolicy, threshold: float = 0.8) -> Consensus
         raise ConfigError.unknown("policy", name, POLICIES) from None
 
 
-def decide(
-    incident: Incident, verdicts: Iterable[Verdict], policy: ConsensusPolicy
-) -> Decision:
+def decide(incident: Incident, verdicts: Iterable[Verdict], policy: ConsensusPolicy) -> Decision:
     """Verify every verdict against the incident, then apply the policy."""
     checked = [verify_verdict(v, incident) for v in verdicts]
     return policy.decide(incident, checked)

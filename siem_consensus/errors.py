@@ -9,7 +9,7 @@ Hierarchy::
     │   └── MissingDependencyError     an optional extra is not installed (says which pip command)
     └── RuntimeFailure                 something outside the caller's control failed
         ├── InputError                 a whole input could not be read (file missing, not text)
-        ├── ProviderError              an LLM provider call failed (status, body excerpt, retry-after)
+        ├── ProviderError              an LLM provider call failed (status, body, retry-after)
         └── ConnectorError             a SIEM connector failed
 
 Bad *lines* never raise: they become :class:`~siem_consensus.models.DeadLetter` records.
@@ -61,7 +61,7 @@ class MissingDependencyError(UsageError):
 
     def __init__(self, package: str, extra: str) -> None:
         super().__init__(
-            f"{package} is not installed; install it with: pip install \"siem-consensus[{extra}]\""
+            f'{package} is not installed; install it with: pip install "siem-consensus[{extra}]"'
         )
         self.package = package
         self.extra = extra

@@ -23,6 +23,7 @@ __all__ = [
     "InputStats",
     "Outcome",
     "Severity",
+    "Usage",
     "Verdict",
     "VerdictStatus",
 ]
@@ -46,8 +47,13 @@ class Severity(StrEnum):
 
     @classmethod
     def from_score(cls, score: float) -> Severity:
-        """Map a 0-1 detector score onto the scale (>= .85 critical, .65 high, .4 medium, .2 low)."""
-        for bound, sev in ((0.85, cls.CRITICAL), (0.65, cls.HIGH), (0.4, cls.MEDIUM), (0.2, cls.LOW)):
+        """Map a 0-1 detector score: >= .85 critical, .65 high, .4 medium, .2 low, else info."""
+        for bound, sev in (
+            (0.85, cls.CRITICAL),
+            (0.65, cls.HIGH),
+            (0.4, cls.MEDIUM),
+            (0.2, cls.LOW),
+        ):
             if score >= bound:
                 return sev
         return cls.INFO
@@ -73,7 +79,9 @@ class Event(BaseModel):
     model_config = ConfigDict(frozen=True, populate_by_name=True, extra="forbid")
 
     event_id: str = Field(description="Stable id `{file name}:{n}`, n the 1-based line or element.")
-    timestamp: datetime | None = Field(None, alias="@timestamp", description="When it happened (UTC).")
+    timestamp: datetime | None = Field(
+        None, alias="@timestamp", description="When it happened (UTC)."
+    )
     dataset: str | None = Field(None, alias="event.dataset", description="Parser that produced it.")
     event_action: str | None = Field(None, alias="event.action", description="deny, allow, ...")
     event_outcome: str | None = Field(None, alias="event.outcome", description="success/failure.")
@@ -82,8 +90,12 @@ class Event(BaseModel):
     source_port: int | None = Field(None, alias="source.port", description="Initiator port.")
     destination_ip: str | None = Field(None, alias="destination.ip", description="Target address.")
     destination_port: int | None = Field(None, alias="destination.port", description="Target port.")
-    network_transport: str | None = Field(None, alias="network.transport", description="tcp/udp/icmp.")
-    source_bytes: int | None = Field(None, alias="source.bytes", description="Bytes sent by source.")
+    network_transport: str | None = Field(
+        None, alias="network.transport", description="tcp/udp/icmp."
+    )
+    source_bytes: int | None = Field(
+        None, alias="source.bytes", description="Bytes sent by source."
+    )
     destination_bytes: int | None = Field(
         None, alias="destination.bytes", description="Bytes sent by destination."
     )
@@ -168,6 +180,18 @@ class Incident(BaseModel):
     reasons: tuple[str, ...] = Field((), description="Why the detector raised it.")
 
 
+class Usage(BaseModel):
+    """Provider-reported usage of one analyst on one incident (all attempts added up)."""
+
+    model_config = _FROZEN
+
+    calls: int = Field(0, description="HTTP calls made (retries and repairs included).")
+    input_tokens: int = Field(0, description="Prompt tokens reported by the provider.")
+    output_tokens: int = Field(0, description="Completion tokens reported by the provider.")
+    cost_usd: float | None = Field(None, description="From the price table; None if unpriced.")
+    cached: bool = Field(False, description="Answered from the response cache: no call made.")
+
+
 class VerdictStatus(StrEnum):
     """Whether a verdict counts in the vote."""
 
@@ -175,6 +199,7 @@ class VerdictStatus(StrEnum):
     UNVERIFIED = "unverified"  # made claims that failed verification: counts as an abstention
     ABSTAINED = "abstained"  # the analyst declined to judge
     ERROR = "error"  # the analyst failed (timeout, provider error, budget): no claims at all
+    SKIPPED = "skipped"  # not asked by design (below the LLM pre-filter): not in the vote at all
 
 
 class Verdict(BaseModel):
@@ -198,6 +223,8 @@ class Verdict(BaseModel):
     recommended_actions: tuple[str, ...] = ()
     error: str | None = Field(None, description="Failure description when status is error.")
     problems: tuple[str, ...] = Field((), description="Verification failures, if any.")
+    usage: Usage | None = Field(None, description="Tokens and cost, for LLM analysts.")
+    latency_s: float | None = Field(None, description="Wall time of the analysis.")
 
     @property
     def counts(self) -> bool:

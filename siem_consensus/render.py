@@ -102,7 +102,10 @@ def render_markdown(report: Report) -> str:
         if d is None:
             continue
         lines += ["", f"## {inc.title}", "", *(f"- {r}" for r in d.reasons), ""]
-        lines += ["| analyst | threat | confidence | category | rationale |", "|---|---|---|---|---|"]
+        lines += [
+            "| analyst | threat | confidence | category | rationale |",
+            "|---|---|---|---|---|",
+        ]
         for v in d.verdicts:
             threat, conf, cat, why = _verdict_cells(v)
             lines.append(f"| {v.analyst} | {threat} | {conf} | {cat} | {why.replace('|', '/')} |")
@@ -122,7 +125,10 @@ def render_comparison(verdicts: Sequence[Verdict], width: int = 34) -> str:
         ("Business impact", (v.business_impact or "-" for v in verdicts)),
         ("Why", (v.rationale or "-" for v in verdicts)),
         ("Confidence", (f"{v.confidence:.0%}" if v.counts else "-" for v in verdicts)),
-        ("Recommended", (v.recommended_actions[0] if v.recommended_actions else "-" for v in verdicts)),
+        (
+            "Recommended",
+            (v.recommended_actions[0] if v.recommended_actions else "-" for v in verdicts),
+        ),
     ]
     header = f"{'Aspect':<17}" + "".join(f"{v.analyst:<{width + 2}}" for v in verdicts)
     out = [header, "-" * len(header)]
@@ -131,6 +137,7 @@ def render_comparison(verdicts: Sequence[Verdict], width: int = 34) -> str:
         for i in range(max(len(w) for w in wrapped)):
             name = label if i == 0 else ""
             out.append(
-                f"{name:<17}" + "".join(f"{(w[i] if i < len(w) else ''):<{width + 2}}" for w in wrapped)
+                f"{name:<17}"
+                + "".join(f"{(w[i] if i < len(w) else ''):<{width + 2}}" for w in wrapped)
             )
     return "\n".join(out)

@@ -35,7 +35,9 @@ from .parsers.base import (
 
 __all__ = ["Progress", "Source", "EventStream", "detect_format"]
 
-Source: TypeAlias = str | os.PathLike[str] | Iterable[str] | Iterable[Mapping[str, Any]] | Iterable[Event]
+Source: TypeAlias = (
+    str | os.PathLike[str] | Iterable[str] | Iterable[Mapping[str, Any]] | Iterable[Event]
+)
 """A path, an iterable of raw lines, of decoded JSON records, or of :class:`Event`."""
 
 Progress: TypeAlias = Callable[[int, int, int], None]
@@ -192,7 +194,9 @@ class EventStream:
         fmt = self.input_format or "ecs"
         parser = get_parser(fmt)()
         if not isinstance(parser, JsonParser):
-            raise UnknownFormatError(f"{name}: {fmt!r} is not a JSON format; it cannot read records")
+            raise UnknownFormatError(
+                f"{name}: {fmt!r} is not a JSON format; it cannot read records"
+            )
         self.stats.formats[name] = fmt
         iterator = iter(records)
         number = 1
@@ -266,4 +270,3 @@ def _chain(first: list[Any], rest: Iterator[Any]) -> Iterator[Any]:
 def schema_with_source() -> dict[str, pl.DataType]:
     """Schema of the frames :class:`EventStream` yields."""
     return {**EVENT_SCHEMA, "source": pl.String()}
-

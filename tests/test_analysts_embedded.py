@@ -12,15 +12,28 @@ from siem_consensus.enrich.attack import attack_ref
 from siem_consensus.errors import ConfigError
 from siem_consensus.models import Incident, Severity, Verdict, VerdictStatus
 
-POPULATION = {"keys": 1000, "events_mean": 1.4, "events_std": 6.0, "ports_mean": 1.2,
-              "ports_std": 0.5, "hosts_mean": 1.1, "hosts_std": 0.3,
-              "port_popularity": {"21": 1, "22": 300, "1433": 1}}
+POPULATION = {
+    "keys": 1000,
+    "events_mean": 1.4,
+    "events_std": 6.0,
+    "ports_mean": 1.2,
+    "ports_std": 0.5,
+    "hosts_mean": 1.1,
+    "hosts_std": 0.3,
+    "port_popularity": {"21": 1, "22": 300, "1433": 1},
+}
 
 
 def _incident(kind: str, **stats: Any) -> Incident:
     return Incident(
-        id="fw-1", detector="firewall", kind=kind, title="t", severity=Severity.HIGH, score=0.8,
-        evidence_event_ids=("a.log:1", "a.log:2"), attack=(attack_ref("T1046"),),
+        id="fw-1",
+        detector="firewall",
+        kind=kind,
+        title="t",
+        severity=Severity.HIGH,
+        score=0.8,
+        evidence_event_ids=("a.log:1", "a.log:2"),
+        attack=(attack_ref("T1046"),),
         stats={"population": POPULATION, **stats},
     )
 
@@ -29,8 +42,15 @@ def _judge(analyst: Any, incident: Incident) -> Verdict:
     return asyncio.run(run_analyst(analyst, incident))
 
 
-SCAN = dict(distinct_ports=13, distinct_hosts=1, events=195, deny_ratio=1.0, internal_source=False,
-            sensitive_ports=[22, 23, 445, 1433, 3306, 3389, 5432, 8080, 8443], ports=[21, 22, 1433])
+SCAN = dict(
+    distinct_ports=13,
+    distinct_hosts=1,
+    events=195,
+    deny_ratio=1.0,
+    internal_source=False,
+    sensitive_ports=[22, 23, 445, 1433, 3306, 3389, 5432, 8080, 8443],
+    ports=[21, 22, 1433],
+)
 
 
 def test_rules_call_a_wide_external_scan_a_threat() -> None:
@@ -42,14 +62,17 @@ def test_rules_call_a_wide_external_scan_a_threat() -> None:
 
 
 def test_rules_scan_confidence_grows_with_breadth() -> None:
-    narrow = _judge(RulesAnalyst(), _incident("port_scan", **{**SCAN, "distinct_ports": 10,
-                                                            "sensitive_ports": []}))
+    narrow = _judge(
+        RulesAnalyst(),
+        _incident("port_scan", **{**SCAN, "distinct_ports": 10, "sensitive_ports": []}),
+    )
     assert narrow.confidence < _judge(RulesAnalyst(), _incident("port_scan", **SCAN)).confidence
 
 
 def test_rules_treat_regular_ntp_as_benign() -> None:
-    verdict = _judge(RulesAnalyst(), _incident("beaconing", beacon_cv=0.01, ports=[123],
-                                               internal_source=True))
+    verdict = _judge(
+        RulesAnalyst(), _incident("beaconing", beacon_cv=0.01, ports=[123], internal_source=True)
+    )
     assert verdict.is_threat is False
 
 
@@ -101,7 +124,9 @@ def test_timeouts_become_error_verdicts() -> None:
 
 
 def test_unknown_and_duplicate_analysts_are_config_errors() -> None:
-    with pytest.raises(ConfigError, match="valid analysts are: baseline, rules"):
+    with pytest.raises(
+        ConfigError, match="valid analysts are: baseline, claude, local:<base_url>, openai, rules"
+    ):
         resolve_analysts("rules,nope")
     with pytest.raises(ConfigError, match="unique"):
         resolve_analysts([RulesAnalyst(), RulesAnalyst()])

@@ -29,7 +29,12 @@ def test_any_failure_means_degraded_review(
         assert decision.outcome is Outcome.NEEDS_REVIEW
 
 
-@given(incidents(st.sampled_from([Severity.HIGH, Severity.CRITICAL])), verdict_lists(), policy_names, thresholds)
+@given(
+    incidents(st.sampled_from([Severity.HIGH, Severity.CRITICAL])),
+    verdict_lists(),
+    policy_names,
+    thresholds,
+)
 def test_high_severity_is_never_dismissed(
     incident: Incident, verdicts: list[Verdict], name: str, threshold: float
 ) -> None:
@@ -54,11 +59,12 @@ def test_shown_confidence_is_the_one_that_decided(
     if decision.outcome in (Outcome.ALERT, Outcome.DISMISSED) and not decision.degraded:
         assert decision.confidence is not None and decision.confidence >= threshold
     if name == "unanimous" and decision.outcome is Outcome.ALERT:
-        assert decision.confidence == min(v.confidence for v in verdicts)
+        assert decision.confidence == min(v.confidence for v in verdicts if v.counts)
 
 
-@given(incidents(), verdict_lists(max_size=4, ok_only=True), policy_names, thresholds,
-       st.floats(0, 1))
+@given(
+    incidents(), verdict_lists(max_size=4, ok_only=True), policy_names, thresholds, st.floats(0, 1)
+)
 def test_adding_a_dissenter_never_raises_confidence(
     incident: Incident, verdicts: list[Verdict], name: str, threshold: float, conf: float
 ) -> None:
@@ -72,15 +78,29 @@ def test_adding_a_dissenter_never_raises_confidence(
         assert after.confidence <= before.confidence
 
 
-@given(incidents(), verdict_lists(max_size=4), policy_names, thresholds,
-       st.sampled_from([VerdictStatus.ABSTAINED, VerdictStatus.UNVERIFIED, VerdictStatus.ERROR]))
+@given(
+    incidents(),
+    verdict_lists(max_size=4),
+    policy_names,
+    thresholds,
+    st.sampled_from([VerdictStatus.ABSTAINED, VerdictStatus.UNVERIFIED, VerdictStatus.ERROR]),
+)
 def test_abstention_never_creates_an_alert(
-    incident: Incident, verdicts: list[Verdict], name: str, threshold: float,
+    incident: Incident,
+    verdicts: list[Verdict],
+    name: str,
+    threshold: float,
     status: VerdictStatus,
 ) -> None:
     policy = _policy(name, threshold)
-    extra = Verdict(analyst="extra", incident_id="inc-1", status=status, is_threat=True,
-                    confidence=1.0, error="x" if status is VerdictStatus.ERROR else None)
+    extra = Verdict(
+        analyst="extra",
+        incident_id="inc-1",
+        status=status,
+        is_threat=True,
+        confidence=1.0,
+        error="x" if status is VerdictStatus.ERROR else None,
+    )
     if decide(incident, verdicts, policy).outcome is not Outcome.ALERT:
         assert decide(incident, [*verdicts, extra], policy).outcome is not Outcome.ALERT
 
@@ -145,6 +165,9 @@ def test_weighted_abstention_dilutes(
     ]
     silent = Verdict(analyst="silent", incident_id="inc-1", status=VerdictStatus.ABSTAINED)
     policy = _policy("weighted", threshold)
-    before, after = decide(incident, verdicts, policy), decide(incident, [*verdicts, silent], policy)
+    before, after = (
+        decide(incident, verdicts, policy),
+        decide(incident, [*verdicts, silent], policy),
+    )
     assert before.confidence is not None and after.confidence is not None
     assert after.confidence <= before.confidence

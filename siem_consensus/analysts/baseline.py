@@ -23,8 +23,11 @@ _METRICS: dict[str, tuple[str, str, str, str]] = {
     "network_sweep": ("distinct_hosts", "hosts_mean", "hosts_std", "distinct hosts"),
     "brute_force": ("events", "events_mean", "events_std", "events"),
 }
-_CATEGORY = {"port_scan": "reconnaissance", "network_sweep": "reconnaissance",
-             "brute_force": "credential_access"}
+_CATEGORY = {
+    "port_scan": "reconnaissance",
+    "network_sweep": "reconnaissance",
+    "brute_force": "credential_access",
+}
 
 
 @register("baseline")
@@ -72,16 +75,22 @@ class BaselineAnalyst:
             rationale="; ".join(why),
             attacker_goal=None,
             business_impact=(
-                f"behaviour {z:.0f} standard deviations beyond every other source" if is_threat else None
+                f"behaviour {z:.0f} standard deviations beyond every other source"
+                if is_threat
+                else None
             ),
-            recommended_actions=("Review the source's activity against the baseline",) if is_threat else (),
+            recommended_actions=("Review the source's activity against the baseline",)
+            if is_threat
+            else (),
         )
 
 
 def _rare_ports(stats: Mapping[str, Any], population: Mapping[str, Any]) -> list[int]:
     popularity: Mapping[Any, Any] = population.get("port_popularity") or {}
     return sorted(
-        int(port) for port in stats.get("ports", []) if int(popularity.get(str(port), popularity.get(port, 0))) <= 1
+        int(port)
+        for port in stats.get("ports", [])
+        if int(popularity.get(str(port), popularity.get(port, 0))) <= 1
     )
 
 

@@ -1,5 +1,6 @@
 """Deterministic detectors (no LLM), registered by name in :data:`DETECTORS`."""
 
+from . import firewall as _firewall  # noqa: F401  (registers the firewall detector)
 from .base import DETECTORS, Detector, get_detector
 
 __all__ = ["DETECTORS", "Detector", "get_detector"]

@@ -79,9 +79,7 @@ def attack_ref(technique_id: str, tactic: str | None = None) -> AttackRef:
     """
     record = technique(technique_id)
     if record is None:
-        raise ConfigError(
-            f"{technique_id!r} is not a current technique in ATT&CK {ATTACK_VERSION}"
-        )
+        raise ConfigError(f"{technique_id!r} is not a current technique in ATT&CK {ATTACK_VERSION}")
     tactics = tuple(tactic_name(t) for t in record.get("tactics", []))
     primary = tactic_name(tactic) if tactic else (tactics[0] if tactics else "")
     if tactic and primary not in tactics:

@@ -36,6 +36,7 @@ def build_triage_graph(
     inventory: AssetInventory | None = None,
     analyst_timeout: float | None = 120.0,
     checkpointer: Checkpointer = None,
+    interrupt_before: Sequence[str] | None = None,
 ) -> CompiledStateGraph[TriageState, TriageContext, TriageState, TriageState]:
     """Compile the generic triage graph around a detector factory.
 
@@ -46,7 +47,9 @@ def build_triage_graph(
         threshold: Confidence threshold of the policy (ignored for a policy instance).
         inventory: Asset inventory for enrichment (default: RFC 1918 is internal).
         analyst_timeout: Seconds before an analyst call counts as failed.
-        checkpointer: Any LangGraph checkpointer, e.g. ``SqliteSaver``.
+        checkpointer: Any LangGraph checkpointer; the graph runs async, so use
+            ``AsyncSqliteSaver`` for SQLite.
+        interrupt_before: Node names to pause before (resume with ``ainvoke(None, config)``).
     """
     resolved = resolve_analysts(analysts)
     chosen = get_policy(policy, threshold)
@@ -55,7 +58,8 @@ def build_triage_graph(
     )
     graph.add_node("parse_detect", make_ingest(detector))
     graph.add_node("enrich", make_enrich(inventory or AssetInventory()))
-    graph.add_node("analyze", make_analyze(resolved, analyst_timeout))
+    # Send delivers a task payload, not the state, so this node's input is not TriageState.
+    graph.add_node("analyze", make_analyze(resolved, analyst_timeout))  # type: ignore[call-overload]
     graph.add_node("consensus", make_consensus(chosen, resolved))
     graph.add_node("route", route)
     graph.add_edge(START, "parse_detect")
@@ -64,7 +68,10 @@ def build_triage_graph(
     graph.add_edge("analyze", "consensus")
     graph.add_edge("consensus", "route")
     graph.add_edge("route", END)
-    return graph.compile(checkpointer=checkpointer)
+    return graph.compile(
+        checkpointer=checkpointer,
+        interrupt_before=list(interrupt_before) if interrupt_before else None,
+    )
 
 
 def build_firewall_graph(
@@ -76,6 +83,7 @@ def build_firewall_graph(
     inventory: AssetInventory | None = None,
     analyst_timeout: float | None = 120.0,
     checkpointer: Checkpointer = None,
+    interrupt_before: Sequence[str] | None = None,
 ) -> CompiledStateGraph[TriageState, TriageContext, TriageState, TriageState]:
     """Compile the firewall triage graph (see :func:`build_triage_graph` for arguments).
 
@@ -98,4 +106,5 @@ def build_firewall_graph(
         inventory=inventory,
         analyst_timeout=analyst_timeout,
         checkpointer=checkpointer,
+        interrupt_before=interrupt_before,
     )

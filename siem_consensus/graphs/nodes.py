@@ -11,7 +11,7 @@ import operator
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Annotated, Any, TypedDict
+from typing import Annotated, Any, Protocol, TypedDict
 
 from langgraph.runtime import Runtime
 from langgraph.types import Send
@@ -24,6 +24,8 @@ from ..models import Incident, Outcome, Verdict
 from ..sources import EventStream, Progress, Source
 
 __all__ = [
+    "RuntimeNode",
+    "StateNode",
     "TriageContext",
     "TriageState",
     "make_analyze",
@@ -53,6 +55,20 @@ class TriageState(TypedDict, total=False):
     timings: Annotated[dict[str, float], _merge]
 
 
+class StateNode(Protocol):
+    """A node reading the triage state."""
+
+    def __call__(self, state: TriageState) -> Any:
+        """Return the state update."""
+
+
+class RuntimeNode(Protocol):
+    """A node reading the triage state and the run-scoped context."""
+
+    def __call__(self, state: TriageState, *, runtime: Runtime[TriageContext]) -> Any:
+        """Return the state update."""
+
+
 @dataclass
 class TriageContext:
     """Run-scoped, never checkpointed: in-memory inputs and callbacks.
@@ -73,10 +89,10 @@ class TriageContext:
 
 def make_ingest(
     detector_factory: Callable[[], Detector],
-) -> Callable[[TriageState, Runtime[TriageContext]], dict[str, Any]]:
+) -> RuntimeNode:
     """Node: parse and detect in one streaming pass; emits incidents and input accounting."""
 
-    def ingest(state: TriageState, runtime: Runtime[TriageContext]) -> dict[str, Any]:
+    def ingest(state: TriageState, *, runtime: Runtime[TriageContext]) -> dict[str, Any]:
         started = time.perf_counter()
         ctx = runtime.context or TriageContext()
         stream = EventStream(
@@ -100,7 +116,7 @@ def make_ingest(
     return ingest
 
 
-def make_enrich(inventory: AssetInventory) -> Callable[[TriageState], dict[str, Any]]:
+def make_enrich(inventory: AssetInventory) -> StateNode:
     """Node: attach zones and asset criticality to every incident."""
 
     def enrich(state: TriageState) -> dict[str, Any]:
@@ -142,9 +158,7 @@ def make_analyze(
     return analyze
 
 
-def make_consensus(
-    policy: ConsensusPolicy, analysts: Sequence[Analyst]
-) -> Callable[[TriageState], dict[str, Any]]:
+def make_consensus(policy: ConsensusPolicy, analysts: Sequence[Analyst]) -> StateNode:
     """Node: verify claims and apply the policy, one decision per incident.
 
     Verdicts are ordered as the analysts were given, whatever order they finished in.
@@ -159,7 +173,9 @@ def make_consensus(
         decisions = []
         for raw in state.get("incidents", []):
             incident = Incident.model_validate(raw)
-            verdicts = sorted(by_incident.get(incident.id, []), key=lambda v: order.get(v.analyst, len(order)))
+            verdicts = sorted(
+                by_incident.get(incident.id, []), key=lambda v: order.get(v.analyst, len(order))
+            )
             decisions.append(decide(incident, verdicts, policy).model_dump(mode="json"))
         return {"decisions": decisions}
 
@@ -169,7 +185,11 @@ def make_consensus(
 def route(state: TriageState) -> dict[str, Any]:
     """Node: sort decisions into the alert queue, the human review queue and the log."""
     queues: dict[str, list[str]] = {"alert": [], "review": [], "dismissed": []}
-    target = {Outcome.ALERT: "alert", Outcome.NEEDS_REVIEW: "review", Outcome.DISMISSED: "dismissed"}
+    target = {
+        Outcome.ALERT: "alert",
+        Outcome.NEEDS_REVIEW: "review",
+        Outcome.DISMISSED: "dismissed",
+    }
     for decision in state.get("decisions", []):
         queues[target[Outcome(decision["outcome"])]].append(decision["incident_id"])
     return {"routes": queues}

@@ -1,0 +1,163 @@
+"""OpenAI (and any OpenAI-compatible endpoint) as an analyst, over the official ``openai`` SDK.
+
+Structured output uses a JSON-schema ``response_format`` (``chat.completions.parse`` with the
+:class:`VerdictClaims` model). Local servers (Ollama, vLLM, llama.cpp) work through
+``base_url``; use ``json_mode=True`` for servers that do not support ``json_schema``.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from ...errors import MissingDependencyError, ProviderError
+from .anthropic import classify_sdk_error
+from .base import Completion, LLMAnalyst, LLMSettings
+from .config import DEFAULT_MODELS, is_loopback_url, resolve_setting
+from .prompt import VerdictClaims
+
+if TYPE_CHECKING:
+    import openai
+
+__all__ = ["OpenAIAnalyst"]
+
+
+class OpenAIAnalyst(LLMAnalyst):
+    """An OpenAI chat model judging incidents with JSON-schema structured output.
+
+    Args:
+        model: Model id; default ``SIEM_CONSENSUS_OPENAI_MODEL`` or ``gpt-5.5``.
+        api_key: Default ``OPENAI_API_KEY`` (Colab secret too); local endpoints may omit it.
+        base_url: Default ``OPENAI_BASE_URL``; must end in ``/v1``.
+        name: Analyst name in verdicts (default ``openai``; ``local`` for local endpoints).
+        settings: Shared LLM settings.
+        client: A ready ``openai.AsyncOpenAI`` (its retries should be 0: we retry).
+        json_mode: Ask for ``json_object`` instead of ``json_schema`` (older local servers).
+
+    Raises:
+        MissingDependencyError: the ``openai`` package is not installed.
+        ConfigError: no API key was found for a remote endpoint.
+    """
+
+    provider = "openai"
+
+    def __init__(
+        self,
+        model: str | None = None,
+        *,
+        api_key: str | None = None,
+        base_url: str | None = None,
+        name: str = "openai",
+        settings: LLMSettings | None = None,
+        client: openai.AsyncOpenAI | None = None,
+        json_mode: bool = False,
+    ) -> None:
+        try:
+            import openai
+        except ImportError:  # pragma: no cover - a core dependency today
+            raise MissingDependencyError("openai", "openai") from None
+        self._sdk = openai
+        self.json_mode = json_mode
+        model = model or resolve_setting("SIEM_CONSENSUS_OPENAI_MODEL") or DEFAULT_MODELS["openai"]
+        base_url = base_url or resolve_setting("OPENAI_BASE_URL")
+        local = base_url is not None and is_loopback_url(base_url)
+        super().__init__(name=name, model=model, settings=settings, local=local)
+        self.base_url = base_url
+        self._given_client = client
+        if client is None:
+            self._key = api_key or resolve_setting("OPENAI_API_KEY", required=not local) or "local"
+
+    def __repr__(self) -> str:
+        return f"OpenAIAnalyst(model={self.model!r}, name={self.name!r})"
+
+    def _make_client(self) -> openai.AsyncOpenAI:
+        return self._sdk.AsyncOpenAI(
+            api_key=self._key, base_url=self.base_url, max_retries=0, timeout=self.settings.timeout
+        )
+
+    @property
+    def limits_key(self) -> str:
+        """Remote OpenAI shares one limit; each local endpoint gets its own."""
+        return f"openai:{self.base_url}" if self.base_url else "openai"
+
+    async def _complete(self, system: str, user: str) -> Completion:
+        messages: Any = [
+            {"role": "system", "content": system},
+            {"role": "user", "content": user},
+        ]
+        if self.json_mode:
+            return await self._complete_json_mode(messages)
+        completion = await self.client().chat.completions.create(
+            model=self.model,
+            messages=messages,
+            max_completion_tokens=self.settings.max_output_tokens,
+            response_format={
+                "type": "json_schema",
+                "json_schema": {
+                    "name": "record_verdict",
+                    "strict": True,
+                    "schema": _strict_schema(),
+                },
+            },
+        )
+        return _completion(completion)
+
+    async def _complete_json_mode(self, messages: Any) -> Completion:
+        schema = json.dumps(VerdictClaims.model_json_schema())
+        messages[0]["content"] += f"\nReply with one JSON object matching this schema: {schema}"
+        completion = await self.client().chat.completions.create(
+            model=self.model,
+            messages=messages,
+            max_completion_tokens=self.settings.max_output_tokens,
+            response_format={"type": "json_object"},
+        )
+        return _completion(completion)
+
+    def _classify(self, error: BaseException) -> ProviderError:
+        return classify_sdk_error(self._sdk, "openai", error)
+
+
+def _strict_schema() -> dict[str, Any]:
+    """The VerdictClaims schema in OpenAI's strict subset (all fields required, no extras)."""
+    schema = VerdictClaims.model_json_schema()
+    schema["additionalProperties"] = False
+    schema["required"] = list(schema["properties"])
+    return schema
+
+
+def _completion(completion: Any) -> Completion:
+    usage = completion.usage
+    tokens = (
+        int(getattr(usage, "prompt_tokens", 0) or 0),
+        int(getattr(usage, "completion_tokens", 0) or 0),
+    )
+    if not completion.choices:
+        return Completion(text="", input_tokens=tokens[0], output_tokens=tokens[1])
+    message = completion.choices[0].message
+    if getattr(message, "refusal", None):
+        return Completion(
+            refusal=str(message.refusal), input_tokens=tokens[0], output_tokens=tokens[1]
+        )
+    text = message.content or ""
+    return Completion(
+        payload=extract_json_object(text),
+        text=text,
+        input_tokens=tokens[0],
+        output_tokens=tokens[1],
+    )
+
+
+def extract_json_object(text: str) -> dict[str, Any] | None:
+    """The JSON object in a reply, tolerating Markdown fences and chatter around it."""
+    candidates = [text.strip()]
+    start, end = text.find("{"), text.rfind("}")
+    if 0 <= start < end:
+        candidates.append(text[start : end + 1])
+    for candidate in candidates:
+        try:
+            value = json.loads(candidate)
+        except json.JSONDecodeError:
+            continue
+        if isinstance(value, dict):
+            return value
+    return None

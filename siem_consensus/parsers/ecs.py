@@ -1,0 +1,123 @@
+"""Generic JSON records with Elastic Common Schema (ECS) field names.
+
+Both spellings are read: flattened dotted keys (``{"source.ip": ...}``) and nested objects
+(``{"source": {"ip": ...}}``). ``@timestamp`` is ISO 8601 or epoch milliseconds (a number or
+a string of digits); a record without one keeps a null timestamp. Unknown fields are ignored,
+but a record with none of the fields below is rejected (it is probably not ECS).
+
+Read: ``@timestamp``, ``event.action``, ``event.outcome``, ``event.code``, ``source.ip``/
+``port``/``bytes``, ``destination.ip``/``port``/``bytes``, ``network.transport`` (lower-cased),
+``rule.name``, ``user.name``, ``host.name`` (else ``host.hostname``) and ``message``.
+``event.dataset`` is not kept: an event's ``dataset`` names the parser that produced it.
+
+This is the default parser for records given as Python dicts and for JSON array files.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any, ClassVar, Final
+
+from ._syslog import parse_iso
+from ._values import (
+    GuardedJsonParser,
+    flatten,
+    loads_object,
+    parse_epoch,
+    share,
+    to_count,
+    to_ip,
+    to_port,
+    to_text,
+)
+from .base import LineError, register
+
+__all__ = ["EcsParser"]
+
+_TEXT: Final = {
+    "event_action": "event.action",
+    "event_outcome": "event.outcome",
+    "event_code": "event.code",
+    "rule_name": "rule.name",
+    "user_name": "user.name",
+    "message": "message",
+}
+_KNOWN: Final = frozenset(
+    {"@timestamp", *_TEXT.values(), "event.dataset", "source.ip", "source.port", "source.bytes"}
+    | {"destination.ip", "destination.port", "destination.bytes", "network.transport"}
+    | {"host.name", "host.hostname"}
+)
+_ZEEK_KEYS: Final = ("id.orig_h", "id.resp_h")
+_DIGITS: Final = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
+
+
+@register
+class EcsParser(GuardedJsonParser):
+    """JSON lines (or records) named in ECS, flattened or nested."""
+
+    name: ClassVar[str] = "ecs"
+    description: ClassVar[str] = "JSON lines with Elastic Common Schema names (source.ip, ...)"
+
+    @classmethod
+    def sniff(cls, lines: Sequence[str]) -> float:
+        """Share of lines that are JSON objects with an ECS field (and not Zeek records)."""
+        return share(lines, _is_ecs)
+
+    def parse_record(self, obj: dict[str, Any]) -> dict[str, Any]:
+        """Columns of one ECS record.
+
+        Raises:
+            LineError: no ECS field at all, or a field of the wrong type or out of range.
+        """
+        flat = flatten(obj)
+        if not _KNOWN.intersection(flat):
+            keys = ", ".join(sorted(flat)[:5]) or "none"
+            raise LineError(
+                f"no ECS fields in record (keys: {keys}); expected @timestamp, "
+                "event.*, source.*, destination.*, ..."
+            )
+        row: dict[str, Any] = {column: to_text(flat.get(key), key) for column, key in _TEXT.items()}
+        host = flat.get("host.name")
+        row.update(
+            timestamp=_timestamp(flat.get("@timestamp")),
+            source_ip=to_ip(flat.get("source.ip"), "source.ip"),
+            source_port=to_port(flat.get("source.port"), "source.port"),
+            source_bytes=to_count(flat.get("source.bytes"), "source.bytes"),
+            destination_ip=to_ip(flat.get("destination.ip"), "destination.ip"),
+            destination_port=to_port(flat.get("destination.port"), "destination.port"),
+            destination_bytes=to_count(flat.get("destination.bytes"), "destination.bytes"),
+            network_transport=(
+                to_text(flat.get("network.transport"), "network.transport") or ""
+            ).lower()
+            or None,
+            host_name=to_text(flat.get("host.hostname") if host is None else host, "host.name"),
+        )
+        return row
+
+
+def _timestamp(value: object) -> datetime | None:
+    """``@timestamp``: ISO 8601 text, or epoch milliseconds as a number or digits."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return parse_epoch(value, "@timestamp", unit="ms")
+    if isinstance(value, str):
+        if _DIGITS.fullmatch(value):
+            return parse_epoch(value, "@timestamp", unit="ms")
+        try:
+            return parse_iso(value)
+        except LineError:
+            raise LineError(
+                f"@timestamp is not ISO 8601 or epoch milliseconds: {value[:40]!r}"
+            ) from None
+    raise LineError(f"@timestamp must be a string or a number, got {type(value).__name__}")
+
+
+def _is_ecs(line: str) -> bool:
+    obj = loads_object(line)
+    if obj is None:
+        return False
+    flat = flatten(obj)
+    return bool(_KNOWN.intersection(flat)) and not any(key in flat for key in _ZEEK_KEYS)

@@ -1,0 +1,168 @@
+"""Zeek ``conn.log``: the TSV format with ``#`` directives, and JSON lines (``zeek-json``).
+
+TSV: ``#separator`` (default tab, written ``\\x09``), ``#empty_field`` and ``#unset_field``
+(default ``(empty)`` and ``-``, both read as null) and ``#fields`` (the column order) are honoured;
+every ``#`` line is a skipped line. Rows may carry extra trailing columns; a row shorter than the
+header is a dead letter. Without a ``#fields`` header the default ``conn.log`` order is assumed.
+
+JSON: one object per line with the same names (``"id.orig_h"``, or nested ``"id": {...}``);
+``ts`` is epoch seconds or an ISO 8601 string.
+
+Mapping: ``ts`` -> timestamp, ``id.orig_h``/``id.orig_p`` -> source, ``id.resp_h``/``id.resp_p``
+-> destination, ``proto`` -> network_transport, ``orig_bytes``/``resp_bytes`` -> source/destination
+bytes, ``conn_state`` -> event_code and the action: ``REJ`` -> ``reject``, ``S0`` (no reply) ->
+``no_reply``, any other state -> ``allow`` (the connection was not refused); no state -> null.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any, ClassVar, Final
+
+from ._syslog import parse_iso
+from ._values import (
+    GuardedJsonParser,
+    flatten,
+    loads_object,
+    parse_epoch,
+    share,
+    to_count,
+    to_ip,
+    to_port,
+    to_text,
+)
+from .base import SKIP, LineError, LineParser, _Skip, register
+
+__all__ = ["ZeekJsonParser", "ZeekParser", "conn_row"]
+
+DEFAULT_FIELDS: Final = (
+    *("ts", "uid", "id.orig_h", "id.orig_p", "id.resp_h", "id.resp_p", "proto", "service"),
+    *("duration", "orig_bytes", "resp_bytes", "conn_state", "local_orig", "local_resp"),
+    *("missed_bytes", "history", "orig_pkts", "orig_ip_bytes", "resp_pkts", "resp_ip_bytes"),
+    "tunnel_parents",
+)
+"""Column order of a default ``conn.log`` (used when a file has no ``#fields`` line)."""
+
+_ACTIONS: Final = {"REJ": "reject", "S0": "no_reply"}
+_ROW: Final = re.compile(r"[0-9]{9,10}\.[0-9]+\t")
+_DIRECTIVE: Final = re.compile(
+    r"#(?:separator|set_separator|empty_field|unset_field|path|open"
+    r"|fields|types|close)\b"
+)
+
+
+def conn_row(record: Mapping[str, Any]) -> dict[str, Any]:
+    """Event columns from a Zeek conn record (dotted names, nulls already removed).
+
+    Raises:
+        LineError: no originator/responder address, or a value of the wrong type.
+    """
+    for key in ("id.orig_h", "id.resp_h"):
+        if record.get(key) is None:
+            raise LineError(f"not a Zeek conn record: no {key}")
+    state = to_text(record.get("conn_state"), "conn_state")
+    ts = record.get("ts")
+    return {
+        "timestamp": None if ts is None else _zeek_time(ts),
+        "event_action": None if state is None else _ACTIONS.get(state, "allow"),
+        "event_code": state,
+        "source_ip": to_ip(record["id.orig_h"], "id.orig_h"),
+        "source_port": to_port(record.get("id.orig_p"), "id.orig_p"),
+        "destination_ip": to_ip(record["id.resp_h"], "id.resp_h"),
+        "destination_port": to_port(record.get("id.resp_p"), "id.resp_p"),
+        "network_transport": (to_text(record.get("proto"), "proto") or "").lower() or None,
+        "source_bytes": to_count(record.get("orig_bytes"), "orig_bytes"),
+        "destination_bytes": to_count(record.get("resp_bytes"), "resp_bytes"),
+        "message": to_text(record.get("service"), "service"),
+    }
+
+
+def _zeek_time(value: object) -> datetime:
+    """``ts`` as epoch seconds (number or numeric text) or an ISO 8601 string."""
+    if isinstance(value, str) and not re.fullmatch(r"-?[0-9]+(?:\.[0-9]*)?", value):
+        try:
+            return parse_iso(value)
+        except LineError:
+            raise LineError(f"ts is neither epoch seconds nor ISO 8601: {value[:40]!r}") from None
+    return parse_epoch(value, "ts")
+
+
+def _unescape(text: str) -> str:
+    """Zeek writes the separator as ``\\x09``."""
+    return re.sub(r"\\x([0-9a-fA-F]{2})", lambda m: chr(int(m[1], 16)), text)
+
+
+@register
+class ZeekParser(LineParser):
+    """Zeek ``conn.log`` in its native TSV format (``#fields`` header)."""
+
+    name: ClassVar[str] = "zeek"
+    description: ClassVar[str] = "Zeek conn.log TSV (#separator/#fields header)"
+
+    def __init__(self) -> None:
+        self.separator = "\t"
+        self.fields: list[str] = list(DEFAULT_FIELDS)
+        self.nulls = {"-", "(empty)"}
+
+    @classmethod
+    def sniff(cls, lines: Sequence[str]) -> float:
+        """Share of lines that are Zeek directives or tab-separated rows starting with a ``ts``."""
+        return share(lines, lambda line: _DIRECTIVE.match(line) or _ROW.match(line))
+
+    def parse_line(self, line: str) -> dict[str, Any] | _Skip:
+        """Parse one row, or take a ``#`` directive (skipped).
+
+        Raises:
+            LineError: a row shorter than the header or with unusable values.
+        """
+        if line.startswith("#"):
+            self._directive(line)
+            return SKIP
+        values = line.split(self.separator)
+        if len(values) < len(self.fields):
+            raise LineError(
+                f"Zeek row truncated: {len(values)} fields, #fields declares {len(self.fields)}"
+            )
+        record = {
+            name: value
+            for name, value in zip(self.fields, values, strict=False)
+            if value not in self.nulls
+        }
+        return conn_row(record)
+
+    def _directive(self, line: str) -> None:
+        if line.startswith("#separator "):
+            self.separator = _unescape(line[len("#separator ") :]) or "\t"
+            return
+        name, _, value = line[1:].partition(self.separator)
+        if name == "fields":
+            self.fields = value.split(self.separator)
+        elif name in ("empty_field", "unset_field"):
+            self.nulls.add(value)
+
+
+@register
+class ZeekJsonParser(GuardedJsonParser):
+    """Zeek ``conn.log`` as JSON lines (``LogAscii::use_json=T``)."""
+
+    name: ClassVar[str] = "zeek-json"
+    description: ClassVar[str] = 'Zeek conn.log JSON lines ({"ts":..., "id.orig_h":...})'
+
+    @classmethod
+    def sniff(cls, lines: Sequence[str]) -> float:
+        """Share of lines that are JSON objects with a Zeek ``id.orig_h`` field."""
+        return share(lines, _is_zeek_json)
+
+    def parse_record(self, obj: dict[str, Any]) -> dict[str, Any]:
+        """Columns of one Zeek JSON record (flat ``id.orig_h`` or nested ``id``)."""
+        flat = {key: value for key, value in flatten(obj).items() if value is not None}
+        return conn_row(flat)
+
+
+def _is_zeek_json(line: str) -> bool:
+    if '"orig_h"' not in line and '"id.orig_h"' not in line:
+        return False
+    obj = loads_object(line)
+    return obj is not None and "id.orig_h" in flatten(obj)

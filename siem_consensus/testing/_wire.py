@@ -1,0 +1,144 @@
+"""Provider-neutral pieces of an answer: what to send, and what the "model" produced."""
+
+from __future__ import annotations
+
+import itertools
+import json
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol
+
+from siem_consensus.testing._models import FaultKind, Provider, RecordedRequest, Reply
+
+DEFAULT_REFUSAL = "I'm sorry, but I can't help with that request."
+DEFAULT_PLAIN_TEXT = (
+    "I looked at the incident but will answer in prose instead of calling the tool."
+)
+DEFAULT_INVALID_PAYLOAD: dict[str, Any] = {"unexpected_field": "not what the schema asked for"}
+
+
+@dataclass(frozen=True)
+class WireResponse:
+    """Bytes to put on the wire, and how.
+
+    ``events`` (SSE frames) are sent with chunked transfer encoding; ``drop`` closes the
+    connection without any answer after ``delay`` seconds.
+    """
+
+    status: int
+    headers: dict[str, str] = field(default_factory=dict)
+    body: bytes = b""
+    events: tuple[bytes, ...] | None = None
+    delay: float = 0.0
+    drop: bool = False
+
+
+@dataclass(frozen=True)
+class Output:
+    """What the simulated model produced, before a provider renders it."""
+
+    kind: Literal["text", "tool", "refusal"]
+    text: str = ""
+    tool_name: str = ""
+    tool_input: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def output_tokens(self) -> int:
+        """Rough token count of the produced content (4 characters a token)."""
+        content = self.text if self.kind != "tool" else dumps(self.tool_input)
+        return estimate_tokens(content)
+
+
+def plan_output(reply: Reply, forced_tool: str | None) -> Output:
+    """Decide the model output for ``reply`` given the tool the request forced, if any."""
+    fault = reply.fault
+    if fault is not None and fault.kind is FaultKind.REFUSAL:
+        return Output("refusal", text=fault.text or DEFAULT_REFUSAL)
+    if fault is not None and fault.kind is FaultKind.MISSING_TOOL_CALL:
+        return Output("text", text=fault.text or DEFAULT_PLAIN_TEXT)
+    payload = reply.payload
+    if fault is not None and fault.kind is FaultKind.INVALID_PAYLOAD:
+        payload = DEFAULT_INVALID_PAYLOAD if fault.payload is None else fault.payload
+    if payload is None:
+        raise ValueError(f"{fault!r} produces no model output")
+    if isinstance(payload, str):
+        return Output("text", text=payload)
+    tool = reply.tool_name or forced_tool
+    if tool is not None:
+        return Output("tool", tool_name=tool, tool_input=payload)
+    return Output("text", text=dumps(payload))
+
+
+def dumps(value: object) -> str:
+    """Compact JSON, the way the APIs send it."""
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+def estimate_tokens(text: str | bytes) -> int:
+    """About four characters a token (tiktoken cannot load its encodings offline)."""
+    return max(1, len(text) // 4)
+
+
+def split_text(text: str, size: int = 24) -> list[str]:
+    """Cut ``text`` into stream deltas of at most ``size`` characters."""
+    return [text[i : i + size] for i in range(0, len(text), size)] or [""]
+
+
+def json_response(status: int, body: object, headers: dict[str, str] | None = None) -> WireResponse:
+    """A JSON answer with the given status."""
+    all_headers = {"content-type": "application/json", **(headers or {})}
+    return WireResponse(status, all_headers, dumps(body).encode())
+
+
+def malformed_json_response(body: object) -> WireResponse:
+    """HTTP 200 claiming JSON whose text stops halfway."""
+    text = dumps(body)
+    return WireResponse(200, {"content-type": "application/json"}, text[: len(text) // 2].encode())
+
+
+def sse_response(frames: list[bytes], headers: dict[str, str] | None = None) -> WireResponse:
+    """A ``text/event-stream`` answer made of ready-encoded SSE frames."""
+    all_headers = {
+        "content-type": "text/event-stream; charset=utf-8",
+        "cache-control": "no-cache",
+        **(headers or {}),
+    }
+    return WireResponse(200, all_headers, events=tuple(frames))
+
+
+class IdMaker:
+    """Deterministic, prefix-shaped ids (``msg_sim_000001``) so recorded answers are stable."""
+
+    def __init__(self) -> None:
+        self._counter = itertools.count(1)
+
+    def new(self, prefix: str) -> str:
+        """Next id with the given prefix, e.g. ``toolu_`` or ``chatcmpl-``."""
+        return f"{prefix}sim_{next(self._counter):06d}"
+
+
+class Wire(Protocol):
+    """How one provider renders answers; implemented per vendor module."""
+
+    provider: Provider
+
+    def forced_tool(self, body: dict[str, Any]) -> str | None:
+        """Name of the tool the request forces the model to call, if any."""
+        ...
+
+    def completion(self, request: RecordedRequest, output: Output) -> WireResponse:
+        """A successful answer (JSON or SSE, as the request asked)."""
+        ...
+
+    def malformed(self, request: RecordedRequest) -> WireResponse:
+        """A 200 answer whose JSON (or first SSE event) is broken."""
+        ...
+
+    def error(
+        self, status: int, message: str | None = None, headers: dict[str, str] | None = None
+    ) -> WireResponse:
+        """A provider-shaped error body; ``message`` defaults to the provider's wording."""
+        ...
+
+    def models(self, names: list[str], model_id: str | None) -> WireResponse:
+        """``GET /v1/models`` (all of ``names``) or ``GET /v1/models/{model_id}``."""
+        ...

@@ -103,6 +103,31 @@ class Event(BaseModel):
     user_name: str | None = Field(None, alias="user.name", description="Account involved.")
     host_name: str | None = Field(None, alias="host.name", description="Reporting or acting host.")
     message: str | None = Field(None, description="Short human-readable text, untrusted.")
+    rule_id: str | None = Field(None, alias="rule.id", description="Signature / rule id.")
+    rule_category: str | None = Field(
+        None, alias="rule.category", description="Signature category (IDS)."
+    )
+    event_severity: int | None = Field(
+        None, alias="event.severity", description="Severity as the sensor reported it."
+    )
+    observer_name: str | None = Field(
+        None, alias="observer.name", description="Sensor or agent that reported it."
+    )
+    url_original: str | None = Field(None, alias="url.original", description="URL, untrusted.")
+    http_method: str | None = Field(None, alias="http.request.method", description="HTTP verb.")
+    http_status: int | None = Field(
+        None, alias="http.response.status_code", description="HTTP response status."
+    )
+    user_agent: str | None = Field(
+        None, alias="user_agent.original", description="User agent, untrusted."
+    )
+    dns_question: str | None = Field(
+        None, alias="dns.question.name", description="Queried DNS name."
+    )
+    tls_sni: str | None = Field(
+        None, alias="tls.client.server_name", description="TLS server name (SNI)."
+    )
+    file_path: str | None = Field(None, alias="file.path", description="File involved.")
 
 
 class DeadLetter(BaseModel):

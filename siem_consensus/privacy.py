@@ -450,14 +450,6 @@ class Pseudonymizer:
         self._text_re = re.compile(pattern)
         self._text_re_size = len(self._text_values)
         return self._text_re
-        values = sorted(self._text_values, key=lambda v: (-len(v), v))
-        alternatives = [f"(?P<own>{self._own.pattern})"]
-        if values:
-            joined = "|".join(self._text_values[v] for v in values)
-            alternatives.insert(0, f"(?i:{joined})")
-        self._text_re = re.compile("|".join(alternatives))
-        self._text_re_size = len(self._text_values)
-        return self._text_re
 
     def _substitute(self, match: re.Match[str]) -> str:
         text = match.group(0)

@@ -299,6 +299,16 @@ def test_null_timestamps_form_one_untimed_window_and_null_sources_are_counted() 
     assert detector.assign(df, [incident]).height == 195
 
 
+def test_flows_without_an_action_count_and_actions_ignore_case() -> None:
+    flows = [{**r, "event_action": None} for r in scan()]
+    shouting = [ev(5000 + i, "10.1.1.1", "10.1.1.2", 80, event_action="TearDown") for i in range(9)]
+    df = frame(flows, shouting)
+    detector, (incident,) = detect(df)
+    assert (incident.event_count, incident.stats["deny_ratio"]) == (195, 0.0)
+    assert detector.counters["ignored_actions"] == 9
+    assert detector.assign(df, [incident]).height == 195
+
+
 def test_late_and_teardown_events_are_counted_not_used() -> None:
     detector = FirewallDetector(EAGER)
     detector.update(frame([ev(10 * 3600, "10.1.1.1", "10.1.1.2", 80)]))

@@ -1,6 +1,14 @@
 """Analysts judge incidents independently: embedded (rules, baseline) and, with keys, LLMs."""
 
-from .base import ANALYSTS, Analyst, abstain, get_analyst, resolve_analysts, run_analyst
+from .base import (
+    ANALYSTS,
+    Analyst,
+    abstain,
+    get_analyst,
+    resolve_analysts,
+    run_analyst,
+    run_analyst_batch,
+)
 from .baseline import BaselineAnalyst
 from .rules import KIND_RULES, KindRule, RulesAnalyst
 
@@ -15,4 +23,5 @@ __all__ = [
     "get_analyst",
     "resolve_analysts",
     "run_analyst",
+    "run_analyst_batch",
 ]

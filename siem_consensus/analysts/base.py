@@ -28,6 +28,7 @@ __all__ = [
     "register",
     "resolve_analysts",
     "run_analyst",
+    "run_analyst_batch",
 ]
 
 
@@ -120,6 +121,29 @@ async def run_analyst(analyst: Analyst, case: Incident, timeout: float | None = 
     return verdict.model_copy(
         update={"analyst": analyst.name, "incident_id": verdict.incident_id or case.id}
     )
+
+
+async def run_analyst_batch(
+    analyst: Analyst, cases: Sequence[Incident], timeout: float | None = 120.0
+) -> list[Verdict]:
+    """Call an analyst's ``analyze_batch`` (one call for several low-tier incidents).
+
+    A failure or timeout becomes an ``error`` verdict for every case of the batch.
+    """
+    batch = getattr(analyst, "analyze_batch", None)
+    if batch is None:
+        return [await run_analyst(analyst, case, timeout) for case in cases]
+    try:
+        verdicts: list[Verdict] = await asyncio.wait_for(batch(list(cases)), timeout)
+    except TimeoutError:
+        return [_error(analyst, case, f"timed out after {timeout:g}s") for case in cases]
+    except Exception as exc:  # noqa: BLE001  (any analyst failure must become data)
+        message = f"{type(exc).__name__}: {str(exc)[:300]}"
+        return [_error(analyst, case, message) for case in cases]
+    return [
+        v.model_copy(update={"analyst": analyst.name, "incident_id": v.incident_id or c.id})
+        for v, c in zip(verdicts, cases, strict=True)
+    ]
 
 
 def _error(analyst: Analyst, case: Incident, message: str) -> Verdict:

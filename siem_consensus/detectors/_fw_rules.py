@@ -80,7 +80,11 @@ _WEIGHTS = {
 def candidates(
     summary: pl.DataFrame, targets: pl.DataFrame, cfg: FirewallThresholds
 ) -> pl.DataFrame:
-    """Rows ``window, source_ip, kind, t_dst, t_dport, t_transport`` for every rule that fires."""
+    """Rows ``window, source_ip, kind, t_dst, t_dport, t_transport`` for every rule that fires.
+
+    ``summary`` needs only the sources that may fire a scan or sweep rule, with fan-out
+    counted as documented above; ``targets`` must hold every target.
+    """
     busy = summary.filter(pl.col("events") >= cfg.min_events)
     ports, hosts = pl.col("ports"), pl.col("hosts")
     vertical = (ports > cfg.port_scan_ports) & (
@@ -225,7 +229,8 @@ def _log_ratio(observed: float, threshold: float) -> float:
 class Population:
     """Running baseline over every (source, window) of the input, in bounded memory.
 
-    Windows are counted once each: with overlapping windows only every ``hops``-th window
+    Ports and hosts count every target, allowed outbound ones included. Windows are counted
+    once each: with overlapping windows only every ``hops``-th window
     (a partition of time) feeds the baseline. ``port_popularity`` counts, per port, the
     (source, window) keys that hit it, i.e. distinct sources per window summed over windows.
     """

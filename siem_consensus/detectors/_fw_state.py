@@ -22,6 +22,7 @@ __all__ = [
     "KEY",
     "SLOT_KEY",
     "SlotStore",
+    "actions_in",
     "batch_partial",
     "explode_windows",
     "merge_partials",
@@ -41,6 +42,15 @@ _FIRST = tuple(f"f_{c}" for c in EVENT_COLS)
 _LAST = tuple(f"l_{c}" for c in EVENT_COLS)
 
 
+def actions_in(batch: pl.DataFrame, wanted: frozenset[str]) -> list[str]:
+    """The distinct ``event_action`` values of ``batch`` whose lower case is in ``wanted``.
+
+    Testing the few distinct values is much cheaper than lower-casing every row.
+    """
+    values = batch.get_column("event_action").unique().drop_nulls().to_list()
+    return sorted(v for v in values if v.lower() in wanted)
+
+
 def batch_partial(
     batch: pl.DataFrame, hop_us: int, deny: frozenset[str], ignored: frozenset[str]
 ) -> pl.DataFrame:
@@ -49,11 +59,11 @@ def batch_partial(
     Rows whose action is in ``ignored`` are left out; a null timestamp gives a null slot (the
     single untimed window).
     """
-    action = pl.col("event_action").str.to_lowercase()
+    action = pl.col("event_action")
     ts = pl.col("ts")
     events = (
         batch.lazy()
-        .filter(action.is_null() | ~action.is_in(sorted(ignored)))
+        .filter(action.is_null() | ~action.is_in(actions_in(batch, ignored)))
         .select(
             (pl.col("timestamp").dt.epoch("us") // hop_us).alias("slot"),
             *KEY,
@@ -63,7 +73,7 @@ def batch_partial(
             pl.col("source_port").alias("sport"),
             pl.col("event_action").alias("action"),
             pl.col("rule_name").alias("rule"),
-            action.is_in(sorted(deny)).fill_null(False).cast(pl.Int64).alias("deny"),
+            action.is_in(actions_in(batch, deny)).fill_null(False).cast(pl.Int64).alias("deny"),
         )
     )
     runs = _sorted_runs(events, SLOT_KEY, "ts")
@@ -179,17 +189,20 @@ def explode_windows(
 def summarize(targets: pl.DataFrame, keys: Sequence[str]) -> pl.DataFrame:
     """Per-source statistics over merged target rows grouped by ``keys``.
 
-    ``ports`` and ``hosts`` (the fan-out) count only rows whose boolean ``fanout`` is true.
+    With a boolean ``fanout`` column, ``ports`` and ``hosts`` count only the rows where it is
+    true; without one they count every row.
     """
-    fanout = pl.col("fanout")
+    port, host = pl.col("destination_port"), pl.col("destination_ip")
+    if "fanout" in targets.columns:
+        port, host = port.filter(pl.col("fanout")), host.filter(pl.col("fanout"))
     return (
         targets.lazy()
         .group_by(keys)
         .agg(
             pl.col("n").sum().alias("events"),
             pl.col("deny").sum(),
-            pl.col("destination_port").filter(fanout).drop_nulls().n_unique().alias("ports"),
-            pl.col("destination_ip").filter(fanout).drop_nulls().n_unique().alias("hosts"),
+            port.drop_nulls().n_unique().alias("ports"),
+            host.drop_nulls().n_unique().alias("hosts"),
             pl.col("t_first").min(),
             pl.col("t_last").max(),
             pl.col("n").max().alias("max_attempts"),

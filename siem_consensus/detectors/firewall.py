@@ -49,7 +49,15 @@ from ..models import Incident
 from ._fw_config import FirewallThresholds
 from ._fw_incidents import build_incidents
 from ._fw_rules import TARGET_KINDS, Population, candidates, tag_fanout
-from ._fw_state import KEY, SlotStore, batch_partial, explode_windows, merge_partials, summarize
+from ._fw_state import (
+    KEY,
+    SlotStore,
+    actions_in,
+    batch_partial,
+    explode_windows,
+    merge_partials,
+    summarize,
+)
 from .base import Detector, register
 
 __all__ = ["FirewallDetector", "FirewallThresholds"]
@@ -145,12 +153,11 @@ class FirewallDetector(Detector):
 
     def _evaluate(self, rows: pl.DataFrame, *, merged: bool) -> None:
         cfg = self.thresholds
-        window_rows = rows.drop("slot") if merged else merge_partials(rows, ("window", *KEY))
-        targets = tag_fanout(window_rows, cfg)
+        targets = rows.drop("slot") if merged else merge_partials(rows, ("window", *KEY))
         summary = summarize(targets, ("window", "source_ip"))
         whole = pl.col("window").is_null() | (pl.col("window") % cfg.hops_per_window == 0)
         self._population.add(summary.filter(whole), targets.filter(whole))
-        found = candidates(summary, targets, cfg)
+        found = candidates(_fan_out(summary, targets, cfg), targets, cfg)
         if not found.is_empty():
             self._findings.append(_retain(rows, found))
 
@@ -175,7 +182,7 @@ class FirewallDetector(Detector):
         empty = pl.DataFrame(schema={"event_id": pl.String, "incident_id": pl.String})
         if spec.is_empty() or batch.is_empty():
             return empty
-        action = pl.col("event_action").str.to_lowercase()
+        ignored = actions_in(batch, self.thresholds.ignored_actions)
         ts = pl.col("timestamp")
         in_time = ts.is_between(pl.col("first_seen"), pl.col("last_seen")).fill_null(
             ts.is_null() & pl.col("first_seen").is_null()
@@ -185,12 +192,26 @@ class FirewallDetector(Detector):
             on_target &= pl.col(target).is_null() | pl.col(column).eq_missing(pl.col(target))
         return (
             batch.lazy()
-            .filter(action.is_null() | ~action.is_in(sorted(self.thresholds.ignored_actions)))
+            .filter(pl.col("event_action").is_null() | ~pl.col("event_action").is_in(ignored))
             .join(spec.lazy(), on="source_ip", how="inner")
             .filter(in_time & on_target)
             .select(pl.format("{}:{}", "source", "line").alias("event_id"), pl.col("incident_id"))
             .collect()
         )
+
+
+def _fan_out(summary: pl.DataFrame, targets: pl.DataFrame, cfg: FirewallThresholds) -> pl.DataFrame:
+    """Summaries with fan-out recounted without allowed outbound targets, for the sources
+    that could still fire a scan or sweep rule (fan-out only shrinks when recounted)."""
+    window_source = ["window", "source_ip"]
+    maybe = summary.filter(
+        (pl.col("events") >= cfg.min_events)
+        & ((pl.col("ports") > cfg.port_scan_ports) | (pl.col("hosts") > cfg.sweep_hosts))
+    )
+    if maybe.is_empty() or cfg.count_allowed_outbound:
+        return maybe
+    mine = targets.join(maybe.select(window_source), on=window_source, nulls_equal=True)
+    return summarize(tag_fanout(mine, cfg), window_source)
 
 
 def _retain(rows: pl.DataFrame, found: pl.DataFrame) -> pl.DataFrame:

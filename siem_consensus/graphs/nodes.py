@@ -16,11 +16,11 @@ from typing import Annotated, Any, Protocol, TypedDict
 from langgraph.runtime import Runtime
 from langgraph.types import Send
 
-from ..analysts.base import Analyst, run_analyst
+from ..analysts.base import Analyst, run_analyst, run_analyst_batch
 from ..consensus import ConsensusPolicy, decide
 from ..detectors.base import Detector
 from ..enrich.zones import AssetInventory, enrich_incident
-from ..models import Incident, Outcome, Verdict
+from ..models import Incident, Outcome, Severity, Verdict
 from ..sources import EventStream, Progress, Source
 
 __all__ = [
@@ -130,15 +130,37 @@ def make_enrich(inventory: AssetInventory) -> StateNode:
     return enrich
 
 
+def _tier_order(incident: dict[str, Any]) -> int:
+    return -Severity(incident["severity"]).rank
+
+
+def _tasks(incidents: list[dict[str, Any]], analyst: Analyst) -> list[Send]:
+    """High tiers one per task, first; batchable low tiers grouped ``batch_size`` at a time."""
+    size = int(getattr(analyst, "batch_size", 1))
+    batchable: Callable[[Incident], bool] | None = getattr(analyst, "batchable", None)
+    single, grouped = [], []
+    for incident in sorted(incidents, key=_tier_order):
+        if size > 1 and batchable is not None and batchable(Incident.model_validate(incident)):
+            grouped.append(incident)
+        else:
+            single.append(incident)
+    sends = [Send("analyze", {"incident": i, "analyst": analyst.name}) for i in single]
+    for start in range(0, len(grouped), max(size, 1)):
+        chunk = grouped[start : start + size]
+        sends.append(Send("analyze", {"incidents": chunk, "analyst": analyst.name}))
+    return sends
+
+
 def make_fan_out(analysts: Sequence[Analyst]) -> Callable[[TriageState], list[Send] | str]:
-    """Conditional edge: one ``analyze`` task per (incident, analyst), run in parallel."""
+    """Conditional edge: parallel ``analyze`` tasks, each for one analyst.
+
+    A task carries one incident, or for analysts that batch (``batch_size > 1``) a group of
+    low-tier incidents; high and critical incidents are always alone and sent first.
+    """
 
     def fan_out(state: TriageState) -> list[Send] | str:
-        sends = [
-            Send("analyze", {"incident": incident, "analyst": analyst.name})
-            for incident in state.get("incidents", [])
-            for analyst in analysts
-        ]
+        incidents = state.get("incidents", [])
+        sends = [send for analyst in analysts for send in _tasks(incidents, analyst)]
         return sends or "consensus"
 
     return fan_out
@@ -147,13 +169,18 @@ def make_fan_out(analysts: Sequence[Analyst]) -> Callable[[TriageState], list[Se
 def make_analyze(
     analysts: Sequence[Analyst], timeout: float | None
 ) -> Callable[[Mapping[str, Any]], Any]:
-    """Node: one analyst judges one incident. It receives only that incident."""
+    """Node: one analyst judges one incident (or one batch). It sees nothing else."""
     by_name = {a.name: a for a in analysts}
 
     async def analyze(task: Mapping[str, Any]) -> dict[str, Any]:
-        incident = Incident.model_validate(task["incident"])
-        verdict = await run_analyst(by_name[task["analyst"]], incident, timeout)
-        return {"verdicts": [verdict.model_dump(mode="json")]}
+        analyst = by_name[task["analyst"]]
+        if "incidents" in task:
+            cases = [Incident.model_validate(i) for i in task["incidents"]]
+            verdicts = await run_analyst_batch(analyst, cases, timeout)
+        else:
+            incident = Incident.model_validate(task["incident"])
+            verdicts = [await run_analyst(analyst, incident, timeout)]
+        return {"verdicts": [v.model_dump(mode="json") for v in verdicts]}
 
     return analyze
 

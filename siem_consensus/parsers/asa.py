@@ -124,8 +124,11 @@ class AsaParser(LineParser):
             "line": pl.col("idx").cast(pl.Int64) + first_line,
             "dataset": pl.lit(self.name),
         }
+        present = set(fast.columns)
         events = fast.select(
-            columns.get(name, pl.col(name)).cast(dtype).alias(name)
+            columns.get(name, pl.col(name) if name in present else pl.lit(None))
+            .cast(dtype)
+            .alias(name)
             for name, dtype in EVENT_SCHEMA.items()
         )
         if rows:

@@ -68,6 +68,17 @@ EVENT_SCHEMA: Final[dict[str, pl.DataType]] = {
     "user_name": pl.String(),
     "host_name": pl.String(),
     "message": pl.String(),
+    "rule_id": pl.String(),
+    "rule_category": pl.String(),
+    "event_severity": pl.Int32(),
+    "observer_name": pl.String(),
+    "url_original": pl.String(),
+    "http_method": pl.String(),
+    "http_status": pl.Int32(),
+    "user_agent": pl.String(),
+    "dns_question": pl.String(),
+    "tls_sni": pl.String(),
+    "file_path": pl.String(),
 }
 """Columns of an event batch: the :class:`~siem_consensus.models.Event` fields, with ``line``
 (1-based) instead of ``event_id`` (the id is ``{source}:{line}``)."""

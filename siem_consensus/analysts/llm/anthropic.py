@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
+from pydantic import BaseModel
+
 from ...errors import MissingDependencyError, ProviderError
 from .base import Completion, LLMAnalyst, LLMSettings
 from .config import DEFAULT_MODELS, resolve_setting
-from .prompt import VerdictClaims
 
 if TYPE_CHECKING:
     import anthropic
@@ -18,11 +19,11 @@ __all__ = ["ClaudeAnalyst"]
 _TOOL_NAME = "record_verdict"
 
 
-def _tool() -> dict[str, Any]:
+def _tool(answer: type[BaseModel]) -> dict[str, Any]:
     return {
         "name": _TOOL_NAME,
-        "description": "Record your verdict on the case.",
-        "input_schema": VerdictClaims.model_json_schema(),
+        "description": "Record your verdict on the case(s).",
+        "input_schema": answer.model_json_schema(),
     }
 
 
@@ -75,13 +76,13 @@ class ClaudeAnalyst(LLMAnalyst):
             api_key=self._key, base_url=self.base_url, max_retries=0, timeout=self.settings.timeout
         )
 
-    async def _complete(self, system: str, user: str) -> Completion:
+    async def _complete(self, system: str, user: str, answer: type[BaseModel]) -> Completion:
         request: Any = {
             "model": self.model,
             "max_tokens": self.settings.max_output_tokens,
             "system": system,
             "messages": [{"role": "user", "content": user}],
-            "tools": [_tool()],
+            "tools": [_tool(answer)],
             "tool_choice": {"type": "tool", "name": _TOOL_NAME},
         }
         message = await self.client().messages.create(**request)

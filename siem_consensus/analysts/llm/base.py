@@ -22,26 +22,30 @@ import asyncio
 import hashlib
 import time
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import BaseModel
 
 from ...errors import ProviderError
-from ...models import Incident, Severity, Usage, Verdict, VerdictStatus
+from ...models import Incident, Severity, Usage, Verdict
 from ...privacy import Pseudonymizer
 from ..base import abstain
 from ..cache import ResponseCache
 from ..costs import Budget, PriceTable
 from ..resilience import ProviderLimits, RetryPolicy, call_with_retries
-from .prompt import PROMPT_VERSION, CasePrompt, VerdictClaims, build_case_prompt
+from ._answers import REPAIR, restore_claims, share_usage, skipped, validate
+from .prompt import (
+    PROMPT_VERSION,
+    BatchClaims,
+    CasePrompt,
+    VerdictClaims,
+    build_batch_prompt,
+    build_case_prompt,
+)
 
 __all__ = ["Completion", "LLMAnalyst", "LLMSettings"]
-
-_REPAIR = (
-    "\n\nYour previous answer was rejected: {problem}. Answer again, only by calling "
-    "record_verdict with arguments that match its schema exactly."
-)
 
 
 @dataclass(frozen=True)
@@ -61,7 +65,10 @@ class LLMSettings:
 
     Attributes:
         max_prompt_tokens: Estimated prompt bound; evidence is sampled down to fit.
-        max_output_tokens: Completion token limit sent to the provider.
+        max_output_tokens: Completion token limit sent to the provider (per case in a batch).
+        batch_size: Low-tier incidents judged per call (1: no batching). High and critical
+            incidents are always judged one per call.
+        batch_severities: Detector severities eligible for batching.
         timeout: Seconds per HTTP call.
         retry: Retry/backoff policy for 429/5xx/timeouts.
         pseudonymize: Hide identities; None means on unless the endpoint is loopback.
@@ -74,6 +81,8 @@ class LLMSettings:
 
     max_prompt_tokens: int = 3000
     max_output_tokens: int = 1024
+    batch_size: int = 1
+    batch_severities: frozenset[str] = frozenset({"info", "low", "medium"})
     timeout: float = 60.0
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     pseudonymize: bool | None = None
@@ -126,8 +135,8 @@ class LLMAnalyst(ABC):
             await owned.close()
 
     @abstractmethod
-    async def _complete(self, system: str, user: str) -> Completion:
-        """One vendor call with forced structured output."""
+    async def _complete(self, system: str, user: str, answer: type[BaseModel]) -> Completion:
+        """One vendor call forcing structured output shaped like ``answer``."""
 
     @abstractmethod
     def _classify(self, error: BaseException) -> ProviderError:
@@ -138,44 +147,75 @@ class LLMAnalyst(ABC):
         """Key of this analyst's concurrency limit and circuit breaker."""
         return self.provider
 
+    @property
+    def batch_size(self) -> int:
+        """Low-tier incidents judged per call (read by the graph's fan-out)."""
+        return max(1, self.settings.batch_size)
+
+    def batchable(self, case: Incident) -> bool:
+        """Whether ``case`` may share a call with others (low tiers only)."""
+        return self.batch_size > 1 and case.severity.value in self.settings.batch_severities
+
     async def analyze(self, case: Incident) -> Verdict:
         """Judge one incident (see the module docstring for the steps)."""
+        return (await self.analyze_batch([case]))[0]
+
+    async def analyze_batch(self, cases: Sequence[Incident]) -> list[Verdict]:
+        """Judge several incidents in one call (one verdict each, in order)."""
         started = time.perf_counter()
-        if case.score < self.settings.min_score:
-            return Verdict(
-                analyst=self.name,
-                model=self.model,
-                incident_id=case.id,
-                status=VerdictStatus.SKIPPED,
-                rationale=f"detector score {case.score:.2f} below the LLM "
-                f"pre-filter {self.settings.min_score:.2f}: not sent",
-            )
-        key = self._cache_key(case)
-        cached = self.settings.cache.get(key) if self.settings.cache else None
-        if cached is not None:
-            stored = VerdictClaims.model_validate(cached["claims"])
-            return self._verdict(case, stored, Usage(cached=True), started)
+        results: dict[str, Verdict] = {}
+        todo = []
+        for case in cases:
+            if case.score < self.settings.min_score:
+                results[case.id] = skipped(self, case, self.settings.min_score)
+            elif (hit := self._cached(case, started)) is not None:
+                results[case.id] = hit
+            else:
+                todo.append(case)
+        if todo:
+            results.update(await self._judge(todo, started))
+        return [results[case.id] for case in cases]
+
+    def _cached(self, case: Incident, started: float) -> Verdict | None:
+        cached = self.settings.cache.get(self._cache_key(case)) if self.settings.cache else None
+        if cached is None:
+            return None
+        stored = VerdictClaims.model_validate(cached["claims"])
+        return self._verdict(case, stored, Usage(cached=True), started)
+
+    async def _judge(self, cases: list[Incident], started: float) -> dict[str, Verdict]:
         pseudonymizer = Pseudonymizer() if self.pseudonymize else None
-        shown = pseudonymizer.pseudonymize_incident(case) if pseudonymizer else case
-        prompt = build_case_prompt(shown, max_tokens=self.settings.max_prompt_tokens)
+        shown = [pseudonymizer.pseudonymize_incident(c) if pseudonymizer else c for c in cases]
+        if len(cases) == 1:
+            prompt = build_case_prompt(shown[0], max_tokens=self.settings.max_prompt_tokens)
+        else:
+            bound = self.settings.max_prompt_tokens * min(len(cases), 4)
+            prompt = build_batch_prompt(shown, max_tokens=bound)
         if self.settings.budget is not None:
-            self.settings.budget.check(prompt.estimated_tokens + self.settings.max_output_tokens)
-        answer, usage, problem = await self._ask(prompt)
+            expected_out = self.settings.max_output_tokens * len(cases)
+            self.settings.budget.check(prompt.estimated_tokens + expected_out)
+        answers, usage, problem = await self._ask(prompt, [c.id for c in cases])
         if self.settings.budget is not None:
             self.settings.budget.record(usage)
-        if answer is None:
-            verdict = abstain(self.name, case, problem)
-            return verdict.model_copy(
-                update={
-                    "model": self.model,
-                    "usage": usage,
-                    "latency_s": time.perf_counter() - started,
-                }
-            )
-        claims = _restore_claims(answer, pseudonymizer) if pseudonymizer else answer
-        if self.settings.cache is not None:
-            self.settings.cache.put(key, {"claims": claims.model_dump()})
-        return self._verdict(case, claims, usage, started)
+        shares = share_usage(usage, len(cases))
+        verdicts: dict[str, Verdict] = {}
+        for case, share in zip(cases, shares, strict=True):
+            answer = answers.get(case.id)
+            if answer is None:
+                verdict = abstain(self.name, case, problem)
+                verdicts[case.id] = verdict.model_copy(
+                    update={
+                        "model": self.model,
+                        "usage": share,
+                        "latency_s": time.perf_counter() - started,
+                    }
+                )
+                continue
+            claims = restore_claims(answer, pseudonymizer) if pseudonymizer else answer
+            if self.settings.cache is not None:
+                self.settings.cache.put(self._cache_key(case), {"claims": claims.model_dump()})
+            verdicts[case.id] = self._verdict(case, claims, share, started)
+        return verdicts
 
     def _cache_key(self, case: Incident) -> str:
         digest = hashlib.sha256(case.model_dump_json().encode()).hexdigest()
@@ -183,34 +223,41 @@ class LLMAnalyst(ABC):
             return digest
         return self.settings.cache.key(digest, self.name, self.model, PROMPT_VERSION)
 
-    async def _ask(self, prompt: CasePrompt) -> tuple[VerdictClaims | None, Usage, str]:
-        calls = [0]
-        tokens = [0, 0]
-        problem = ""
-        user = prompt.user
+    async def _ask(
+        self, prompt: CasePrompt, ids: list[str]
+    ) -> tuple[dict[str, VerdictClaims], Usage, str]:
+        """Call, validate, repair once; returns the valid answers by incident id."""
+        answer_model: type[BaseModel] = VerdictClaims if len(ids) == 1 else BatchClaims
+        calls, tokens = [0], [0, 0]
+        answers: dict[str, VerdictClaims] = {}
+        problem, user = "", prompt.user
         for attempt in range(2):
-            completion = await self._call(prompt.system, user, calls)
+            completion = await self._call(prompt.system, user, answer_model, calls)
             tokens[0] += completion.input_tokens
             tokens[1] += completion.output_tokens
             if completion.refusal is not None:
                 problem = f"model refused: {completion.refusal[:200]}"
                 break
-            claims, problem = _validate(completion)
-            if claims is not None:
-                return claims, self._usage(calls[0], tokens), ""
+            found, problem = validate(completion, ids)
+            answers.update(found)
+            if not problem:
+                break
             if attempt == 0:
-                user = prompt.user + _REPAIR.format(problem=problem)
-        reason = problem if "refused" in problem else f"invalid output after one repair: {problem}"
-        return None, self._usage(calls[0], tokens), reason
+                user = prompt.user + REPAIR.format(problem=problem)
+            else:
+                problem = f"invalid output after one repair: {problem}"
+        return answers, self._usage(calls[0], tokens), problem
 
-    async def _call(self, system: str, user: str, calls: list[int]) -> Completion:
+    async def _call(
+        self, system: str, user: str, answer: type[BaseModel], calls: list[int]
+    ) -> Completion:
         limiter, breaker = self.settings.limits.get(self.limits_key)
 
         def count(_attempt: int) -> None:
             calls[0] += 1
 
         return await call_with_retries(
-            lambda: self._complete(system, user),
+            lambda: self._complete(system, user, answer),
             provider=self.provider,
             retry=self.settings.retry,
             breaker=breaker,
@@ -243,29 +290,3 @@ class LLMAnalyst(ABC):
             usage=usage,
             latency_s=time.perf_counter() - started,
         )
-
-
-def _validate(completion: Completion) -> tuple[VerdictClaims | None, str]:
-    if completion.payload is None:
-        excerpt = (completion.text or "")[:120]
-        return None, f"no record_verdict call in the answer (text: {excerpt!r})"
-    try:
-        return VerdictClaims.model_validate(completion.payload), ""
-    except ValidationError as exc:
-        errors = "; ".join(
-            f"{'.'.join(map(str, e['loc'])) or 'answer'}: {e['msg']}" for e in exc.errors()[:5]
-        )
-        return None, errors
-
-
-def _restore_claims(claims: VerdictClaims, pseudonymizer: Pseudonymizer) -> VerdictClaims:
-    restore = pseudonymizer.restore_text
-    return claims.model_copy(
-        update={
-            "category": restore(claims.category),
-            "rationale": restore(claims.rationale),
-            "attacker_goal": restore(claims.attacker_goal),
-            "business_impact": restore(claims.business_impact),
-            "recommended_actions": [restore(a) for a in claims.recommended_actions],
-        }
-    )

@@ -10,10 +10,10 @@ from __future__ import annotations
 from typing import Any
 
 from langchain_core.language_models import BaseChatModel
+from pydantic import BaseModel
 
 from ...errors import ProviderError
 from .base import Completion, LLMAnalyst, LLMSettings
-from .prompt import VerdictClaims
 
 __all__ = ["ChatModelAnalyst"]
 
@@ -42,15 +42,21 @@ class ChatModelAnalyst(LLMAnalyst):
         model = str(getattr(chat_model, "model_name", None) or getattr(chat_model, "model", name))
         super().__init__(name=name, model=model, settings=settings, local=local)
         self.provider = provider or name
-        self.runnable = chat_model.with_structured_output(VerdictClaims, include_raw=True)
+        self.chat_model = chat_model
+        self._runnables: dict[type[BaseModel], Any] = {}
 
-    async def _complete(self, system: str, user: str) -> Completion:
-        result: Any = await self.runnable.ainvoke([("system", system), ("human", user)])
+    async def _complete(self, system: str, user: str, answer: type[BaseModel]) -> Completion:
+        if answer not in self._runnables:
+            self._runnables[answer] = self.chat_model.with_structured_output(
+                answer, include_raw=True
+            )
+        messages = [("system", system), ("human", user)]
+        result: Any = await self._runnables[answer].ainvoke(messages)
         raw = result.get("raw")
         usage = getattr(raw, "usage_metadata", None) or {}
         tokens = (int(usage.get("input_tokens", 0)), int(usage.get("output_tokens", 0)))
         parsed = result.get("parsed")
-        if isinstance(parsed, VerdictClaims):
+        if isinstance(parsed, BaseModel):
             return Completion(
                 payload=parsed.model_dump(), input_tokens=tokens[0], output_tokens=tokens[1]
             )

@@ -10,11 +10,12 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
+from pydantic import BaseModel
+
 from ...errors import MissingDependencyError, ProviderError
 from .anthropic import classify_sdk_error
 from .base import Completion, LLMAnalyst, LLMSettings
 from .config import DEFAULT_MODELS, is_loopback_url, resolve_setting
-from .prompt import VerdictClaims
 
 if TYPE_CHECKING:
     import openai
@@ -80,13 +81,13 @@ class OpenAIAnalyst(LLMAnalyst):
         """Remote OpenAI shares one limit; each local endpoint gets its own."""
         return f"openai:{self.base_url}" if self.base_url else "openai"
 
-    async def _complete(self, system: str, user: str) -> Completion:
+    async def _complete(self, system: str, user: str, answer: type[BaseModel]) -> Completion:
         messages: Any = [
             {"role": "system", "content": system},
             {"role": "user", "content": user},
         ]
         if self.json_mode:
-            return await self._complete_json_mode(messages)
+            return await self._complete_json_mode(messages, answer)
         completion = await self.client().chat.completions.create(
             model=self.model,
             messages=messages,
@@ -96,14 +97,14 @@ class OpenAIAnalyst(LLMAnalyst):
                 "json_schema": {
                     "name": "record_verdict",
                     "strict": True,
-                    "schema": _strict_schema(),
+                    "schema": strict_schema(answer.model_json_schema()),
                 },
             },
         )
         return _completion(completion)
 
-    async def _complete_json_mode(self, messages: Any) -> Completion:
-        schema = json.dumps(VerdictClaims.model_json_schema())
+    async def _complete_json_mode(self, messages: Any, answer: type[BaseModel]) -> Completion:
+        schema = json.dumps(answer.model_json_schema())
         messages[0]["content"] += f"\nReply with one JSON object matching this schema: {schema}"
         completion = await self.client().chat.completions.create(
             model=self.model,
@@ -117,11 +118,18 @@ class OpenAIAnalyst(LLMAnalyst):
         return classify_sdk_error(self._sdk, "openai", error)
 
 
-def _strict_schema() -> dict[str, Any]:
-    """The VerdictClaims schema in OpenAI's strict subset (all fields required, no extras)."""
-    schema = VerdictClaims.model_json_schema()
-    schema["additionalProperties"] = False
-    schema["required"] = list(schema["properties"])
+def strict_schema(schema: dict[str, Any]) -> dict[str, Any]:
+    """A pydantic JSON schema in OpenAI's strict subset: every object closed and every field
+    required, recursively (``$defs`` and array items included)."""
+    if isinstance(schema.get("properties"), dict):
+        schema["additionalProperties"] = False
+        schema["required"] = list(schema["properties"])
+    for value in schema.values():
+        children = value.values() if isinstance(value, dict) else value
+        if isinstance(value, dict | list):
+            for child in children:
+                if isinstance(child, dict):
+                    strict_schema(child)
     return schema
 
 

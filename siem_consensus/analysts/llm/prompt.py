@@ -23,8 +23,11 @@ from ...models import Event, Incident
 __all__ = [
     "PROMPT_VERSION",
     "SYSTEM_PROMPT",
+    "BatchClaims",
     "CasePrompt",
+    "CaseVerdictClaims",
     "VerdictClaims",
+    "build_batch_prompt",
     "build_case_prompt",
     "estimate_tokens",
 ]
@@ -93,6 +96,26 @@ class VerdictClaims(BaseModel):
     recommended_actions: list[str] = Field(description="Next steps for a human to approve.")
 
 
+class CaseVerdictClaims(VerdictClaims):
+    """One verdict inside a batched answer, naming the incident it judges."""
+
+    incident_id: str = Field(description="The id of the case this verdict is about.")
+
+
+class BatchClaims(BaseModel):
+    """The answer to a batch of cases: exactly one verdict per case."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    verdicts: list[CaseVerdictClaims] = Field(description="One verdict per case, by id.")
+
+
+BATCH_NOTE = (
+    '\n\nThis block holds several independent cases under "cases". Judge each one on its '
+    "own evidence and answer with exactly one verdict per case, naming it by incident_id."
+)
+
+
 class CasePrompt(BaseModel):
     """A rendered case: the exact text sent, and what was left out to fit the bound."""
 
@@ -149,6 +172,29 @@ def _render(document: dict[str, Any]) -> tuple[str, str]:
     nonce = hashlib.sha256(body.encode()).hexdigest()[:16]
     user = f"<<CASE {nonce}>>\n{body}\n<<END CASE {nonce}>>"
     return SYSTEM_PROMPT.replace("{nonce}", nonce), user
+
+
+def build_batch_prompt(incidents: list[Incident], *, max_tokens: int = 6000) -> CasePrompt:
+    """Render several incidents as one data block (low-tier batching) within ``max_tokens``.
+
+    Evidence is trimmed evenly across the cases until the estimate fits.
+    """
+    per_case = max((len(i.evidence) for i in incidents), default=0)
+    while True:
+        docs = [_case_document(i, list(i.evidence[:per_case]), 200) for i in incidents]
+        system, user = _render({"cases": docs})
+        system += BATCH_NOTE
+        tokens = estimate_tokens(system) + estimate_tokens(user)
+        if tokens <= max_tokens or per_case == 0:
+            break
+        per_case = max(0, per_case - max(1, per_case // 4))
+    return CasePrompt(
+        system=system,
+        user=user,
+        estimated_tokens=tokens,
+        evidence_shown=sum(min(per_case, len(i.evidence)) for i in incidents),
+        evidence_total=sum(i.event_count for i in incidents),
+    )
 
 
 def build_case_prompt(

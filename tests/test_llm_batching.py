@@ -1,0 +1,80 @@
+"""Severity tiers: high/critical judged alone and first, low/medium batched per call."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from llm_helpers import claims, make_analyst, request_text, scan_incident
+
+from siem_consensus import Incident, Severity, Verdict, VerdictStatus
+from siem_consensus.analysts import run_analyst_batch
+from siem_consensus.graphs.nodes import _tasks
+from siem_consensus.testing import ProviderSimulator, RecordedRequest
+
+
+def _cases(n: int, severity: Severity = Severity.MEDIUM) -> list[Incident]:
+    base = scan_incident()
+    return [base.model_copy(update={"id": f"fw-{k}", "severity": severity}) for k in range(n)]
+
+
+def _judge(analyst: Any, cases: list[Incident]) -> list[Verdict]:
+    async def go() -> list[Verdict]:
+        try:
+            return await run_analyst_batch(analyst, cases, timeout=30)
+        finally:
+            await analyst.aclose()
+
+    return asyncio.run(go())
+
+
+def _batch_answer(request: RecordedRequest, drop: str | None = None) -> dict[str, Any]:
+    ids = [f"fw-{k}" for k in range(10) if f'fw-{k}\\"' in request_text(request.body)]
+    return {"verdicts": [{**claims(scan_incident()), "incident_id": i} for i in ids if i != drop]}
+
+
+def test_three_medium_incidents_take_one_call(provider_simulator: ProviderSimulator) -> None:
+    provider_simulator.anthropic.respond_with(_batch_answer)
+    analyst = make_analyst("anthropic", provider_simulator, batch_size=4)
+    verdicts = _judge(analyst, _cases(3))
+    assert [v.incident_id for v in verdicts] == ["fw-0", "fw-1", "fw-2"]
+    assert all(v.status is VerdictStatus.OK for v in verdicts)
+    assert len(provider_simulator.requests) == 1
+    usages = [v.usage for v in verdicts if v.usage is not None]
+    assert sum(u.calls for u in usages) == 1 and usages[0].input_tokens > 0
+
+
+def test_a_case_missing_from_the_batch_answer_abstains(
+    provider_simulator: ProviderSimulator,
+) -> None:
+    provider_simulator.openai.respond_with(lambda r: _batch_answer(r, drop="fw-1"))
+    analyst = make_analyst("openai", provider_simulator, batch_size=4)
+    verdicts = _judge(analyst, _cases(3))
+    assert [v.status for v in verdicts] == [
+        VerdictStatus.OK,
+        VerdictStatus.ABSTAINED,
+        VerdictStatus.OK,
+    ]
+    assert "no verdict for incident(s) fw-1" in verdicts[1].rationale
+    assert len(provider_simulator.requests) == 2  # one repair
+
+
+def test_fan_out_sends_high_tiers_alone_first_and_batches_the_rest(
+    provider_simulator: ProviderSimulator,
+) -> None:
+    analyst = make_analyst("anthropic", provider_simulator, batch_size=2)
+    incidents = [
+        *(i.model_dump(mode="json") for i in _cases(3, Severity.LOW)),
+        scan_incident().model_copy(update={"id": "fw-high"}).model_dump(mode="json"),
+    ]
+    sends = _tasks(incidents, analyst)
+    assert sends[0].arg["incident"]["id"] == "fw-high"
+    assert [len(s.arg["incidents"]) for s in sends[1:]] == [2, 1]
+
+
+def test_without_batching_every_incident_is_its_own_task(
+    provider_simulator: ProviderSimulator,
+) -> None:
+    analyst = make_analyst("anthropic", provider_simulator)
+    sends = _tasks([i.model_dump(mode="json") for i in _cases(3, Severity.LOW)], analyst)
+    assert all("incident" in s.arg for s in sends) and len(sends) == 3

@@ -28,8 +28,9 @@ from .errors import (
     UsageError,
 )
 from .examples import example_1
-from .graphs.firewall import build_firewall_graph, build_triage_graph
+from .graphs.firewall import build_firewall_graph
 from .graphs.nodes import TriageContext
+from .graphs.triage import build_triage_graph
 from .models import (
     AttackRef,
     DeadLetter,

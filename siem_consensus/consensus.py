@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import ClassVar
 
 from .enrich.attack import is_valid_technique
@@ -25,6 +25,7 @@ from .models import Decision, Incident, Outcome, Severity, Verdict, VerdictStatu
 
 __all__ = [
     "POLICIES",
+    "Check",
     "ConsensusPolicy",
     "MajorityPolicy",
     "UnanimousPolicy",
@@ -37,11 +38,16 @@ __all__ = [
 _FLOOR = Severity.HIGH
 
 
-def verify_verdict(verdict: Verdict, incident: Incident) -> Verdict:
+Check = Callable[[Verdict, Incident], list[str]]
+"""An extra claim check: returns the problems it found (empty list: fine)."""
+
+
+def verify_verdict(verdict: Verdict, incident: Incident, checks: Sequence[Check] = ()) -> Verdict:
     """Check a verdict's claims in code; a failed check turns it into an abstention.
 
     Checks: cited event ids exist in the incident's evidence, technique ids are current
-    ATT&CK techniques, and the verdict is about this incident.
+    ATT&CK techniques, the verdict is about this incident, plus any detector-specific
+    ``checks`` (e.g. the IDS graph's stage plausibility).
     """
     if verdict.status is not VerdictStatus.OK:
         return verdict
@@ -57,6 +63,8 @@ def verify_verdict(verdict: Verdict, incident: Incident) -> Verdict:
         problems.append(f"unknown ATT&CK technique ids: {', '.join(bad_techniques[:5])}")
     if verdict.is_threat is None:
         problems.append("no threat judgement given")
+    for check in checks:
+        problems.extend(check(verdict, incident))
     if not problems:
         return verdict
     return verdict.model_copy(
@@ -249,9 +257,14 @@ def get_policy(name: str | ConsensusPolicy, threshold: float = 0.8) -> Consensus
         raise ConfigError.unknown("policy", name, POLICIES) from None
 
 
-def decide(incident: Incident, verdicts: Iterable[Verdict], policy: ConsensusPolicy) -> Decision:
+def decide(
+    incident: Incident,
+    verdicts: Iterable[Verdict],
+    policy: ConsensusPolicy,
+    checks: Sequence[Check] = (),
+) -> Decision:
     """Verify every verdict against the incident, then apply the policy."""
-    checked = [verify_verdict(v, incident) for v in verdicts]
+    checked = [verify_verdict(v, incident, checks) for v in verdicts]
     return policy.decide(incident, checked)
 
 

@@ -18,7 +18,7 @@ class Report(BaseModel):
     """Everything one run decided, and how the input was accounted for."""
 
     schema_version: str = Field(SCHEMA_VERSION, description="JSON report schema version.")
-    detector: str = Field(description="Detector family that produced the incidents.")
+    detector: str = Field("", description="Detector family that produced the incidents.")
     generated_at: datetime | None = Field(None, description="When the report was made (UTC).")
     input: InputStats = Field(default_factory=InputStats)
     analysts: tuple[str, ...] = Field((), description="Analysts that judged the incidents.")

@@ -22,11 +22,17 @@ _METRICS: dict[str, tuple[str, str, str, str]] = {
     "port_scan": ("distinct_ports", "ports_mean", "ports_std", "distinct ports"),
     "network_sweep": ("distinct_hosts", "hosts_mean", "hosts_std", "distinct hosts"),
     "brute_force": ("events", "events_mean", "events_std", "events"),
+    "campaign": ("stage_count", "stages_mean", "stages_std", "kill-chain stages"),
+    "single_stage": ("distinct_signatures", "signatures_mean", "signatures_std", "signatures"),
+    "alert_flood": ("distinct_signatures", "signatures_mean", "signatures_std", "signatures"),
 }
 _CATEGORY = {
     "port_scan": "reconnaissance",
     "network_sweep": "reconnaissance",
     "brute_force": "credential_access",
+    "campaign": "multi_stage_attack",
+    "single_stage": "attack_attempt",
+    "alert_flood": "noise",
 }
 
 

@@ -16,7 +16,8 @@ How to write a detector:
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import ClassVar, TypeVar
 
 import polars as pl
@@ -24,7 +25,7 @@ import polars as pl
 from ..errors import ConfigError
 from ..models import Incident
 
-__all__ = ["DETECTORS", "Detector", "get_detector", "register"]
+__all__ = ["DETECTORS", "Detector", "detect_stream", "get_detector", "register"]
 
 
 class Detector(ABC):
@@ -44,6 +45,26 @@ class Detector(ABC):
     @abstractmethod
     def assign(self, batch: pl.DataFrame, incidents: Sequence[Incident]) -> pl.DataFrame:
         """Rows ``event_id, incident_id`` for the events of ``batch`` inside ``incidents``."""
+
+
+def detect_stream(
+    batches: Iterable[tuple[str, pl.DataFrame]], detector: Detector
+) -> list[Incident]:
+    """Feed a stream of batches to a detector and return its incidents.
+
+    Parsing the next batch overlaps with ``update`` on the current one: ``update`` runs in one
+    worker thread (polars releases the GIL), and at most one batch waits, so memory stays
+    bounded and batches are folded strictly in input order.
+    """
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="detect") as pool:
+        pending: Future[None] | None = None
+        for _name, batch in batches:
+            if pending is not None:
+                pending.result()
+            pending = pool.submit(detector.update, batch)
+        if pending is not None:
+            pending.result()
+    return detector.finish()
 
 
 DETECTORS: dict[str, type[Detector]] = {}

@@ -201,8 +201,11 @@ class FirewallDetector(Detector):
 
 
 def _fan_out(summary: pl.DataFrame, targets: pl.DataFrame, cfg: FirewallThresholds) -> pl.DataFrame:
-    """Summaries with fan-out recounted without allowed outbound targets, for the sources
-    that could still fire a scan or sweep rule (fan-out only shrinks when recounted)."""
+    """Summaries of the sources that may fire a scan or sweep rule, fan-out recounted.
+
+    Recounting without allowed outbound targets only shrinks the fan-out, so sources under
+    both fan-out thresholds before it cannot fire and are not recounted.
+    """
     window_source = ["window", "source_ip"]
     maybe = summary.filter(
         (pl.col("events") >= cfg.min_events)

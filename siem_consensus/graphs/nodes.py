@@ -17,8 +17,8 @@ from langgraph.runtime import Runtime
 from langgraph.types import Send
 
 from ..analysts.base import Analyst, run_analyst, run_analyst_batch
-from ..consensus import ConsensusPolicy, decide
-from ..detectors.base import Detector
+from ..consensus import Check, ConsensusPolicy, decide
+from ..detectors.base import Detector, detect_stream
 from ..enrich.zones import AssetInventory, enrich_incident
 from ..models import Incident, Outcome, Severity, Verdict
 from ..sources import EventStream, Progress, Source
@@ -102,10 +102,7 @@ def make_ingest(
             dead_letter_path=ctx.dead_letter_path,
             progress=ctx.progress,
         )
-        detector = detector_factory()
-        for _name, batch in stream:
-            detector.update(batch)
-        incidents = detector.finish()
+        incidents = detect_stream(stream, detector_factory())
         return {
             "input": stream.stats.model_dump(),
             "dead_letters": [d.model_dump() for d in stream.dead_letters],
@@ -134,7 +131,9 @@ def _tier_order(incident: dict[str, Any]) -> int:
     return -Severity(incident["severity"]).rank
 
 
-def _tasks(incidents: list[dict[str, Any]], analyst: Analyst) -> list[Send]:
+def _tasks(
+    incidents: list[dict[str, Any]], analyst: Analyst, node: str = "analyze"
+) -> list[Send]:
     """High tiers one per task, first; batchable low tiers grouped ``batch_size`` at a time."""
     size = int(getattr(analyst, "batch_size", 1))
     batchable: Callable[[Incident], bool] | None = getattr(analyst, "batchable", None)
@@ -144,14 +143,16 @@ def _tasks(incidents: list[dict[str, Any]], analyst: Analyst) -> list[Send]:
             grouped.append(incident)
         else:
             single.append(incident)
-    sends = [Send("analyze", {"incident": i, "analyst": analyst.name}) for i in single]
+    sends = [Send(node, {"incident": i, "analyst": analyst.name}) for i in single]
     for start in range(0, len(grouped), max(size, 1)):
         chunk = grouped[start : start + size]
-        sends.append(Send("analyze", {"incidents": chunk, "analyst": analyst.name}))
+        sends.append(Send(node, {"incidents": chunk, "analyst": analyst.name}))
     return sends
 
 
-def make_fan_out(analysts: Sequence[Analyst]) -> Callable[[TriageState], list[Send] | str]:
+def make_fan_out(
+    analysts: Sequence[Analyst], *, analyze: str = "analyze", otherwise: str = "consensus"
+) -> Callable[[TriageState], list[Send] | str]:
     """Conditional edge: parallel ``analyze`` tasks, each for one analyst.
 
     A task carries one incident, or for analysts that batch (``batch_size > 1``) a group of
@@ -160,8 +161,8 @@ def make_fan_out(analysts: Sequence[Analyst]) -> Callable[[TriageState], list[Se
 
     def fan_out(state: TriageState) -> list[Send] | str:
         incidents = state.get("incidents", [])
-        sends = [send for analyst in analysts for send in _tasks(incidents, analyst)]
-        return sends or "consensus"
+        sends = [send for analyst in analysts for send in _tasks(incidents, analyst, analyze)]
+        return sends or otherwise
 
     return fan_out
 
@@ -185,7 +186,9 @@ def make_analyze(
     return analyze
 
 
-def make_consensus(policy: ConsensusPolicy, analysts: Sequence[Analyst]) -> StateNode:
+def make_consensus(
+    policy: ConsensusPolicy, analysts: Sequence[Analyst], checks: Sequence[Check] = ()
+) -> StateNode:
     """Node: verify claims and apply the policy, one decision per incident.
 
     Verdicts are ordered as the analysts were given, whatever order they finished in.
@@ -203,7 +206,7 @@ def make_consensus(policy: ConsensusPolicy, analysts: Sequence[Analyst]) -> Stat
             verdicts = sorted(
                 by_incident.get(incident.id, []), key=lambda v: order.get(v.analyst, len(order))
             )
-            decisions.append(decide(incident, verdicts, policy).model_dump(mode="json"))
+            decisions.append(decide(incident, verdicts, policy, checks).model_dump(mode="json"))
         return {"decisions": decisions}
 
     return consensus

@@ -1,0 +1,107 @@
+"""Rules for firewall detections: port scan, network sweep, brute force, beaconing."""
+
+from __future__ import annotations
+
+import math
+
+from ._rules_base import Judgement, KindRule, Stats
+
+__all__ = ["FIREWALL_RULES"]
+
+_BENIGN_BEACON_PORTS = {53: "DNS", 123: "NTP"}
+
+
+def _bonus(stats: Stats) -> tuple[float, list[str]]:
+    score, why = 0.0, []
+    if not stats.get("internal_source", False):
+        score += 0.05
+        why.append("source is external")
+    if stats.get("deny_ratio", 0.0) >= 0.9:
+        score += 0.04
+        why.append(f"{stats.get('deny_ratio', 0.0):.0%} of attempts were denied")
+    return score, why
+
+
+def _port_scan(stats: Stats) -> Judgement:
+    ports, sensitive = stats.get("distinct_ports", 0), len(stats.get("sensitive_ports", []))
+    extra, why = _bonus(stats)
+    conf = 0.6 + min(0.02 * max(ports - 10, 0), 0.1) + min(0.03 * sensitive, 0.18) + extra
+    why.insert(0, f"{ports} distinct ports probed, {sensitive} of them sensitive services")
+    return ports >= 10, min(conf, 0.97), why
+
+
+def _sweep(stats: Stats) -> Judgement:
+    hosts, sensitive = stats.get("distinct_hosts", 0), len(stats.get("sensitive_ports", []))
+    extra, why = _bonus(stats)
+    conf = 0.6 + min(0.01 * max(hosts - 20, 0), 0.15) + min(0.05 * sensitive, 0.1) + extra
+    why.insert(0, f"{hosts} hosts contacted on few ports")
+    return hosts >= 20, min(conf, 0.97), why
+
+
+def _brute_force(stats: Stats) -> Judgement:
+    attempts = stats.get("max_attempts_same_target", 0)
+    extra, why = _bonus(stats)
+    conf = 0.65 + min(0.05 * math.log2(max(attempts, 1) / 50), 0.2) + extra
+    why.insert(0, f"{attempts} attempts against one authentication service")
+    return attempts >= 50, max(0.5, min(conf, 0.97)), why
+
+
+def _beaconing(stats: Stats) -> Judgement:
+    cv = stats.get("beacon_cv")
+    ports = set(stats.get("ports", []))
+    service = next((name for port, name in _BENIGN_BEACON_PORTS.items() if port in ports), None)
+    if cv is None:
+        return False, 0.5, ["no inter-arrival statistics"]
+    why = [f"inter-arrival coefficient of variation {cv:.2f} (regular)"]
+    if service is not None:
+        return False, 0.7, [*why, f"regular {service} traffic is expected"]
+    conf = 0.6 + 0.25 * max(0.0, 1 - cv / 0.3)
+    if stats.get("internal_source", False):
+        why.append("an internal host calls out on a fixed schedule")
+    return True, min(conf, 0.9), why
+
+
+FIREWALL_RULES: dict[str, KindRule] = {
+    "port_scan": KindRule(
+        category="reconnaissance",
+        goal="map the services exposed on the target to find one to exploit",
+        impact="precedes exploitation of exposed databases, remote access and file sharing",
+        actions=(
+            "Block the source address at the perimeter (recommend; needs approval)",
+            "Confirm which probed services are reachable and patched on the target",
+            "Watch for follow-up exploitation from the same source",
+        ),
+        judge=_port_scan,
+    ),
+    "network_sweep": KindRule(
+        category="reconnaissance",
+        goal="find live hosts running a given service across the network",
+        impact="precedes mass exploitation or worm-like spread",
+        actions=(
+            "Block the source address at the perimeter (recommend; needs approval)",
+            "Inventory hosts exposing the swept ports",
+        ),
+        judge=_sweep,
+    ),
+    "brute_force": KindRule(
+        category="credential_access",
+        goal="guess valid credentials for a remote login service",
+        impact="account takeover and an authenticated foothold",
+        actions=(
+            "Block the source address (recommend; needs approval)",
+            "Check the target's auth logs for any successful login from the source",
+            "Enforce lockout / MFA on the targeted service",
+        ),
+        judge=_brute_force,
+    ),
+    "beaconing": KindRule(
+        category="command_and_control",
+        goal="keep a command-and-control channel alive from a compromised host",
+        impact="remote control of an internal host; staging for exfiltration",
+        actions=(
+            "Inspect the internal host for malware (recommend isolation; needs approval)",
+            "Look up the destination in threat intelligence",
+        ),
+        judge=_beaconing,
+    ),
+}

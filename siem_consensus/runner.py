@@ -1,0 +1,203 @@
+"""Running a triage graph to a typed report: the machinery behind the entry points."""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import csv
+import os
+import time
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+from langchain_core.runnables import RunnableConfig
+from langgraph.types import Checkpointer
+
+from .analysts.base import Analyst, resolve_analysts
+from .analysts.llm.base import LLMSettings
+from .consensus import Check, ConsensusPolicy
+from .detectors.base import Detector
+from .enrich.zones import AssetInventory
+from .errors import UsageError
+from .graphs.nodes import TriageContext, TriageState
+from .graphs.triage import NodeNames, build_triage_graph
+from .models import DeadLetter, Decision, Incident, InputStats
+from .report import Report
+from .sources import EventStream, Progress, Source
+
+__all__ = ["RunOptions", "run_sync", "run_triage", "write_members"]
+
+_T = TypeVar("_T")
+_R = TypeVar("_R", bound=Report)
+
+
+@dataclass
+class RunOptions:
+    """Everything an entry point passes to :func:`run_triage` (see ``analyze_firewall``)."""
+
+    policy: ConsensusPolicy
+    input_format: str | None = None
+    analysts: Sequence[str | Analyst] | str | None = None
+    inventory: AssetInventory | None = None
+    members_path: str | os.PathLike[str] | None = None
+    dead_letter_path: str | os.PathLike[str] | None = None
+    progress: Progress | None = None
+    checkpointer: Checkpointer | str | os.PathLike[str] = None
+    thread_id: str | None = None
+    max_concurrency: int = 16
+    llm_settings: LLMSettings | None = None
+    names: NodeNames = field(default_factory=NodeNames)
+    checks: Sequence[Check] = ()
+
+
+def run_triage(
+    factory: Callable[[], Detector], report_cls: type[_R], source: Any, options: RunOptions
+) -> _R:
+    """Build the graph around ``factory``, run it on ``source`` and assemble the report."""
+    paths, inline = _split_sources(source)
+    if options.members_path is not None and any(not isinstance(s, Sequence) for s in inline):
+        raise UsageError(
+            "members_path needs a re-readable source: paths or a list, not an iterator"
+        )
+    analysts = resolve_analysts(options.analysts, options.llm_settings)
+    context = TriageContext(
+        inline_sources=inline,
+        progress=options.progress,
+        dead_letter_path=os.fspath(options.dead_letter_path) if options.dead_letter_path else None,
+    )
+    config: RunnableConfig = {
+        "configurable": {"thread_id": options.thread_id or f"run-{time.time_ns()}"},
+        "max_concurrency": options.max_concurrency,
+    }
+    state: TriageState = {"sources": paths, "input_format": options.input_format}
+    started = time.perf_counter()
+
+    async def run(saver: Checkpointer) -> dict[str, Any]:
+        graph = build_triage_graph(
+            factory,
+            analysts=analysts,
+            policy=options.policy,
+            inventory=options.inventory,
+            checkpointer=saver,
+            names=options.names,
+            checks=options.checks,
+        )
+        try:
+            final: dict[str, Any] = await graph.ainvoke(state, config, context=context)
+        finally:
+            await _close(analysts)
+        return final
+
+    final = run_sync(lambda: _with_checkpointer(options.checkpointer, run))
+    report = _report(report_cls, final, analysts, options)
+    report.timings["total"] = time.perf_counter() - started
+    if options.members_path is not None:
+        write_members(
+            options.members_path,
+            [*paths, *inline],
+            factory(),
+            report.incidents,
+            options.input_format,
+        )
+    return report
+
+
+async def _with_checkpointer(
+    checkpointer: Checkpointer | str | os.PathLike[str],
+    run: Callable[[Checkpointer], Awaitable[dict[str, Any]]],
+) -> dict[str, Any]:
+    if not isinstance(checkpointer, str | os.PathLike):
+        return await run(checkpointer)
+    from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
+
+    async with AsyncSqliteSaver.from_conn_string(os.fspath(checkpointer)) as saver:
+        return await run(saver)
+
+
+def _report(
+    report_cls: type[_R],
+    final: Mapping[str, Any],
+    analysts: Sequence[Analyst],
+    options: RunOptions,
+) -> _R:
+    names = tuple(a.name for a in analysts)
+    note = (
+        "embedded analysts (rules, baseline): no key, no network"
+        if options.analysts is None
+        else f"analysts chosen by the caller: {', '.join(names)}"
+    )
+    return report_cls(
+        generated_at=datetime.now(UTC),
+        input=InputStats.model_validate(final.get("input", {})),
+        analysts=names,
+        analysts_note=note,
+        policy=options.policy.name,
+        threshold=options.policy.threshold,
+        incidents=tuple(Incident.model_validate(i) for i in final.get("incidents", [])),
+        decisions=tuple(Decision.model_validate(d) for d in final.get("decisions", [])),
+        dead_letters=tuple(DeadLetter.model_validate(d) for d in final.get("dead_letters", [])),
+        timings=dict(final.get("timings", {})),
+    )
+
+
+def write_members(
+    path: str | os.PathLike[str],
+    sources: Sequence[Source],
+    detector: Detector,
+    incidents: Sequence[Incident],
+    input_format: str | None = None,
+) -> int:
+    """Second streaming pass: write ``event_id,incident_id`` for every member event.
+
+    Returns:
+        The number of rows written.
+    """
+    rows = 0
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["event_id", "incident_id"])
+        if not incidents:
+            return 0
+        for _name, batch in EventStream(list(sources), input_format=input_format):
+            assigned = detector.assign(batch, incidents)
+            writer.writerows(assigned.select("event_id", "incident_id").iter_rows())
+            rows += assigned.height
+    return rows
+
+
+def _split_sources(source: Any) -> tuple[list[str], list[Source]]:
+    if isinstance(source, str | os.PathLike):
+        return [os.fspath(source)], []
+    if isinstance(source, Sequence) and source and all(isinstance(s, Path) for s in source):
+        return [os.fspath(s) for s in source], []
+    if isinstance(source, Iterable):
+        return [], [source]
+    raise UsageError(
+        f"unsupported source {type(source).__name__}: give a path, a list of Paths, lines, "
+        "dicts or Events"
+    )
+
+
+async def _close(analysts: Sequence[Analyst]) -> None:
+    """Release what analysts opened for this run (SDK clients bound to this event loop)."""
+    for analyst in analysts:
+        close = getattr(analyst, "aclose", None)
+        if close is not None:
+            await close()
+
+
+def run_sync(make: Callable[[], Awaitable[_T]]) -> _T:
+    """Run a coroutine to completion, also from inside a running event loop (notebooks)."""
+
+    async def main() -> _T:
+        return await make()
+
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(main())
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, main()).result()

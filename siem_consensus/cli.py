@@ -96,6 +96,7 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     fw = sub.add_parser("firewall", help="analyse firewall / connection logs")
     fw.add_argument("paths", nargs="+", metavar="PATH", help="log files ('-' for stdin)")
+    fw.add_argument("--thresholds", metavar="TOML", help="detector thresholds (FirewallThresholds)")
     _add_common(fw)
     demo = sub.add_parser("demo", help="run the bundled examples offline")
     demo.add_argument("--example", type=int, choices=(1,), help="run only this example")
@@ -118,6 +119,23 @@ def _emit(report: Report, fmt: str, output: str | None) -> None:
         sys.stdout.write(text + ("" if text.endswith("\n") else "\n"))
 
 
+def _thresholds(path: str | None) -> Any:
+    """FirewallThresholds from a TOML file (top level or a [firewall] table)."""
+    if path is None:
+        return None
+    import tomllib
+
+    from pydantic import ValidationError
+
+    from .detectors.firewall import FirewallThresholds
+
+    try:
+        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+        return FirewallThresholds.model_validate(data.get("firewall", data))
+    except (OSError, tomllib.TOMLDecodeError, ValidationError) as exc:
+        raise UsageError(f"--thresholds {path}: {exc}") from None
+
+
 def _firewall(args: argparse.Namespace) -> int:
     from .api import analyze_firewall
 
@@ -135,6 +153,7 @@ def _firewall(args: argparse.Namespace) -> int:
             dead_letter_path=args.dead_letters,
             progress=progress,
             llm_settings=settings,
+            thresholds=_thresholds(args.thresholds),
         )
     finally:
         if progress is not None:

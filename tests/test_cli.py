@@ -125,3 +125,13 @@ def test_budget_flag_turns_calls_into_degraded_reviews(
     decision = json.loads(capsys.readouterr().out)["decisions"][0]
     assert decision["outcome"] == "needs_review" and decision["degraded"] is True
     assert provider_simulator_env.requests == []
+
+
+def test_thresholds_file(asa_log: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config = tmp_path / "fw.toml"
+    config.write_text("[firewall]\nport_scan_ports = 20\n")
+    assert main(["firewall", str(asa_log), "--format", "json", "--thresholds", str(config)]) == 0
+    assert json.loads(capsys.readouterr().out)["incidents"] == []
+    config.write_text("port_scan_ports = 'many'\n")
+    assert main(["firewall", str(asa_log), "--thresholds", str(config)]) == 2
+    assert "port_scan_ports" in capsys.readouterr().err

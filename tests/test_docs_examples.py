@@ -31,3 +31,11 @@ def test_examples_folder_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.chdir(tmp_path)
     for script in sorted((ROOT / "examples").glob("*.py")):
         exec(compile(script.read_text(), str(script), "exec"), {"__name__": "__main__"})  # noqa: S102
+
+
+def test_every_firewall_threshold_is_documented() -> None:
+    from siem_consensus.detectors.firewall import FirewallThresholds
+
+    text = (ROOT / "docs" / "firewall.md").read_text(encoding="utf-8")
+    missing = [name for name in FirewallThresholds.model_fields if f"`{name}`" not in text]
+    assert not missing, f"undocumented thresholds: {missing}"

@@ -11,7 +11,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
 
 __all__ = [
     "AttackRef",
@@ -128,6 +128,22 @@ class Event(BaseModel):
         None, alias="tls.client.server_name", description="TLS server name (SNI)."
     )
     file_path: str | None = Field(None, alias="file.path", description="File involved.")
+    event_category: str | None = Field(
+        None, alias="event.category", description="logon, device, file, web, email, ..."
+    )
+    email_from: str | None = Field(None, alias="email.from.address", description="Sender.")
+    email_to: str | None = Field(
+        None, alias="email.to.address", description="Recipients (to, cc, bcc), comma-separated."
+    )
+    email_attachments: int | None = Field(
+        None, alias="email.attachments", description="Number of attachments."
+    )
+
+    @model_serializer(mode="wrap")
+    def _without_nulls(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        """Serialise only the fields that are set: an event uses a handful of the ECS fields."""
+        data: dict[str, Any] = handler(self)
+        return {key: value for key, value in data.items() if value is not None}
 
 
 class DeadLetter(BaseModel):

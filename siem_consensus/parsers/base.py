@@ -79,6 +79,10 @@ EVENT_SCHEMA: Final[dict[str, pl.DataType]] = {
     "dns_question": pl.String(),
     "tls_sni": pl.String(),
     "file_path": pl.String(),
+    "event_category": pl.String(),
+    "email_from": pl.String(),
+    "email_to": pl.String(),
+    "email_attachments": pl.Int32(),
 }
 """Columns of an event batch: the :class:`~siem_consensus.models.Event` fields, with ``line``
 (1-based) instead of ``event_id`` (the id is ``{source}:{line}``)."""

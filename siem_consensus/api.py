@@ -13,11 +13,11 @@ from .analysts.llm.base import LLMSettings
 from .consensus import ConsensusPolicy, get_policy
 from .detectors.base import Detector, get_detector
 from .enrich.zones import AssetInventory
-from .report import FirewallReport
+from .report import FirewallReport, IdsReport
 from .runner import RunOptions, run_triage, write_members
 from .sources import Progress, Source
 
-__all__ = ["analyze_firewall", "write_members"]
+__all__ = ["analyze_firewall", "correlate_ids_alerts", "write_members"]
 
 
 def analyze_firewall(
@@ -80,3 +80,59 @@ def analyze_firewall(
         llm_settings=llm_settings,
     )
     return run_triage(factory, FirewallReport, source, options)
+
+
+def correlate_ids_alerts(
+    source: Source | Sequence[os.PathLike[str]],
+    *,
+    input_format: str | None = None,
+    analysts: Sequence[str | Analyst] | str | None = None,
+    policy: str | ConsensusPolicy = "majority",
+    threshold: float = 0.8,
+    thresholds: Any = None,
+    inventory: AssetInventory | None = None,
+    intel: Any = None,
+    members_path: str | os.PathLike[str] | None = None,
+    dead_letter_path: str | os.PathLike[str] | None = None,
+    progress: Progress | None = None,
+    checkpointer: Checkpointer | str | os.PathLike[str] = None,
+    thread_id: str | None = None,
+    max_concurrency: int = 16,
+    llm_settings: LLMSettings | None = None,
+) -> IdsReport:
+    """Turn a flood of IDS alerts into a few incidents that tell an attack story.
+
+    Parse -> enrich -> analyze -> validate -> alert (see :func:`build_ids_graph`). Arguments
+    are those of :func:`analyze_firewall`, plus:
+
+    Args:
+        source: Suricata EVE, fast.log, Wazuh alerts.json, Splunk JSON export, AIT-ADS CSV or
+            ECS JSON: a path, a list of ``Path`` objects, lines, records or Events.
+        policy: Default ``majority`` (more than half of the analysts must agree).
+        thresholds: ``IdsThresholds`` for the correlator.
+        inventory: Asset inventory: criticality raises incident scores.
+        intel: ``ThreatIntel`` lists: listed addresses and domains raise scores.
+    """
+    from .graphs.ids import IDS_NODES, stages_observed
+
+    correlator = get_detector("ids")
+
+    def factory() -> Detector:
+        return correlator(thresholds, inventory=inventory, intel=intel)  # type: ignore[call-arg]
+
+    options = RunOptions(
+        policy=get_policy(policy, threshold),
+        input_format=input_format,
+        analysts=analysts,
+        inventory=inventory,
+        members_path=members_path,
+        dead_letter_path=dead_letter_path,
+        progress=progress,
+        checkpointer=checkpointer,
+        thread_id=thread_id,
+        max_concurrency=max_concurrency,
+        llm_settings=llm_settings,
+        names=IDS_NODES,
+        checks=(stages_observed,),
+    )
+    return run_triage(factory, IdsReport, source, options)

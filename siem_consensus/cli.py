@@ -1,4 +1,4 @@
-"""Command line: ``siem-consensus firewall|demo|formats``.
+"""Command line: ``siem-consensus firewall|ids|demo|formats``.
 
 Exit codes: 0 done, 2 usage or configuration error, 3 runtime failure (unreadable input,
 provider, connector). Alerts do not change the exit code.
@@ -10,6 +10,7 @@ import argparse
 import sys
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -74,7 +75,10 @@ def _add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--input-format", help="parser to use (default: detected per file)")
     p.add_argument("--format", choices=_FORMATS, default="table", help="output format")
     p.add_argument("--analysts", help="comma-separated analyst names (default: rules,baseline)")
-    p.add_argument("--policy", default="unanimous", help="unanimous, majority or weighted")
+    p.add_argument(
+        "--policy",
+        help="unanimous, majority or weighted (default: firewall unanimous, ids majority)",
+    )
     p.add_argument("--threshold", type=float, default=0.8, help="confidence threshold (0-1)")
     p.add_argument("--members", metavar="CSV", help="write event_id,incident_id for members")
     p.add_argument("--dead-letters", metavar="JSONL", help="write every rejected line here")
@@ -94,12 +98,16 @@ def _parser() -> argparse.ArgumentParser:
         description="Consensus-gated triage of security telemetry.",
     )
     sub = parser.add_subparsers(dest="command", required=True)
-    fw = sub.add_parser("firewall", help="analyse firewall / connection logs")
-    fw.add_argument("paths", nargs="+", metavar="PATH", help="log files ('-' for stdin)")
-    fw.add_argument("--thresholds", metavar="TOML", help="detector thresholds (FirewallThresholds)")
-    _add_common(fw)
+    for name, command in _COMMANDS.items():
+        p = sub.add_parser(name, help=command.help)
+        p.add_argument("paths", nargs="+", metavar="PATH", help="input files ('-' for stdin)")
+        p.add_argument("--thresholds", metavar="TOML", help=f"detector thresholds ([{name}])")
+        if name == "ids":
+            p.add_argument("--inventory", metavar="FILE", help="asset inventory (CSV/JSON/TOML)")
+            p.add_argument("--intel", metavar="FILE", nargs="+", help="threat-intel list files")
+        _add_common(p)
     demo = sub.add_parser("demo", help="run the bundled examples offline")
-    demo.add_argument("--example", type=int, choices=(1,), help="run only this example")
+    demo.add_argument("--example", type=int, choices=(1, 2), help="run only this example")
     sub.add_parser("formats", help="list the input formats")
     return parser
 
@@ -119,41 +127,77 @@ def _emit(report: Report, fmt: str, output: str | None) -> None:
         sys.stdout.write(text + ("" if text.endswith("\n") else "\n"))
 
 
-def _thresholds(path: str | None) -> Any:
-    """FirewallThresholds from a TOML file (top level or a [firewall] table)."""
+@dataclass(frozen=True)
+class _Command:
+    help: str
+    entry: str  # function in siem_consensus.api
+    thresholds: str  # module:class of the detector's thresholds model
+
+
+_COMMANDS = {
+    "firewall": _Command(
+        "analyse firewall / connection logs",
+        "analyze_firewall",
+        "siem_consensus.detectors.firewall:FirewallThresholds",
+    ),
+    "ids": _Command(
+        "correlate IDS alerts (Suricata, Snort, Wazuh, Splunk export, AIT-ADS)",
+        "correlate_ids_alerts",
+        "siem_consensus.detectors.ids:IdsThresholds",
+    ),
+}
+
+
+def _thresholds(command: str, path: str | None) -> Any:
+    """The detector's thresholds from a TOML file (top level or a [command] table)."""
     if path is None:
         return None
+    import importlib
     import tomllib
 
     from pydantic import ValidationError
 
-    from .detectors.firewall import FirewallThresholds
-
+    module, cls = _COMMANDS[command].thresholds.split(":")
+    model = getattr(importlib.import_module(module), cls)
     try:
         data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
-        return FirewallThresholds.model_validate(data.get("firewall", data))
+        return model.model_validate(data.get(command, data))
     except (OSError, tomllib.TOMLDecodeError, ValidationError) as exc:
         raise UsageError(f"--thresholds {path}: {exc}") from None
 
 
-def _firewall(args: argparse.Namespace) -> int:
-    from .api import analyze_firewall
+def _extra(args: argparse.Namespace) -> dict[str, Any]:
+    extra: dict[str, Any] = {"thresholds": _thresholds(args.command, args.thresholds)}
+    if args.command == "ids":
+        from .enrich.intel import ThreatIntel
+        from .enrich.zones import AssetInventory
 
+        if args.inventory:
+            extra["inventory"] = AssetInventory.from_file(args.inventory)
+        if args.intel:
+            extra["intel"] = ThreatIntel.from_files(*args.intel)
+    if args.policy is not None:
+        extra["policy"] = args.policy
+    return extra
+
+
+def _triage(args: argparse.Namespace) -> int:
+    from . import api
+
+    entry = getattr(api, _COMMANDS[args.command].entry)
     progress = None if args.no_progress or not sys.stderr.isatty() else _Progress(sys.stderr)
-    paths = [Path(p) for p in args.paths]
     settings = _llm_settings(args)
     try:
-        report = analyze_firewall(
-            paths,
+        report = entry(
+            [Path(p) for p in args.paths],
             input_format=args.input_format,
             analysts=args.analysts,
-            policy=args.policy,
             threshold=args.threshold,
             members_path=args.members,
             dead_letter_path=args.dead_letters,
             progress=progress,
             llm_settings=settings,
-            thresholds=_thresholds(args.thresholds),
+            **_extra(args),
         )
     finally:
         if progress is not None:
@@ -167,7 +211,7 @@ def _firewall(args: argparse.Namespace) -> int:
 def _demo(args: argparse.Namespace) -> int:
     from . import examples
 
-    for number, run in ((1, examples.example_1),):
+    for number, run in ((1, examples.example_1), (2, examples.example_2)):
         if args.example in (None, number):
             run()
     return 0
@@ -185,8 +229,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``siem-consensus`` command."""
     args = _parser().parse_args(argv)
     try:
-        if args.command == "firewall":
-            return _firewall(args)
+        if args.command in _COMMANDS:
+            return _triage(args)
         if args.command == "demo":
             return _demo(args)
         return _formats()

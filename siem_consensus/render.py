@@ -8,7 +8,7 @@ from collections.abc import Iterable, Sequence
 from .models import Decision, Incident, Verdict, VerdictStatus
 from .report import Report
 
-__all__ = ["render_comparison", "render_markdown", "render_table"]
+__all__ = ["render_comparison", "render_incident_report", "render_markdown", "render_table"]
 
 _MARK = {"alert": "ALERT", "needs_review": "REVIEW", "dismissed": "DISMISSED"}
 
@@ -141,3 +141,52 @@ def render_comparison(verdicts: Sequence[Verdict], width: int = 34) -> str:
                 + "".join(f"{(w[i] if i < len(w) else ''):<{width + 2}}" for w in wrapped)
             )
     return "\n".join(out)
+
+
+_STATUS = {
+    "alert": "CONFIRMED INCIDENT - alert raised",
+    "needs_review": "NEEDS HUMAN REVIEW",
+    "dismissed": "DISMISSED",
+}
+
+
+def _validation(decision: Decision) -> str:
+    parts = []
+    for v in decision.verdicts:
+        if v.status is VerdictStatus.OK:
+            parts.append(f"{v.analyst}: claims verified")
+        elif v.problems:
+            parts.append(f"{v.analyst}: REJECTED ({'; '.join(v.problems)})")
+        else:
+            parts.append(f"{v.analyst}: {v.status.value}")
+    return "; ".join(parts) or "no verdicts"
+
+
+def render_incident_report(incident: Incident, decision: Decision) -> str:
+    """One incident as the SOC reads it: status, severity, confidence, validation, narrative,
+    ATT&CK tactics and techniques, recommended actions. Every number shown decided."""
+    stats = incident.stats
+    conf = "-" if decision.confidence is None else f"{decision.confidence:.0%}"
+    severity = (decision.severity or incident.severity).value.upper()
+    tactics = stats.get("tactics") or sorted({a.tactic for a in incident.attack})
+    lines = [
+        f"INCIDENT {incident.id}: {incident.title}",
+        f"Status:     {_STATUS[decision.outcome.value]}"
+        + ("  (degraded: an analyst failed)" if decision.degraded else ""),
+        f"Severity:   {severity}   detector score {incident.score:.2f}",
+        f"Confidence: {conf} ({decision.policy} at threshold {decision.threshold:.2f})",
+        f"Validation: {_validation(decision)}",
+        f"Alerts:     {incident.event_count:,} between {_when(incident)}",
+        "Narrative:",
+        *(f"  {line}" for line in textwrap.wrap(str(stats.get("narrative") or incident.title), 76)),
+        "Kill chain: " + (" -> ".join(stats.get("stages") or []) or "-"),
+        "ATT&CK tactics: " + (", ".join(tactics) or "-"),
+        "ATT&CK techniques:",
+        *(f"  {a.technique_id} {a.technique_name} ({a.tactic})" for a in incident.attack),
+        "Decision reasons:",
+        *(f"  - {r}" for r in decision.reasons),
+    ]
+    if decision.recommended_actions:
+        lines.append("Recommended actions (need human approval; nothing is executed):")
+        lines += [f"  {n}. {a}" for n, a in enumerate(decision.recommended_actions, 1)]
+    return "\n".join(lines)

@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 
 from .models import DeadLetter, Decision, Incident, InputStats, Outcome
 
-__all__ = ["SCHEMA_VERSION", "FirewallReport", "Report"]
+__all__ = ["SCHEMA_VERSION", "FirewallReport", "IdsReport", "Report"]
 
 SCHEMA_VERSION = "1.0"
 
@@ -69,3 +69,9 @@ class FirewallReport(Report):
     """Report of :func:`~siem_consensus.analyze_firewall`."""
 
     detector: Literal["firewall"] = "firewall"
+
+
+class IdsReport(Report):
+    """Report of :func:`~siem_consensus.correlate_ids_alerts`."""
+
+    detector: Literal["ids"] = "ids"

@@ -191,14 +191,16 @@ class EventStream:
         yield from self._records(path.name, data)
 
     def _records(self, name: str, records: Iterable[Any]) -> Iterator[tuple[str, pl.DataFrame]]:
-        fmt = self.input_format or "ecs"
+        iterator = iter(records)
+        head = list(islice(iterator, _SNIFF_LINES))
+        fmt = self.input_format or _detect_records(head)
         parser = get_parser(fmt)()
         if not isinstance(parser, JsonParser):
             raise UnknownFormatError(
                 f"{name}: {fmt!r} is not a JSON format; it cannot read records"
             )
         self.stats.formats[name] = fmt
-        iterator = iter(records)
+        iterator = _chain(head, iterator)
         number = 1
         while chunk := list(islice(iterator, self.chunk_lines)):
             yield from self._account(name, len(chunk), _records_chunk(parser, chunk, number, name))
@@ -260,6 +262,15 @@ def _records_chunk(
         row["line"] = number
         rows.append(row)
     return ParsedChunk(rows_to_frame(rows, parser.name), dead, skipped)
+
+
+def _detect_records(head: Sequence[Any]) -> str:
+    """The JSON format of decoded records (Suricata EVE, Wazuh, ...); ``ecs`` when unsure."""
+    sample = [json.dumps(r, default=str) for r in head if isinstance(r, Mapping)]
+    json_formats = {fmt for fmt, cls in PARSERS.items() if issubclass(cls, JsonParser)}
+    scores = {fmt: PARSERS[fmt].sniff(sample) for fmt in sorted(json_formats)} if sample else {}
+    best = max(scores, key=lambda fmt: scores[fmt], default="ecs")
+    return best if scores.get(best, 0.0) >= 0.5 else "ecs"
 
 
 def _chain(first: list[Any], rest: Iterator[Any]) -> Iterator[Any]:

@@ -53,6 +53,8 @@ class TriageState(TypedDict, total=False):
     decisions: list[dict[str, Any]]
     routes: dict[str, list[str]]
     timings: Annotated[dict[str, float], _merge]
+    approvals: dict[str, dict[str, Any]]
+    actions_log: list[dict[str, Any]]
 
 
 class StateNode(Protocol):
@@ -131,9 +133,7 @@ def _tier_order(incident: dict[str, Any]) -> int:
     return -Severity(incident["severity"]).rank
 
 
-def _tasks(
-    incidents: list[dict[str, Any]], analyst: Analyst, node: str = "analyze"
-) -> list[Send]:
+def _tasks(incidents: list[dict[str, Any]], analyst: Analyst, node: str = "analyze") -> list[Send]:
     """High tiers one per task, first; batchable low tiers grouped ``batch_size`` at a time."""
     size = int(getattr(analyst, "batch_size", 1))
     batchable: Callable[[Incident], bool] | None = getattr(analyst, "batchable", None)

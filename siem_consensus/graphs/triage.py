@@ -17,6 +17,7 @@ from ..analysts.base import Analyst, resolve_analysts
 from ..consensus import Check, ConsensusPolicy, get_policy
 from ..detectors.base import Detector
 from ..enrich.zones import AssetInventory
+from .approval import ActionSink, make_approve, make_execute
 from .nodes import (
     TriageContext,
     TriageState,
@@ -54,6 +55,8 @@ def build_triage_graph(
     interrupt_before: Sequence[str] | None = None,
     names: NodeNames = NodeNames(),
     checks: Sequence[Check] = (),
+    approval: bool = False,
+    action_sink: ActionSink | None = None,
 ) -> CompiledStateGraph[TriageState, TriageContext, TriageState, TriageState]:
     """Compile the generic triage graph around a detector factory.
 
@@ -69,6 +72,10 @@ def build_triage_graph(
         interrupt_before: Node names to pause before (resume with ``ainvoke(None, config)``).
         names: What the five stages are called in this graph.
         checks: Extra claim checks run before the vote (see ``consensus.verify_verdict``).
+        approval: Add the human-approval stage after routing: ``approve`` interrupts once per
+            alert, ``execute`` hands approved actions to ``action_sink`` exactly once. Needs a
+            checkpointer to resume after the interrupt.
+        action_sink: Where approved actions go (see ``graphs.approval``).
     """
     resolved = resolve_analysts(analysts)
     chosen = get_policy(policy, threshold)
@@ -88,10 +95,15 @@ def build_triage_graph(
     graph.add_conditional_edges(n.enrich, fan_out, [n.analyze, n.decide])
     graph.add_edge(n.analyze, n.decide)
     graph.add_edge(n.decide, n.route)
-    graph.add_edge(n.route, END)
+    if approval:
+        graph.add_node("approve", make_approve())
+        graph.add_node("execute", make_execute(action_sink))
+        graph.add_edge(n.route, "approve")
+        graph.add_edge("approve", "execute")
+        graph.add_edge("execute", END)
+    else:
+        graph.add_edge(n.route, END)
     return graph.compile(
         checkpointer=checkpointer,
         interrupt_before=list(interrupt_before) if interrupt_before else None,
     )
-
-

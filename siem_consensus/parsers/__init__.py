@@ -1,10 +1,17 @@
 """Parsers, one module per format family, registered by name in :data:`PARSERS`.
 
-Importing this package registers every built-in parser: ``asa``, ``cicflowmeter``, ``ecs``,
-``iptables``, ``paloalto``, ``pfsense``, ``zeek`` and ``zeek-json``.
+Importing this package registers every built-in parser: ``ait-ads``, ``asa``, ``cicflowmeter``,
+``ecs``, ``fastlog``, ``iptables``, ``paloalto``, ``pfsense``, ``splunk``, ``suricata``,
+``wazuh``, ``zeek`` and ``zeek-json``.
 """
 
-from . import asa, cicflowmeter, ecs, iptables, paloalto, pfsense, zeek  # noqa: F401 (registers)
+# Registered first: format detection breaks ties in registry order, and these envelope formats
+# (a JSON object of a given shape) must win over the line formats whose sniffers search for a
+# marker anywhere in a line, e.g. an ASA tag inside a Splunk ``_raw`` or a Wazuh ``full_log``.
+from . import splunk, suricata, wazuh  # noqa: F401 (registers)
+
+# isort: split
+from . import aitads, asa, cicflowmeter, ecs, fastlog, iptables, paloalto, pfsense, zeek  # noqa: F401 (registers)
 from .base import PARSERS, Parser, get_parser
 
 __all__ = ["PARSERS", "Parser", "get_parser"]

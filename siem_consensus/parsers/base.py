@@ -129,7 +129,17 @@ def rows_to_frame(rows: Sequence[dict[str, Any]], dataset: str) -> pl.DataFrame:
         return empty_frame()
     data = {name: [row.get(name) for row in rows] for name in _COLUMNS}
     data["dataset"] = [dataset] * len(rows)
-    return pl.DataFrame(data, schema=EVENT_SCHEMA)
+    try:
+        return pl.DataFrame(data, schema=EVENT_SCHEMA)
+    except UnicodeEncodeError:  # lone surrogates (e.g. JSON "\ud800"): not valid UTF-8
+        clean = {k: [_utf8(v) for v in values] for k, values in data.items()}
+        return pl.DataFrame(clean, schema=EVENT_SCHEMA)
+
+
+def _utf8(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+    return value
 
 
 class Parser(ABC):

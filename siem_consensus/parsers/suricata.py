@@ -1,5 +1,8 @@
 """Suricata EVE JSON (``eve.json``): one record per line, or the elements of a JSON array file.
 
+JSON lines are detected by :meth:`SuricataParser.sniff`; ``EventStream`` reads JSON array files
+with the ``ecs`` parser unless told otherwise, so pass ``input_format="suricata"`` for them.
+
 ::
 
     {"timestamp": "2017-03-25T16:49:58.856335-0600", "event_type": "alert", "src_ip": "...",
@@ -23,17 +26,19 @@ offset means UTC) -> UTC, ``host`` (``sensor-name``; or ``host.name`` when a shi
 else ``sensor_name`` -> ``observer_name``. ``flow.bytes_toserver``/``bytes_toclient`` ->
 ``source_bytes``/``destination_bytes``; they are swapped when the record says the packet went to
 the client (``direction: to_client``, or ``flow.src_ip`` equal to ``dest_ip``, Suricata 7), since
-``src_ip`` is then the server. Older EVE gives no such hint and the order is kept as is.
+``src_ip`` is then the server. Older EVE gives no such hint and the order is kept as is, so an
+alert on a server-to-client packet there shows the client's bytes as ``source_bytes``.
 
 Application fields: ``http.hostname`` + ``http.url`` -> ``url_original`` (``host/path``; an
 absolute URL is kept as is), ``http.http_method``, ``http.status``, ``http.http_user_agent``;
 ``dns.query[0].rrname`` (Suricata 7), ``dns.queries[0].rrname`` (8) or ``dns.rrname`` ->
 ``dns_question``; ``tls.sni``; ``fileinfo.filename`` -> ``file_path``. ``payload_printable`` ->
-``message``. Payloads, URLs and user agents are attacker-controlled: kept as data and clipped to
+``message``. These are attacker-controlled: kept as data, never interpreted, and clipped to
 1,000 characters.
 
 Values may be numbers or numeric strings (Wazuh relays EVE with every value as a string);
-:func:`eve_row` is shared with the Wazuh and Splunk parsers.
+:func:`eve_row` is shared with the Wazuh parser (relayed alerts); the Splunk parser reaches this
+parser through the registry.
 """
 
 from __future__ import annotations
@@ -127,11 +132,11 @@ def _app_fields(record: Mapping[str, Any]) -> dict[str, Any]:
     http = mapping(record.get("http"))
     return {
         "url_original": _url(http.get("hostname"), http.get("url")),
-        "http_method": to_text(http.get("http_method"), "http.http_method"),
+        "http_method": clip(http.get("http_method"), "http.http_method"),
         "http_status": to_level(http.get("status"), "http.status", high=999),
         "user_agent": clip(http.get("http_user_agent"), "http.http_user_agent"),
         "dns_question": _dns_question(mapping(record.get("dns"))),
-        "tls_sni": to_text(mapping(record.get("tls")).get("sni"), "tls.sni"),
+        "tls_sni": clip(mapping(record.get("tls")).get("sni"), "tls.sni"),
         "file_path": clip(mapping(record.get("fileinfo")).get("filename"), "fileinfo.filename"),
     }
 
@@ -148,8 +153,8 @@ def _dns_question(dns: Mapping[str, Any]) -> str | None:
     for key in ("query", "queries"):
         entries = dns.get(key)
         if isinstance(entries, list) and entries and isinstance(entries[0], Mapping):
-            return to_text(entries[0].get("rrname"), f"dns.{key}[0].rrname")
-    return to_text(dns.get("rrname"), "dns.rrname")
+            return clip(entries[0].get("rrname"), f"dns.{key}[0].rrname")
+    return clip(dns.get("rrname"), "dns.rrname")
 
 
 @register
@@ -170,7 +175,8 @@ class SuricataParser(GuardedJsonParser):
         Raises:
             LineError: not an EVE record, or an unusable value (see :func:`eve_row`).
         """
-        if obj.get("event_type") in _SKIPPED:
+        kind = obj.get("event_type")
+        if isinstance(kind, str) and kind in _SKIPPED:
             return SKIP
         return eve_row(obj)
 

@@ -1,0 +1,152 @@
+"""Human approval of recommended actions: an interrupt per alert, then an exactly-once record.
+
+Career- or business-impacting actions (disable an account, block a host, notify HR) are never
+executed by the library. After consensus, the ``approve`` node raises one LangGraph
+``interrupt`` per alert listing its recommended actions; a human answers (``approve``/``reject``
+per action, through :func:`resume_approval` or ``siem-consensus review``), the checkpointed
+graph resumes, and the ``execute`` node hands every approved action to an :class:`ActionSink`
+exactly once. The default sink, :class:`SqliteActionLog`, only records the approval (the
+dry-run every SOC wants first); plug in a sink that calls your SOAR to act for real.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Protocol
+
+from langchain_core.runnables import RunnableConfig
+from langgraph.types import interrupt
+
+from ..errors import InputError, UsageError
+from .nodes import StateNode, TriageState
+
+__all__ = ["ActionSink", "ConfigNode", "SqliteActionLog", "make_approve", "make_execute"]
+
+
+class ActionSink(Protocol):
+    """Receives approved actions. ``record`` must be idempotent on (thread, incident, action)."""
+
+    def record(
+        self, thread_id: str, incident_id: str, action: str, approved_by: str, note: str
+    ) -> bool:
+        """Record (or perform) one approved action; False if it was already recorded."""
+        ...
+
+
+class SqliteActionLog:
+    """Approved actions in a SQLite table with a unique key: recording twice is a no-op."""
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = Path(path)
+        self._lock = threading.Lock()
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with self._connect() as db:
+                db.execute(
+                    "CREATE TABLE IF NOT EXISTS approved_actions (thread_id TEXT, incident_id "
+                    "TEXT, action TEXT, approved_by TEXT, note TEXT, recorded_at TEXT, "
+                    "PRIMARY KEY (thread_id, incident_id, action))"
+                )
+        except sqlite3.DatabaseError as exc:
+            raise InputError(f"{self.path}: not a usable action log ({exc})") from None
+
+    def _connect(self) -> sqlite3.Connection:
+        return sqlite3.connect(self.path, timeout=30)
+
+    def record(
+        self, thread_id: str, incident_id: str, action: str, approved_by: str, note: str
+    ) -> bool:
+        """Insert the approval unless already there; True when newly recorded."""
+        with self._lock, self._connect() as db:
+            cursor = db.execute(
+                "INSERT OR IGNORE INTO approved_actions VALUES (?, ?, ?, ?, ?, ?)",
+                (thread_id, incident_id, action, approved_by, note, datetime.now(UTC).isoformat()),
+            )
+            return cursor.rowcount == 1
+
+    def entries(self) -> list[dict[str, str]]:
+        """Every recorded approval, oldest first."""
+        with self._lock, self._connect() as db:
+            db.row_factory = sqlite3.Row
+            rows = db.execute("SELECT * FROM approved_actions ORDER BY recorded_at").fetchall()
+        return [dict(row) for row in rows]
+
+
+def _answer(raw: Any, actions: list[str]) -> dict[str, Any]:
+    """Normalise a human answer: {"approve": [...], "reject": [...], "by": ..., "note": ...}."""
+    if not isinstance(raw, Mapping):
+        raise UsageError(f"an approval answer must be a mapping, got {type(raw).__name__}")
+    approve = [a for a in raw.get("approve", []) if a in actions]
+    unknown = [a for a in [*raw.get("approve", []), *raw.get("reject", [])] if a not in actions]
+    if unknown:
+        raise UsageError(f"unknown action(s) {unknown}; this alert recommends {actions}")
+    return {
+        "approve": approve,
+        "reject": [a for a in actions if a not in approve],
+        "by": str(raw.get("by", "unknown")),
+        "note": str(raw.get("note", "")),
+    }
+
+
+class ConfigNode(Protocol):
+    """A node reading the triage state and the run config (for the thread id)."""
+
+    def __call__(self, state: TriageState, config: RunnableConfig) -> Any:
+        """Return the state update."""
+
+
+def make_approve() -> StateNode:
+    """Node: one interrupt per alert asking which recommended actions a human approves."""
+
+    def approve(state: TriageState) -> dict[str, Any]:
+        incidents = {i["id"]: i for i in state.get("incidents", [])}
+        answers = {}
+        for decision in state.get("decisions", []):
+            actions = list(decision.get("recommended_actions", []))
+            if decision["outcome"] != "alert" or not actions:
+                continue
+            incident = incidents.get(decision["incident_id"], {})
+            raw = interrupt(
+                {
+                    "incident_id": decision["incident_id"],
+                    "title": incident.get("title", ""),
+                    "users": incident.get("entities", {}).get("users", []),
+                    "confidence": decision.get("confidence"),
+                    "actions": actions,
+                }
+            )
+            answers[decision["incident_id"]] = _answer(raw, actions)
+        return {"approvals": answers}
+
+    return approve
+
+
+def make_execute(sink: ActionSink | None) -> ConfigNode:
+    """Node: hand approved actions to the sink, exactly once per (thread, incident, action)."""
+
+    def execute(state: TriageState, config: RunnableConfig) -> dict[str, Any]:
+        thread = str(config.get("configurable", {}).get("thread_id", "default"))
+        log = []
+        for incident_id, answer in state.get("approvals", {}).items():
+            for action in answer["approve"]:
+                fresh = (
+                    sink.record(thread, incident_id, action, answer["by"], answer["note"])
+                    if sink is not None
+                    else True
+                )
+                log.append(
+                    {
+                        "incident_id": incident_id,
+                        "action": action,
+                        "approved_by": answer["by"],
+                        "newly_recorded": fresh,
+                    }
+                )
+        return {"actions_log": log}
+
+    return execute

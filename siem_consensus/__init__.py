@@ -6,7 +6,7 @@ analysts judge each one; a consensus policy decides ``alert`` / ``needs_review``
 """
 
 from .analysts import Analyst, BaselineAnalyst, RulesAnalyst
-from .api import analyze_firewall, write_members
+from .api import analyze_firewall, correlate_ids_alerts, detect_insider_threats, write_members
 from .consensus import (
     ConsensusPolicy,
     MajorityPolicy,
@@ -27,8 +27,10 @@ from .errors import (
     UnknownFormatError,
     UsageError,
 )
-from .examples import example_1
+from .examples import example_1, example_2, example_3
 from .graphs.firewall import build_firewall_graph
+from .graphs.ids import build_ids_graph
+from .graphs.insider import build_insider_graph
 from .graphs.nodes import TriageContext
 from .graphs.triage import build_triage_graph
 from .models import (
@@ -41,10 +43,11 @@ from .models import (
     InputStats,
     Outcome,
     Severity,
+    Usage,
     Verdict,
     VerdictStatus,
 )
-from .report import FirewallReport, Report
+from .report import FirewallReport, IdsReport, InsiderReport, Report
 from .sources import EventStream
 
 __version__ = "0.1.0"
@@ -64,9 +67,11 @@ __all__ = [
     "Event",
     "EventStream",
     "FirewallReport",
+    "IdsReport",
     "Incident",
     "InputError",
     "InputStats",
+    "InsiderReport",
     "MajorityPolicy",
     "MissingDependencyError",
     "Outcome",
@@ -79,15 +84,22 @@ __all__ = [
     "TriageContext",
     "UnanimousPolicy",
     "UnknownFormatError",
+    "Usage",
     "UsageError",
     "Verdict",
     "VerdictStatus",
     "WeightedPolicy",
     "analyze_firewall",
     "build_firewall_graph",
+    "build_ids_graph",
+    "build_insider_graph",
     "build_triage_graph",
+    "correlate_ids_alerts",
     "decide",
+    "detect_insider_threats",
     "example_1",
+    "example_2",
+    "example_3",
     "verify_verdict",
     "write_members",
 ]

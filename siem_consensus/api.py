@@ -13,11 +13,11 @@ from .analysts.llm.base import LLMSettings
 from .consensus import ConsensusPolicy, get_policy
 from .detectors.base import Detector, get_detector
 from .enrich.zones import AssetInventory
-from .report import FirewallReport, IdsReport
+from .report import FirewallReport, IdsReport, InsiderReport
 from .runner import RunOptions, run_triage, write_members
 from .sources import Progress, Source
 
-__all__ = ["analyze_firewall", "correlate_ids_alerts", "write_members"]
+__all__ = ["analyze_firewall", "correlate_ids_alerts", "detect_insider_threats", "write_members"]
 
 
 def analyze_firewall(
@@ -136,3 +136,78 @@ def correlate_ids_alerts(
         checks=(stages_observed,),
     )
     return run_triage(factory, IdsReport, source, options)
+
+
+def detect_insider_threats(
+    source: Source | Sequence[os.PathLike[str]],
+    *,
+    input_format: str | None = None,
+    analysts: Sequence[str | Analyst] | str | None = None,
+    policy: str | ConsensusPolicy = "unanimous",
+    threshold: float = 0.85,
+    thresholds: Any = None,
+    directory: Any = None,
+    members_path: str | os.PathLike[str] | None = None,
+    dead_letter_path: str | os.PathLike[str] | None = None,
+    progress: Progress | None = None,
+    checkpointer: Checkpointer | str | os.PathLike[str] = None,
+    thread_id: str | None = None,
+    action_sink: Any = None,
+    max_concurrency: int = 16,
+    llm_settings: LLMSettings | None = None,
+) -> InsiderReport:
+    """Find corroborated insider-threat behaviour; alerts wait for a human to approve actions.
+
+    Arguments are those of :func:`analyze_firewall`, plus:
+
+    Args:
+        source: A CERT-format directory (``logon.csv``, ``device.csv``, ``file.csv``,
+            ``http.csv``, ``email.csv``, ``LDAP/``), CERT files, ECS JSON lines, or records.
+        policy: ``unanimous`` by default: every analyst must agree, at ``threshold`` 0.85.
+        thresholds: ``InsiderThresholds`` for the detector.
+        directory: The LDAP frame (``parsers.cert.read_ldap``); found in a CERT directory.
+        checkpointer: Pass a SQLite path to keep pending approvals across restarts (approve
+            them later with ``siem-consensus review``); in memory otherwise.
+        action_sink: Where approved actions go (``graphs.approval.SqliteActionLog``).
+
+    Returns:
+        The report; ``pending_approvals`` lists the alerts whose actions wait for a human.
+    """
+    from .graphs.insider import INSIDER_NODES
+
+    source, directory = _insider_inputs(source, directory)
+    detector_cls = get_detector("insider")
+
+    def factory() -> Detector:
+        return detector_cls(thresholds, directory=directory)  # type: ignore[call-arg]
+
+    options = RunOptions(
+        policy=get_policy(policy, threshold),
+        input_format=input_format,
+        analysts=analysts,
+        members_path=members_path,
+        dead_letter_path=dead_letter_path,
+        progress=progress,
+        checkpointer=checkpointer,
+        thread_id=thread_id,
+        max_concurrency=max_concurrency,
+        llm_settings=llm_settings,
+        names=INSIDER_NODES,
+        approval=True,
+        action_sink=action_sink,
+    )
+    return run_triage(factory, InsiderReport, source, options)
+
+
+def _insider_inputs(source: Any, directory: Any) -> tuple[Any, Any]:
+    """Expand a CERT directory into its event files, and read its LDAP snapshots."""
+    if not isinstance(source, str | os.PathLike) or not os.path.isdir(source):
+        return source, directory
+    from pathlib import Path
+
+    from .parsers.cert import cert_inputs, read_ldap
+
+    found = cert_inputs(Path(source))
+    if directory is None and found.ldap is not None:
+        directory = read_ldap(found.ldap)
+    return list(found.event_files), directory

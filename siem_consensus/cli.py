@@ -1,4 +1,4 @@
-"""Command line: ``siem-consensus firewall|ids|demo|formats``.
+"""Command line: ``siem-consensus firewall|ids|insider|review|demo|formats``.
 
 Exit codes: 0 done, 2 usage or configuration error, 3 runtime failure (unreadable input,
 provider, connector). Alerts do not change the exit code.
@@ -105,9 +105,24 @@ def _parser() -> argparse.ArgumentParser:
         if name == "ids":
             p.add_argument("--inventory", metavar="FILE", help="asset inventory (CSV/JSON/TOML)")
             p.add_argument("--intel", metavar="FILE", nargs="+", help="threat-intel list files")
+        if name == "insider":
+            _add_approval_dbs(p)
         _add_common(p)
+    review = sub.add_parser("review", help="list, approve or reject pending insider actions")
+    review.add_argument("action", choices=("list", "approve", "reject"))
+    review.add_argument("id", nargs="?", help="pending approval id (thread/incident)")
+    review.add_argument(
+        "--action",
+        dest="approve",
+        action="append",
+        default=[],
+        help="approve only this action (repeat; default: all of them)",
+    )
+    review.add_argument("--by", default=None, help="who decides (recorded; required to decide)")
+    review.add_argument("--note", default="", help="reason, recorded with the decision")
+    _add_approval_dbs(review)
     demo = sub.add_parser("demo", help="run the bundled examples offline")
-    demo.add_argument("--example", type=int, choices=(1, 2), help="run only this example")
+    demo.add_argument("--example", type=int, choices=(1, 2, 3), help="run only this example")
     sub.add_parser("formats", help="list the input formats")
     return parser
 
@@ -145,7 +160,29 @@ _COMMANDS = {
         "correlate_ids_alerts",
         "siem_consensus.detectors.ids:IdsThresholds",
     ),
+    "insider": _Command(
+        "detect insider threats (CERT format directory or files, ECS JSON lines)",
+        "detect_insider_threats",
+        "siem_consensus.detectors.insider:InsiderThresholds",
+    ),
 }
+_RUNS_DB = "siem-consensus-runs.sqlite"
+_ACTIONS_DB = "siem-consensus-actions.sqlite"
+
+
+def _add_approval_dbs(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--checkpoint",
+        default=_RUNS_DB,
+        metavar="SQLITE",
+        help=f"graph checkpoints, where approvals wait (default {_RUNS_DB})",
+    )
+    p.add_argument(
+        "--actions-log",
+        default=_ACTIONS_DB,
+        metavar="SQLITE",
+        help=f"approved actions, recorded once (default {_ACTIONS_DB})",
+    )
 
 
 def _thresholds(command: str, path: str | None) -> Any:
@@ -176,6 +213,12 @@ def _extra(args: argparse.Namespace) -> dict[str, Any]:
             extra["inventory"] = AssetInventory.from_file(args.inventory)
         if args.intel:
             extra["intel"] = ThreatIntel.from_files(*args.intel)
+    if args.command == "insider":
+        from .graphs.approval import SqliteActionLog
+
+        extra["checkpointer"] = args.checkpoint
+        extra["action_sink"] = SqliteActionLog(args.actions_log)
+        extra["thread_id"] = f"insider-{time.strftime('%Y%m%dT%H%M%S')}"
     if args.policy is not None:
         extra["policy"] = args.policy
     return extra
@@ -205,13 +248,54 @@ def _triage(args: argparse.Namespace) -> int:
         if settings.cache is not None:
             settings.cache.close()
     _emit(report, args.format, args.output)
+    for pending in report.pending_approvals:
+        print(
+            f"pending approval {pending['thread_id']}/{pending['incident_id']}: "
+            f"{len(pending['actions'])} action(s); run: siem-consensus review list",
+            file=sys.stderr,
+        )
+    return 0
+
+
+def _review(args: argparse.Namespace) -> int:
+    from .graphs.approval import SqliteActionLog
+    from .graphs.insider import build_insider_graph
+    from .review import decide_approval, list_pending
+
+    def build(saver: Any) -> Any:
+        return build_insider_graph(
+            checkpointer=saver, action_sink=SqliteActionLog(args.actions_log)
+        )
+
+    if args.action == "list":
+        for item in list_pending(args.checkpoint, build):
+            conf = "-" if item.confidence is None else f"{item.confidence:.2f}"
+            print(
+                f"{item.id}  users={','.join(item.users) or '-'}  confidence={conf}  {item.title}"
+            )
+            for n, action in enumerate(item.actions, 1):
+                print(f"    {n}. {action}")
+        return 0
+    if not args.id or not args.by:
+        raise UsageError("approve/reject need an approval id and --by NAME (see: review list)")
+    approve: list[str] = []
+    if args.action == "approve":
+        pending = {p.id: p for p in list_pending(args.checkpoint, build)}
+        approve = args.approve or (pending[args.id].actions if args.id in pending else [])
+    final = decide_approval(
+        args.checkpoint, build, args.id, approve=approve, by=args.by, note=args.note
+    )
+    for entry in final.get("actions_log", []):
+        print(f"approved and recorded: {entry['action']} ({entry['incident_id']})")
+    if not approve:
+        print(f"rejected all actions of {args.id}; nothing recorded")
     return 0
 
 
 def _demo(args: argparse.Namespace) -> int:
     from . import examples
 
-    for number, run in ((1, examples.example_1), (2, examples.example_2)):
+    for number, run in ((1, examples.example_1), (2, examples.example_2), (3, examples.example_3)):
         if args.example in (None, number):
             run()
     return 0
@@ -231,6 +315,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command in _COMMANDS:
             return _triage(args)
+        if args.command == "review":
+            return _review(args)
         if args.command == "demo":
             return _demo(args)
         return _formats()

@@ -5,12 +5,18 @@ Each runs offline on the embedded analysts, prints its story and returns the typ
 
 from __future__ import annotations
 
-from .api import analyze_firewall, correlate_ids_alerts
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .api import analyze_firewall, correlate_ids_alerts, detect_insider_threats
 from .models import Outcome, Severity
 from .render import render_comparison, render_incident_report, render_table
-from .report import FirewallReport, IdsReport
+from .report import FirewallReport, IdsReport, InsiderReport
 
-__all__ = ["example_1", "example_2"]
+if TYPE_CHECKING:
+    from .graphs.approval import SqliteActionLog
+
+__all__ = ["example_1", "example_2", "example_3"]
 
 
 def example_1(seed: int = 7, *, quiet: bool = False) -> FirewallReport:
@@ -82,4 +88,94 @@ def _print_example_2(report: IdsReport) -> None:
         print(f"Low-priority groups ({len(quiet)}), not alerts:")
         for incident in quiet[:10]:
             outcome = report.decision_for(incident.id).outcome.value
-            print(f"  [{outcome}] {incident.title} ({incident.event_count:,} alerts)")
+            print(f"  [{outcome}] {incident.title}")
+
+
+def example_3(seed: int = 7, *, quiet: bool = False) -> InsiderReport:
+    """Scenario 3: bob.engineer's night-time mass download, judged with unanimity and approval.
+
+    Generates a seeded CERT-format data set (ordinary users with realistic variety plus
+    injected insider scenarios, among them Scenario 3), runs the insider graph with the
+    embedded analysts under the unanimous policy at 0.85, shows the verdicts side by side and,
+    for an alert, the human-approval step: the graph is paused in a SQLite checkpoint, a
+    reviewer approves some actions and rejects others, and only the approved ones are recorded.
+    """
+    import tempfile
+
+    from .generators.insider import generate_insider_dataset
+    from .graphs.approval import SqliteActionLog
+
+    with tempfile.TemporaryDirectory(prefix="siem-consensus-example-3-") as tmp:
+        root = Path(tmp)
+        generate_insider_dataset(root / "cert", seed=seed)
+        log = SqliteActionLog(root / "actions.sqlite")
+        report = detect_insider_threats(
+            root / "cert",
+            checkpointer=root / "runs.sqlite",
+            action_sink=log,
+            thread_id="example-3",
+        )
+        if not quiet:
+            _print_example_3(report)
+            _approve_example_3(report, root, log)
+    return report
+
+
+def _print_example_3(report: InsiderReport) -> None:
+    print("=" * 78)
+    print("Example 3 - insider threat (CERT format, seeded scenario)")
+    print("=" * 78)
+    print(
+        f"{report.input.events:,} events -> {len(report.incidents)} candidate(s) -> "
+        f"{len(report.alerts)} alert(s) (unanimous at {report.threshold:.2f})"
+    )
+    for incident in report.incidents:
+        decision = report.decision_for(incident.id)
+        users = ", ".join(incident.entities.users) or "?"
+        print()
+        if decision.outcome is Outcome.ALERT:
+            print(f"INSIDER THREAT ALERT: {users}")
+            print(f"Consensus: all {len(decision.verdicts)} analysts agree, independently")
+            print(f"Combined confidence: {decision.confidence:.0%} (the lowest of theirs)")
+            print(f"Severity: {(decision.severity or incident.severity).value.upper()}")
+            print(f"Pattern: {incident.stats.get('pattern') or incident.kind}")
+            print(f"What happened: {incident.stats.get('narrative') or incident.title}")
+            print(render_comparison(decision.verdicts))
+            print("IMMEDIATE ACTIONS (recommended; nothing happens without approval):")
+            for n, action in enumerate(decision.recommended_actions, 1):
+                print(f"  {n}. {action}")
+        else:
+            why = "; ".join(decision.reasons[:2])
+            print(
+                f"[{decision.outcome.value}] {incident.kind}: manual investigation, nobody "
+                f"is accused ({why})"
+            )
+
+
+def _approve_example_3(report: InsiderReport, root: Path, log: SqliteActionLog) -> None:
+    from .graphs.insider import build_insider_graph
+    from .review import decide_approval
+
+    def build(saver: Any) -> Any:
+        return build_insider_graph(checkpointer=saver, action_sink=log)
+
+    for pending in report.pending_approvals:
+        actions = list(pending["actions"])
+        chosen = [a for a in actions if not a.lower().startswith("disable")]
+        approval_id = f"{pending['thread_id']}/{pending['incident_id']}"
+        print()
+        print(
+            f"Human review of {approval_id}: approve {len(chosen)} of {len(actions)} actions "
+            "(account disabling rejected until HR is involved)"
+        )
+        decide_approval(
+            root / "runs.sqlite",
+            build,
+            approval_id,
+            approve=chosen,
+            by="soc-lead (example)",
+            note="example_3 walkthrough",
+        )
+    for entry in log.entries():
+        who = entry["approved_by"]
+        print(f"  recorded once: {entry['incident_id']}: {entry['action']} (by {who})")

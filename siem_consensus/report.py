@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 
 from .models import DeadLetter, Decision, Incident, InputStats, Outcome
 
-__all__ = ["SCHEMA_VERSION", "FirewallReport", "IdsReport", "Report"]
+__all__ = ["SCHEMA_VERSION", "FirewallReport", "IdsReport", "InsiderReport", "Report"]
 
 SCHEMA_VERSION = "1.0"
 
@@ -31,6 +31,10 @@ class Report(BaseModel):
         (), description="The first dead letters (all are counted in input.dead_letters)."
     )
     timings: dict[str, float] = Field(default_factory=dict, description="Seconds per stage.")
+    pending_approvals: tuple[dict[str, Any], ...] = Field(
+        (),
+        description="Alerts waiting for a human to approve their actions (graphs with approval).",
+    )
 
     def decision_for(self, incident_id: str) -> Decision:
         """The decision about one incident."""
@@ -69,6 +73,12 @@ class FirewallReport(Report):
     """Report of :func:`~siem_consensus.analyze_firewall`."""
 
     detector: Literal["firewall"] = "firewall"
+
+
+class InsiderReport(Report):
+    """Report of :func:`~siem_consensus.detect_insider_threats`."""
+
+    detector: Literal["insider"] = "insider"
 
 
 class IdsReport(Report):

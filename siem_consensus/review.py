@@ -29,6 +29,7 @@ class PendingApproval(BaseModel):
 
     id: str
     thread_id: str
+    interrupt_id: str
     incident_id: str
     title: str
     users: list[str]
@@ -53,6 +54,7 @@ async def _pending(
                 PendingApproval(
                     id=f"{thread}/{value['incident_id']}",
                     thread_id=thread,
+                    interrupt_id=intr.id,
                     incident_id=value["incident_id"],
                     title=value.get("title", ""),
                     users=list(value.get("users", [])),
@@ -102,7 +104,8 @@ def decide_approval(
             item = pending[approval_id]
             config: RunnableConfig = {"configurable": {"thread_id": item.thread_id}}
             answer = {"approve": list(approve), "by": by, "note": note}
-            result: dict[str, Any] = await graph.ainvoke(Command(resume=answer), config)
+            command: Command[Any] = Command(resume={item.interrupt_id: answer})
+            result: dict[str, Any] = await graph.ainvoke(command, config)
             return result
 
     return run_sync(main)

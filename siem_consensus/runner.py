@@ -22,6 +22,7 @@ from .consensus import Check, ConsensusPolicy
 from .detectors.base import Detector
 from .enrich.zones import AssetInventory
 from .errors import UsageError
+from .graphs.approval import ActionSink
 from .graphs.nodes import TriageContext, TriageState
 from .graphs.triage import NodeNames, build_triage_graph
 from .models import DeadLetter, Decision, Incident, InputStats
@@ -51,6 +52,8 @@ class RunOptions:
     llm_settings: LLMSettings | None = None
     names: NodeNames = field(default_factory=NodeNames)
     checks: Sequence[Check] = ()
+    approval: bool = False
+    action_sink: ActionSink | None = None
 
 
 def run_triage(
@@ -84,6 +87,8 @@ def run_triage(
             checkpointer=saver,
             names=options.names,
             checks=options.checks,
+            approval=options.approval,
+            action_sink=options.action_sink,
         )
         try:
             final: dict[str, Any] = await graph.ainvoke(state, config, context=context)
@@ -91,8 +96,17 @@ def run_triage(
             await _close(analysts)
         return final
 
-    final = run_sync(lambda: _with_checkpointer(options.checkpointer, run))
+    checkpointer = options.checkpointer
+    if checkpointer is None and options.approval:
+        from langgraph.checkpoint.memory import InMemorySaver
+
+        checkpointer = InMemorySaver()  # interrupts need one; pass a SQLite path to persist
+    final = run_sync(lambda: _with_checkpointer(checkpointer, run))
     report = _report(report_cls, final, analysts, options)
+    report.pending_approvals = tuple(
+        {"thread_id": config["configurable"]["thread_id"], "interrupt_id": i.id, **i.value}
+        for i in final.get("__interrupt__", ())
+    )
     report.timings["total"] = time.perf_counter() - started
     if options.members_path is not None:
         write_members(

@@ -28,7 +28,9 @@ def _start_and_kill(db: Path, log: Path) -> None:
     env = {**os.environ, "PYTHONPATH": f"{HERE}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
     proc = subprocess.Popen(
         [sys.executable, str(HERE / "approval_app.py"), str(db), str(log)],
-        stdout=subprocess.PIPE, text=True, env=env,
+        stdout=subprocess.PIPE,
+        text=True,
+        env=env,
     )
     try:
         assert proc.stdout is not None
@@ -46,8 +48,14 @@ def test_killed_while_pending_then_approved_once(tmp_path: Path) -> None:
     [pending] = list_pending(db, lambda saver: build(saver, str(log)))
     assert pending.id == f"night-shift/{pending.incident_id}" and pending.actions
     chosen = pending.actions[0]
-    final = decide_approval(db, lambda s: build(s, str(log)), pending.id, approve=[chosen],
-                            by="alice", note="confirmed with the network team")
+    final = decide_approval(
+        db,
+        lambda s: build(s, str(log)),
+        pending.id,
+        approve=[chosen],
+        by="alice",
+        note="confirmed with the network team",
+    )
     assert [a["action"] for a in final["actions_log"]] == [chosen]
     assert final["approvals"][pending.incident_id]["reject"] == pending.actions[1:]
     entries = SqliteActionLog(log).entries()

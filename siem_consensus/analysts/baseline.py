@@ -18,6 +18,14 @@ from .base import abstain, register
 __all__ = ["BaselineAnalyst"]
 
 # detection kind -> (incident statistic, population mean key, population std key, label)
+_INSIDER_KINDS = (
+    "insider_risk",
+    "data_exfiltration",
+    "removable_media_exfiltration",
+    "cloud_exfiltration",
+    "email_exfiltration",
+    "privilege_abuse",
+)
 _METRICS: dict[str, tuple[str, str, str, str]] = {
     "port_scan": ("distinct_ports", "ports_mean", "ports_std", "distinct ports"),
     "network_sweep": ("distinct_hosts", "hosts_mean", "hosts_std", "distinct hosts"),
@@ -25,6 +33,10 @@ _METRICS: dict[str, tuple[str, str, str, str]] = {
     "campaign": ("stage_count", "stages_mean", "stages_std", "kill-chain stages"),
     "single_stage": ("distinct_signatures", "signatures_mean", "signatures_std", "signatures"),
     "alert_flood": ("distinct_signatures", "signatures_mean", "signatures_std", "signatures"),
+    **{
+        kind: ("features", "features_mean", "features_std", "independent signals")
+        for kind in _INSIDER_KINDS
+    },
 }
 _CATEGORY = {
     "port_scan": "reconnaissance",
@@ -33,6 +45,7 @@ _CATEGORY = {
     "campaign": "multi_stage_attack",
     "single_stage": "attack_attempt",
     "alert_flood": "noise",
+    **dict.fromkeys(_INSIDER_KINDS, "insider_threat"),
 }
 
 
@@ -61,7 +74,8 @@ class BaselineAnalyst:
         if keys < self.min_population:
             return abstain(self.name, case, f"population of {keys} too small for a baseline")
         stat, mean_key, std_key, label = metric
-        value = float(case.stats.get(stat, 0))
+        raw = case.stats.get(stat, 0)
+        value = float(len(raw) if isinstance(raw, list | tuple) else raw or 0)
         mean, std = float(population.get(mean_key, 0.0)), float(population.get(std_key, 0.0))
         z = (value - mean) / max(std, 0.5)
         rare = _rare_ports(case.stats, population)
@@ -103,8 +117,11 @@ def _rare_ports(stats: Mapping[str, Any], population: Mapping[str, Any]) -> list
 def _confidence(z: float, z_threat: float, rare: int) -> float:
     """Monotone in z: 0.8 at the threat line, approaching 0.97 far beyond it.
 
-    Below the line the analyst leans benign, more confidently the more ordinary it looks.
+    Below the line the analyst leans benign, more confidently the more ordinary it looks:
+    0.85 at or below the mean, 0.75 within one deviation, 0.6 up to the line.
     """
     if z >= z_threat:
         return min(0.97, 0.8 + 0.1 * math.log2(z / z_threat) + 0.01 * min(rare, 5))
+    if z <= 0.0:
+        return 0.85
     return 0.75 if z <= 1.0 else 0.6

@@ -319,13 +319,17 @@ class Budget:
             if self._over_tokens(estimated_tokens):
                 assert self.max_tokens is not None
                 raise BudgetExhausted(
-                    "tokens", spent=self._tokens, estimate=estimated_tokens,
+                    "tokens",
+                    spent=self._tokens,
+                    estimate=estimated_tokens,
                     maximum=self.max_tokens,
                 )
             if self._over_cost():
                 assert self.max_cost_usd is not None
                 raise BudgetExhausted(
-                    "cost_usd", spent=round(self._cost, 6), estimate=0,
+                    "cost_usd",
+                    spent=round(self._cost, 6),
+                    estimate=0,
                     maximum=self.max_cost_usd,
                 )
 

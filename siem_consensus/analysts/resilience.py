@@ -207,9 +207,7 @@ class CircuitBreaker:
             if state == "half_open" and not self._trial_running(now):
                 self._trial_started = now
                 return
-            raise CircuitOpenError(
-                self.name, failures=self._failures, retry_in=self._retry_in(now)
-            )
+            raise CircuitOpenError(self.name, failures=self._failures, retry_in=self._retry_in(now))
 
     def _trial_running(self, now: float) -> bool:
         started = self._trial_started
@@ -239,7 +237,9 @@ class CircuitBreaker:
                 self._trial_started = None
                 _log.warning(
                     "%s: circuit opened after %d consecutive failures; retrying in %.1fs",
-                    self.name, self._failures, self.reset_after,
+                    self.name,
+                    self._failures,
+                    self.reset_after,
                 )
 
     def record_abandoned(self) -> None:
@@ -307,7 +307,10 @@ async def call_with_retries(
                 _raise(error, exc)
             _log.info(
                 "%s: attempt %d failed (%s); retrying in %.2fs",
-                provider, attempt, error.status or "no response", wait,
+                provider,
+                attempt,
+                error.status or "no response",
+                wait,
             )
             await sleep(wait)
         except BaseException:

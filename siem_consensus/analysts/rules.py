@@ -14,11 +14,12 @@ from ..models import Incident, Verdict
 from ._rules_base import KindRule
 from ._rules_firewall import FIREWALL_RULES
 from ._rules_ids import IDS_RULES
+from ._rules_insider import INSIDER_RULES
 from .base import abstain, register
 
 __all__ = ["KIND_RULES", "KindRule", "RulesAnalyst"]
 
-KIND_RULES: dict[str, KindRule] = {**FIREWALL_RULES, **IDS_RULES}
+KIND_RULES: dict[str, KindRule] = {**FIREWALL_RULES, **IDS_RULES, **INSIDER_RULES}
 """Rules by detection kind; add an entry to teach the analyst a new kind."""
 
 

@@ -1,12 +1,13 @@
 """Human approval of recommended actions: an interrupt per alert, then an exactly-once record.
 
 Career- or business-impacting actions (disable an account, block a host, notify HR) are never
-executed by the library. After consensus, the ``approve`` node raises one LangGraph
-``interrupt`` per alert listing its recommended actions; a human answers (``approve``/``reject``
-per action, through :func:`resume_approval` or ``siem-consensus review``), the checkpointed
-graph resumes, and the ``execute`` node hands every approved action to an :class:`ActionSink`
-exactly once. The default sink, :class:`SqliteActionLog`, only records the approval (the
-dry-run every SOC wants first); plug in a sink that calls your SOAR to act for real.
+executed by the library. After consensus, one ``approve`` task per alert (in parallel) raises
+a LangGraph ``interrupt`` listing that alert's recommended actions, so every pending approval
+is visible at once; a human answers per action (``siem_consensus.review.decide_approval`` or
+``siem-consensus review``), the checkpointed graph resumes, and the ``execute`` node hands
+every approved action to an :class:`ActionSink` exactly once. The default sink,
+:class:`SqliteActionLog`, only records the approval (the dry-run every SOC wants first); plug
+in a sink that calls your SOAR to act for real.
 """
 
 from __future__ import annotations
@@ -14,18 +15,25 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
 from langchain_core.runnables import RunnableConfig
-from langgraph.types import interrupt
+from langgraph.types import Send, interrupt
 
 from ..errors import InputError, UsageError
-from .nodes import StateNode, TriageState
+from .nodes import TriageState
 
-__all__ = ["ActionSink", "ConfigNode", "SqliteActionLog", "make_approve", "make_execute"]
+__all__ = [
+    "ActionSink",
+    "ConfigNode",
+    "SqliteActionLog",
+    "make_approval_fan_out",
+    "make_approve",
+    "make_execute",
+]
 
 
 class ActionSink(Protocol):
@@ -100,28 +108,40 @@ class ConfigNode(Protocol):
         """Return the state update."""
 
 
-def make_approve() -> StateNode:
-    """Node: one interrupt per alert asking which recommended actions a human approves."""
+def make_approval_fan_out(
+    approve: str = "approve", otherwise: str = "execute"
+) -> Callable[[TriageState], list[Send] | str]:
+    """Conditional edge: one ``approve`` task per alert with recommended actions, in parallel,
+    so every pending approval is visible (and answerable) at once."""
 
-    def approve(state: TriageState) -> dict[str, Any]:
+    def fan_out(state: TriageState) -> list[Send] | str:
         incidents = {i["id"]: i for i in state.get("incidents", [])}
-        answers = {}
-        for decision in state.get("decisions", []):
-            actions = list(decision.get("recommended_actions", []))
-            if decision["outcome"] != "alert" or not actions:
-                continue
-            incident = incidents.get(decision["incident_id"], {})
-            raw = interrupt(
-                {
-                    "incident_id": decision["incident_id"],
-                    "title": incident.get("title", ""),
-                    "users": incident.get("entities", {}).get("users", []),
-                    "confidence": decision.get("confidence"),
-                    "actions": actions,
-                }
-            )
-            answers[decision["incident_id"]] = _answer(raw, actions)
-        return {"approvals": answers}
+        sends = [
+            Send(approve, {"decision": d, "incident": incidents.get(d["incident_id"], {})})
+            for d in state.get("decisions", [])
+            if d["outcome"] == "alert" and d.get("recommended_actions")
+        ]
+        return sends or otherwise
+
+    return fan_out
+
+
+def make_approve() -> Callable[[Mapping[str, Any]], dict[str, Any]]:
+    """Node: interrupt and ask a human which of one alert's recommended actions to approve."""
+
+    def approve(task: Mapping[str, Any]) -> dict[str, Any]:
+        decision, incident = task["decision"], task["incident"]
+        actions = list(decision["recommended_actions"])
+        raw = interrupt(
+            {
+                "incident_id": decision["incident_id"],
+                "title": incident.get("title", ""),
+                "users": incident.get("entities", {}).get("users", []),
+                "confidence": decision.get("confidence"),
+                "actions": actions,
+            }
+        )
+        return {"approvals": {decision["incident_id"]: _answer(raw, actions)}}
 
     return approve
 

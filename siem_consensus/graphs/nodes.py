@@ -41,6 +41,10 @@ def _merge(left: dict[str, float], right: dict[str, float]) -> dict[str, float]:
     return {**left, **right}
 
 
+def _merge_any(left: dict[str, Any], right: dict[str, Any]) -> dict[str, Any]:
+    return {**left, **right}
+
+
 class TriageState(TypedDict, total=False):
     """What flows between nodes (all JSON-ready, so checkpoints stay small and portable)."""
 
@@ -53,7 +57,7 @@ class TriageState(TypedDict, total=False):
     decisions: list[dict[str, Any]]
     routes: dict[str, list[str]]
     timings: Annotated[dict[str, float], _merge]
-    approvals: dict[str, dict[str, Any]]
+    approvals: Annotated[dict[str, dict[str, Any]], _merge_any]
     actions_log: list[dict[str, Any]]
 
 

@@ -17,7 +17,7 @@ from ..analysts.base import Analyst, resolve_analysts
 from ..consensus import Check, ConsensusPolicy, get_policy
 from ..detectors.base import Detector
 from ..enrich.zones import AssetInventory
-from .approval import ActionSink, make_approve, make_execute
+from .approval import ActionSink, make_approval_fan_out, make_approve, make_execute
 from .nodes import (
     TriageContext,
     TriageState,
@@ -96,9 +96,10 @@ def build_triage_graph(
     graph.add_edge(n.analyze, n.decide)
     graph.add_edge(n.decide, n.route)
     if approval:
-        graph.add_node("approve", make_approve())
+        # Send delivers one alert to each approve task, not the state.
+        graph.add_node("approve", make_approve())  # type: ignore[arg-type]
         graph.add_node("execute", make_execute(action_sink))
-        graph.add_edge(n.route, "approve")
+        graph.add_conditional_edges(n.route, make_approval_fan_out(), ["approve", "execute"])
         graph.add_edge("approve", "execute")
         graph.add_edge("execute", END)
     else:

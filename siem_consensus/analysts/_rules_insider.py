@@ -1,0 +1,76 @@
+"""Rules for insider-threat detections: corroboration, never a single weak signal.
+
+They read the insider detector's statistics: ``features`` (the independent signals that
+fired), ``volume_ratio``, ``new_resources``, ``off_hours_share``, ``removable_media_first_time``,
+``cloud_uploads``, ``external_attachments``, ``job_sites``, ``privilege_actions``,
+``left_company`` and ``pattern``.
+"""
+
+from __future__ import annotations
+
+from ._rules_base import Judgement, KindRule, Stats
+
+__all__ = ["INSIDER_RULES", "insider_rule"]
+
+_ACTIONS = (
+    "Disable the account pending review (needs approval: career-impacting)",
+    "Preserve evidence: endpoint image, file access and proxy logs, mailbox",
+    "Review the downloaded / transferred files to identify the data at risk",
+    "Notify Legal and HR before any contact with the employee",
+)
+
+
+def _signals(stats: Stats) -> dict[str, str]:
+    """Independent signals: the detector's fired features plus the raw indicators, by name."""
+    signals = {str(name): str(name).replace("_", " ") for name in stats.get("features") or []}
+    ratio = float(stats.get("volume_ratio") or 0.0)
+    if ratio >= 10:
+        signals["volume"] = f"data volume {ratio:,.0f}x the user's baseline"
+    if float(stats.get("off_hours_share") or 0.0) >= 0.5:
+        signals["off_hours"] = f"{float(stats.get('off_hours_share') or 0):.0%} of it off-hours"
+    if stats.get("removable_media_first_time"):
+        signals["removable_media_first_time"] = "first-ever removable media use"
+    for key, label in (
+        ("cloud_uploads", "cloud/paste uploads"),
+        ("external_attachments", "attachments mailed outside"),
+        ("job_sites", "job-search/competitor visits"),
+        ("privilege_actions", "privilege actions"),
+    ):
+        if int(stats.get(key) or 0) > 0:
+            signals[key] = f"{stats.get(key)} {label}"
+    if stats.get("left_company"):
+        signals["leaver"] = "the user left the company right after"
+    return signals
+
+
+def _judge(stats: Stats) -> Judgement:
+    """Threat only on three or more independent signals; confidence grows with each one."""
+    signals = _signals(stats)
+    count = len(signals)
+    pattern = str(stats.get("pattern") or "")
+    why = [*signals.values(), *([f"pattern: {pattern}"] if pattern else [])]
+    if count < 3:
+        note = f"only {count} independent signal(s): not enough to accuse anyone"
+        return False, 0.6 if count == 2 else 0.75, [*why, note]
+    return True, min(0.6 + 0.07 * count, 0.95), [f"{count} independent signals", *why]
+
+
+def insider_rule(category: str, goal: str) -> KindRule:
+    """A rule for one insider detection kind (all share the corroboration judge)."""
+    return KindRule(
+        category=category,
+        goal=goal,
+        impact="loss of customer or company data; legal, regulatory and reputational exposure",
+        actions=_ACTIONS,
+        judge=_judge,
+    )
+
+
+INSIDER_RULES: dict[str, KindRule] = {
+    "insider_risk": insider_rule("insider_threat", "take company data out"),
+    "data_exfiltration": insider_rule("insider_data_theft", "take company data out"),
+    "removable_media_exfiltration": insider_rule("insider_data_theft", "copy data to USB media"),
+    "cloud_exfiltration": insider_rule("insider_data_theft", "upload data to personal cloud"),
+    "email_exfiltration": insider_rule("insider_data_theft", "mail data to a personal address"),
+    "privilege_abuse": insider_rule("insider_sabotage", "abuse admin rights to spy or steal"),
+}

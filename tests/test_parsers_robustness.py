@@ -37,6 +37,12 @@ FIXTURES = {
     "ids/wazuh_alerts.json": "wazuh",
     "ids/splunk_export.json": "splunk",
     "ids/ait_ads.csv": "ait-ads",
+    "cert/logon.csv": "cert-logon",
+    "cert/device_r6.csv": "cert-device",
+    "cert/file_r6.csv": "cert-file",
+    "cert/http_r4.csv": "cert-http",
+    "cert/email_r4.csv": "cert-email",
+    "cert/combined.csv": "cert",
 }
 LINE_FIXTURES = sorted(FIXTURES)
 

@@ -2,7 +2,8 @@
 
 Importing this package registers every built-in parser: ``ait-ads``, ``asa``, ``cicflowmeter``,
 ``ecs``, ``fastlog``, ``iptables``, ``paloalto``, ``pfsense``, ``splunk``, ``suricata``,
-``wazuh``, ``zeek`` and ``zeek-json``.
+``wazuh``, ``zeek``, ``zeek-json`` and the CERT insider formats ``cert``, ``cert-logon``,
+``cert-device``, ``cert-file``, ``cert-http``, ``cert-email``.
 """
 
 # Registered first: format detection breaks ties in registry order, and these envelope formats
@@ -11,7 +12,7 @@ Importing this package registers every built-in parser: ``ait-ads``, ``asa``, ``
 from . import splunk, suricata, wazuh  # noqa: F401 (registers)
 
 # isort: split
-from . import aitads, asa, cicflowmeter, ecs, fastlog, iptables, paloalto, pfsense, zeek  # noqa: F401 (registers)
+from . import aitads, asa, cert, cicflowmeter, ecs, fastlog, iptables, paloalto, pfsense, zeek  # noqa: F401 (registers)
 from .base import PARSERS, Parser, get_parser
 
 __all__ = ["PARSERS", "Parser", "get_parser"]

@@ -200,14 +200,24 @@ def detect_insider_threats(
 
 
 def _insider_inputs(source: Any, directory: Any) -> tuple[Any, Any]:
-    """Expand a CERT directory into its event files, and read its LDAP snapshots."""
-    if not isinstance(source, str | os.PathLike) or not os.path.isdir(source):
-        return source, directory
+    """Expand CERT directories into their event files, and read their LDAP snapshots."""
     from pathlib import Path
 
+    single = isinstance(source, str | os.PathLike)
+    paths = [source] if single else source
+    if not isinstance(paths, list | tuple) or not any(
+        isinstance(p, str | os.PathLike) and os.path.isdir(p) for p in paths
+    ):
+        return source, directory
     from .parsers.cert import cert_inputs, read_ldap
 
-    found = cert_inputs(Path(source))
-    if directory is None and found.ldap is not None:
-        directory = read_ldap(found.ldap)
-    return list(found.event_files), directory
+    files: list[Path] = []
+    for path in paths:
+        if not os.path.isdir(path):
+            files.append(Path(path))
+            continue
+        found = cert_inputs(Path(path))
+        files.extend(found.event_files)
+        if directory is None and found.ldap is not None:
+            directory = read_ldap(found.ldap)
+    return files, directory

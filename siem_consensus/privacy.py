@@ -132,9 +132,7 @@ def _networks(
     try:
         return tuple(ipaddress.ip_network(c, strict=False) for c in cidrs)
     except ValueError as exc:
-        raise ConfigError(
-            f"invalid internal network: {exc}; give CIDRs like '10.0.0.0/8'"
-        ) from exc
+        raise ConfigError(f"invalid internal network: {exc}; give CIDRs like '10.0.0.0/8'") from exc
 
 
 # Not ``ipaddress.is_private``: that also calls documentation ranges (TEST-NET, 2001:db8::/32)
@@ -512,4 +510,3 @@ def _check_prefix(prefix: str) -> str:
             "(or omit it for a random one)"
         )
     return prefix
-

@@ -114,12 +114,18 @@ def _print(result: dict[str, Any]) -> None:
         share = row["in_incidents"] / row["flows"] if row["flows"] else 0.0
         print(f"{label:<26}{row['flows']:>8,}{row['in_incidents']:>14,}{share:>8.1%}")
     precision = result["precision"]
-    print(f"\nflows inside incidents: {result['members']:,}   precision (attack flows among "
-          f"them): {precision:.2%}" if precision is not None else "\nno incident members")
+    print(
+        f"\nflows inside incidents: {result['members']:,}   precision (attack flows among "
+        f"them): {precision:.2%}"
+        if precision is not None
+        else "\nno incident members"
+    )
     s = result["sources"]
-    print(f"sources: {len(s['attack_sources'])} attack sources {s['attack_sources']}; "
-          f"flagged {s['flagged']}; TP {s['true_positive']} FP {s['false_positive']} "
-          f"FN {s['false_negative']}")
+    print(
+        f"sources: {len(s['attack_sources'])} attack sources {s['attack_sources']}; "
+        f"flagged {s['flagged']}; TP {s['true_positive']} FP {s['false_positive']} "
+        f"FN {s['false_negative']}"
+    )
     print(f"incidents by kind: {result['incidents']}   time: {result['seconds']} s")
 
 

@@ -4,8 +4,8 @@ Career- or business-impacting actions (disable an account, block a host, notify 
 executed by the library. After consensus, one ``approve`` task per alert (in parallel) raises
 a LangGraph ``interrupt`` listing that alert's recommended actions, so every pending approval
 is visible at once; a human answers per action (``siem_consensus.review.decide_approval`` or
-``siem-consensus review``), the checkpointed graph resumes, and the ``execute`` node hands
-every approved action to an :class:`ActionSink` exactly once. The default sink,
+``siem-consensus review``), that task resumes from the checkpoint and hands every approved
+action to an :class:`ActionSink` exactly once. The default sink,
 :class:`SqliteActionLog`, only records the approval (the dry-run every SOC wants first); plug
 in a sink that calls your SOAR to act for real.
 """
@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from langchain_core.runnables import RunnableConfig
+from langgraph.graph import END
 from langgraph.types import Send, interrupt
 
 from ..errors import InputError, UsageError
@@ -28,11 +29,9 @@ from .nodes import TriageState
 
 __all__ = [
     "ActionSink",
-    "ConfigNode",
     "SqliteActionLog",
     "make_approval_fan_out",
     "make_approve",
-    "make_execute",
 ]
 
 
@@ -101,15 +100,8 @@ def _answer(raw: Any, actions: list[str]) -> dict[str, Any]:
     }
 
 
-class ConfigNode(Protocol):
-    """A node reading the triage state and the run config (for the thread id)."""
-
-    def __call__(self, state: TriageState, config: RunnableConfig) -> Any:
-        """Return the state update."""
-
-
 def make_approval_fan_out(
-    approve: str = "approve", otherwise: str = "execute"
+    approve: str = "approve", otherwise: str = END
 ) -> Callable[[TriageState], list[Send] | str]:
     """Conditional edge: one ``approve`` task per alert with recommended actions, in parallel,
     so every pending approval is visible (and answerable) at once."""
@@ -126,10 +118,17 @@ def make_approval_fan_out(
     return fan_out
 
 
-def make_approve() -> Callable[[Mapping[str, Any]], dict[str, Any]]:
-    """Node: interrupt and ask a human which of one alert's recommended actions to approve."""
+def make_approve(
+    sink: ActionSink | None,
+) -> Callable[[Mapping[str, Any], RunnableConfig], dict[str, Any]]:
+    """Node: interrupt and ask a human which of one alert's recommended actions to approve,
+    then hand the approved ones to ``sink`` (idempotent: a replay records nothing twice).
 
-    def approve(task: Mapping[str, Any]) -> dict[str, Any]:
+    Each alert is its own task, so approving one alert records its actions at once, whatever
+    the state of the others.
+    """
+
+    def approve(task: Mapping[str, Any], config: RunnableConfig) -> dict[str, Any]:
         decision, incident = task["decision"], task["incident"]
         actions = list(decision["recommended_actions"])
         raw = interrupt(
@@ -141,32 +140,23 @@ def make_approve() -> Callable[[Mapping[str, Any]], dict[str, Any]]:
                 "actions": actions,
             }
         )
-        return {"approvals": {decision["incident_id"]: _answer(raw, actions)}}
-
-    return approve
-
-
-def make_execute(sink: ActionSink | None) -> ConfigNode:
-    """Node: hand approved actions to the sink, exactly once per (thread, incident, action)."""
-
-    def execute(state: TriageState, config: RunnableConfig) -> dict[str, Any]:
+        answer = _answer(raw, actions)
         thread = str(config.get("configurable", {}).get("thread_id", "default"))
         log = []
-        for incident_id, answer in state.get("approvals", {}).items():
-            for action in answer["approve"]:
-                fresh = (
-                    sink.record(thread, incident_id, action, answer["by"], answer["note"])
-                    if sink is not None
-                    else True
+        for action in answer["approve"]:
+            fresh = True
+            if sink is not None:
+                fresh = sink.record(
+                    thread, decision["incident_id"], action, answer["by"], answer["note"]
                 )
-                log.append(
-                    {
-                        "incident_id": incident_id,
-                        "action": action,
-                        "approved_by": answer["by"],
-                        "newly_recorded": fresh,
-                    }
-                )
-        return {"actions_log": log}
+            log.append(
+                {
+                    "incident_id": decision["incident_id"],
+                    "action": action,
+                    "approved_by": answer["by"],
+                    "newly_recorded": fresh,
+                }
+            )
+        return {"approvals": {decision["incident_id"]: answer}, "actions_log": log}
 
-    return execute
+    return approve

@@ -58,7 +58,7 @@ class TriageState(TypedDict, total=False):
     routes: dict[str, list[str]]
     timings: Annotated[dict[str, float], _merge]
     approvals: Annotated[dict[str, dict[str, Any]], _merge_any]
-    actions_log: list[dict[str, Any]]
+    actions_log: Annotated[list[dict[str, Any]], operator.add]
 
 
 class StateNode(Protocol):

@@ -17,7 +17,7 @@ from ..analysts.base import Analyst, resolve_analysts
 from ..consensus import Check, ConsensusPolicy, get_policy
 from ..detectors.base import Detector
 from ..enrich.zones import AssetInventory
-from .approval import ActionSink, make_approval_fan_out, make_approve, make_execute
+from .approval import ActionSink, make_approval_fan_out, make_approve
 from .nodes import (
     TriageContext,
     TriageState,
@@ -72,9 +72,9 @@ def build_triage_graph(
         interrupt_before: Node names to pause before (resume with ``ainvoke(None, config)``).
         names: What the five stages are called in this graph.
         checks: Extra claim checks run before the vote (see ``consensus.verify_verdict``).
-        approval: Add the human-approval stage after routing: ``approve`` interrupts once per
-            alert, ``execute`` hands approved actions to ``action_sink`` exactly once. Needs a
-            checkpointer to resume after the interrupt.
+        approval: Add the human-approval stage after routing: one ``approve`` task per alert
+            interrupts, then hands the approved actions to ``action_sink`` exactly once. Needs
+            a checkpointer to resume after the interrupt.
         action_sink: Where approved actions go (see ``graphs.approval``).
     """
     resolved = resolve_analysts(analysts)
@@ -97,11 +97,9 @@ def build_triage_graph(
     graph.add_edge(n.decide, n.route)
     if approval:
         # Send delivers one alert to each approve task, not the state.
-        graph.add_node("approve", make_approve())  # type: ignore[arg-type]
-        graph.add_node("execute", make_execute(action_sink))
-        graph.add_conditional_edges(n.route, make_approval_fan_out(), ["approve", "execute"])
-        graph.add_edge("approve", "execute")
-        graph.add_edge("execute", END)
+        graph.add_node("approve", make_approve(action_sink))  # type: ignore[arg-type]
+        graph.add_conditional_edges(n.route, make_approval_fan_out(), ["approve", END])
+        graph.add_edge("approve", END)
     else:
         graph.add_edge(n.route, END)
     return graph.compile(

@@ -336,11 +336,14 @@ def test_limiter_bounds_concurrency() -> None:
 
     async def main() -> list[str]:
         limiter = asyncio.Semaphore(3)
-        return await asyncio.gather(*(
-            call_with_retries(fn, provider="p", retry=RetryPolicy(), limiter=limiter,
-                              classify=classify)
-            for _ in range(20)
-        ))
+        return await asyncio.gather(
+            *(
+                call_with_retries(
+                    fn, provider="p", retry=RetryPolicy(), limiter=limiter, classify=classify
+                )
+                for _ in range(20)
+            )
+        )
 
     assert asyncio.run(main()) == ["ok"] * 20
     assert peak == 3
@@ -370,11 +373,18 @@ def test_limiter_is_not_held_during_backoff() -> None:
 
         async def second() -> str:
             await asyncio.sleep(0)
-            return await call_with_retries(other, provider="p", retry=RetryPolicy(),
-                                           limiter=limiter, classify=classify)
+            return await call_with_retries(
+                other, provider="p", retry=RetryPolicy(), limiter=limiter, classify=classify
+            )
 
-        first = call_with_retries(flaky, provider="p", retry=RetryPolicy(), limiter=limiter,
-                                  classify=classify, sleep=backoff)
+        first = call_with_retries(
+            flaky,
+            provider="p",
+            retry=RetryPolicy(),
+            limiter=limiter,
+            classify=classify,
+            sleep=backoff,
+        )
         assert await asyncio.wait_for(asyncio.gather(first, second()), 2) == ["ok", "ok"]
 
     asyncio.run(main())

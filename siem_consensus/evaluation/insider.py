@@ -1,0 +1,253 @@
+"""Insider detector evaluation on the seeded CERT-format generator.
+
+Run: ``python -m siem_consensus.evaluation.insider [--seeds 1-20] [--users 60] [--days 45]``
+
+For every seed and scenario variant the generator (:mod:`siem_consensus.generators.insider`)
+writes a CERT-format data set into a temporary directory; it is read back with the CERT
+parsers (:func:`~siem_consensus.parsers.cert.cert_inputs`, ``read_ldap``) and streamed through
+:class:`~siem_consensus.detectors.insider.InsiderDetector` with default thresholds and the
+directory. Variants: ``all`` (every scenario in one organisation) and ``single`` (one data set
+per scenario, the others left out). The detector is told the generator's two competitor
+domains, as a company would configure its own.
+
+Reported:
+
+* user level: an incident on a ground-truth insider is a true positive (any time, any kind),
+  an insider without one a false negative, a benign user with one a false positive;
+  precision and recall over users, and recall per scenario (at any severity and at high or
+  above);
+* incidents on benign users per 1,000 benign user-days (active users x days of the
+  detection period), how many of them are high or critical (the goal is none), and the
+  first 50 of them in the JSON output;
+* the review load: incidents per data set by severity.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..detectors.base import detect_stream
+from ..detectors.insider import InsiderDetector, InsiderThresholds
+from ..generators.insider import SCENARIOS, generate_insider_dataset
+from ..models import Incident, Severity
+from ..parsers.cert import cert_inputs, read_ldap
+from ..sources import EventStream
+
+__all__ = ["COMPETITORS", "RunResult", "evaluate", "main", "parse_seeds", "run_one"]
+
+COMPETITORS = ("northwind-aero.com", "contoso-defense.com")
+"""Competitor domains of the generated organisation."""
+
+_SEVERITIES = [s.value for s in Severity]
+
+
+@dataclass
+class RunResult:
+    """One generated data set through the detector."""
+
+    seed: int
+    variant: str
+    insiders: dict[str, str]
+    incidents: list[Incident]
+    benign_user_days: int
+    seconds: float
+    benign_users: int = 0
+    notes: list[str] = field(default_factory=list)
+
+    def flagged(self) -> set[str]:
+        """Users with at least one incident."""
+        return {i.entities.users[0] for i in self.incidents if i.entities.users}
+
+
+def parse_seeds(text: str) -> list[int]:
+    """``1-20`` or ``1,3,5-7`` -> the seeds in order."""
+    seeds: list[int] = []
+    for part in text.split(","):
+        first, _, last = part.strip().partition("-")
+        seeds.extend(range(int(first), int(last or first) + 1))
+    return seeds
+
+
+def run_one(
+    seed: int,
+    users: int,
+    days: int,
+    scenarios: tuple[str, ...],
+    variant: str,
+    thresholds: InsiderThresholds | None = None,
+) -> RunResult:
+    """Generate one data set, stream it through the detector, keep what scoring needs."""
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="insider-eval-") as tmp:
+        data = generate_insider_dataset(tmp, seed, users=users, days=days, scenarios=scenarios)
+        inputs = cert_inputs(Path(tmp))
+        directory = read_ldap(inputs.ldap) if inputs.ldap else None
+        detector = InsiderDetector(thresholds, directory=directory, competitor_domains=COMPETITORS)
+        incidents = detect_stream(iter(EventStream(inputs.event_files)), detector)
+    insiders = {t.user: t.scenario for t in data.truth}
+    benign_days = _benign_days(detector, insiders)
+    return RunResult(
+        seed=seed,
+        variant=variant,
+        insiders=insiders,
+        incidents=incidents,
+        benign_user_days=benign_days,
+        seconds=time.perf_counter() - started,
+        benign_users=len(data.benign_users),
+    )
+
+
+def _benign_days(detector: InsiderDetector, insiders: dict[str, str]) -> int:
+    users = detector.user_days["user"].to_list() if detector.user_days.height else []
+    return sum(1 for user in users if user not in insiders)
+
+
+def _variants(names: list[str]) -> list[tuple[str, tuple[str, ...]]]:
+    out: list[tuple[str, tuple[str, ...]]] = []
+    if "all" in names:
+        out.append(("all", tuple(SCENARIOS)))
+    if "single" in names:
+        out.extend((scenario, (scenario,)) for scenario in SCENARIOS)
+    return out
+
+
+def evaluate(
+    seeds: list[int],
+    users: int = 60,
+    days: int = 45,
+    variants: tuple[str, ...] = ("all",),
+    thresholds: InsiderThresholds | None = None,
+) -> dict[str, Any]:
+    """Run every seed and variant and summarise (see the module docstring)."""
+    runs = [
+        run_one(seed, users, days, scenarios, name, thresholds)
+        for seed in seeds
+        for name, scenarios in _variants(list(variants))
+    ]
+    return summarise(runs, {"seeds": seeds, "users": users, "days": days, "variants": variants})
+
+
+def _per_scenario(runs: list[RunResult]) -> dict[str, dict[str, int]]:
+    table: dict[str, dict[str, int]] = {
+        s: {"injected": 0, "found": 0, "high": 0} for s in SCENARIOS
+    }
+    for run in runs:
+        for user, scenario in run.insiders.items():
+            mine = [i for i in run.incidents if i.entities.users == (user,)]
+            row = table[scenario]
+            row["injected"] += 1
+            row["found"] += bool(mine)
+            row["high"] += any(i.severity.rank >= Severity.HIGH.rank for i in mine)
+    return table
+
+
+def _load(runs: list[RunResult]) -> dict[str, float]:
+    """Incidents per data set by severity."""
+    load = Counter(i.severity.value for r in runs for i in r.incidents)
+    return {s: round(load[s] / len(runs), 2) for s in _SEVERITIES} if runs else {}
+
+
+def summarise(runs: list[RunResult], setup: dict[str, Any]) -> dict[str, Any]:
+    """Aggregate run results into the reported figures."""
+    tp = sum(len(r.flagged() & set(r.insiders)) for r in runs)
+    fn = sum(len(set(r.insiders) - r.flagged()) for r in runs)
+    fp = sum(len(r.flagged() - set(r.insiders)) for r in runs)
+    benign = [i for r in runs for i in r.incidents if i.entities.users[0] not in r.insiders]
+    benign_days = sum(r.benign_user_days for r in runs)
+    return {
+        "setup": {**setup, "data_sets": len(runs)},
+        "users": {
+            "true_positive": tp,
+            "false_negative": fn,
+            "false_positive": fp,
+            "precision": round(tp / (tp + fp), 4) if tp + fp else None,
+            "recall": round(tp / (tp + fn), 4) if tp + fn else None,
+        },  # fmt: skip
+        "scenarios": _per_scenario(runs),
+        "benign": {
+            "incidents": len(benign),
+            "user_days": benign_days,
+            "per_1000_user_days": round(1000 * len(benign) / benign_days, 3) if benign_days else 0,
+            "high_or_critical": sum(i.severity.rank >= Severity.HIGH.rank for i in benign),
+            "by_kind": dict(Counter(i.kind for i in benign)),
+            "examples": [
+                {
+                    "seed": r.seed,
+                    "variant": r.variant,
+                    "user": i.entities.users[0],
+                    "kind": i.kind,
+                    "severity": i.severity.value,
+                    "score": i.score,
+                    "days": i.stats["days"],
+                    "features": i.stats["features"],
+                    "narrative": i.stats["narrative"],
+                }
+                for r in runs
+                for i in r.incidents
+                if i.entities.users[0] not in r.insiders
+            ][:50],
+        },
+        "review_load_per_data_set": _load(runs),
+        "review_load_by_variant": {
+            name: _load([r for r in runs if r.variant == name])
+            for name in dict.fromkeys(r.variant for r in runs)
+        },
+        "seconds": round(sum(r.seconds for r in runs), 1),
+    }
+
+
+def _print(result: dict[str, Any]) -> None:
+    setup, users, benign = result["setup"], result["users"], result["benign"]
+    print(
+        f"data sets: {setup['data_sets']} (seeds {setup['seeds'][0]}-{setup['seeds'][-1]}, "
+        f"variants {', '.join(setup['variants'])}, {setup['users']} users, {setup['days']} days)"
+    )
+    print(
+        f"users: TP {users['true_positive']} FN {users['false_negative']} FP "
+        f"{users['false_positive']}  precision {users['precision']}  recall {users['recall']}"
+    )
+    print(f"{'scenario':<28}{'injected':>9}{'found':>7}{'high+':>7}")
+    for name, row in result["scenarios"].items():
+        print(f"{name:<28}{row['injected']:>9}{row['found']:>7}{row['high']:>7}")
+    print(
+        f"benign: {benign['incidents']} incidents over {benign['user_days']:,} user-days = "
+        f"{benign['per_1000_user_days']} per 1,000; high or critical: "
+        f"{benign['high_or_critical']}; by kind {benign['by_kind']}"
+    )
+    print(f"review load per data set: {result['review_load_per_data_set']}")
+    for name, load in result["review_load_by_variant"].items():
+        print(f"  {name:<26} {load}")
+    print(f"time: {result['seconds']} s")  # fmt: skip
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Command-line entry point."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--seeds", default="1-20", help="e.g. 1-20 or 1,3,5-7")
+    parser.add_argument("--users", type=int, default=60)
+    parser.add_argument("--days", type=int, default=45)
+    parser.add_argument(
+        "--variants", default="all,single", help="comma-separated: all, single (default both)"
+    )
+    parser.add_argument(
+        "--thresholds", help="InsiderThresholds as JSON, e.g. '{\"baseline_days\": 21}'"
+    )
+    parser.add_argument("--json", type=Path, help="also write the figures as JSON here")
+    args = parser.parse_args(argv)
+    variants = tuple(v.strip() for v in args.variants.split(",") if v.strip())
+    thresholds = InsiderThresholds.model_validate_json(args.thresholds) if args.thresholds else None
+    result = evaluate(parse_seeds(args.seeds), args.users, args.days, variants, thresholds)
+    _print(result)
+    if args.json:
+        args.json.write_text(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -28,8 +28,12 @@ def test_ids_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None
 
 def test_insider_then_review(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     generate_insider_dataset(tmp_path / "cert", seed=7)
-    dbs = ["--checkpoint", str(tmp_path / "runs.sqlite"),
-           "--actions-log", str(tmp_path / "actions.sqlite")]
+    dbs = [
+        "--checkpoint",
+        str(tmp_path / "runs.sqlite"),
+        "--actions-log",
+        str(tmp_path / "actions.sqlite"),
+    ]
     assert main(["insider", str(tmp_path / "cert"), "--format", "json", *dbs]) == 0
     captured = capsys.readouterr()
     report = json.loads(captured.out)

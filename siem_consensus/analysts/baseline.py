@@ -99,7 +99,7 @@ class BaselineAnalyst:
                 if is_threat
                 else None
             ),
-            recommended_actions=("Review the source's activity against the baseline",)
+            recommended_actions=("Compare this activity with the entity's own history",)
             if is_threat
             else (),
         )

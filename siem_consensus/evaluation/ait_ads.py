@@ -89,13 +89,45 @@ def evaluate_scenario(
     labels = read_ait_labels(path)
     if limit is not None:
         labels = labels.filter(pl.col("line") <= limit)
-    result = _score(labels, source, incidents, members)
+    queued = _queued(incidents)
+    result = _score(labels, source, incidents, members, queued)
     result.update(dead_letters=stream.stats.dead_letters, seconds=round(seconds, 2))
     return result
 
 
+def _queued(incidents: list[Incident]) -> set[str]:
+    """Ids of incidents the IDS graph's decision stage sends to a human (alert or review).
+
+    Runs what the graph's ``analyze`` and ``validate`` nodes run: the embedded analysts,
+    independently, then claim checks and the default majority policy at 0.8.
+    """
+    import asyncio
+
+    from ..analysts import Analyst, BaselineAnalyst, RulesAnalyst, run_analyst
+    from ..consensus import decide, get_policy
+    from ..graphs.ids import stages_observed
+    from ..models import Outcome
+
+    analysts: list[Analyst] = [RulesAnalyst(), BaselineAnalyst()]
+    policy = get_policy("majority", 0.8)
+
+    async def judge(incident: Incident) -> bool:
+        verdicts = [await run_analyst(a, incident) for a in analysts]
+        decision = decide(incident, verdicts, policy, (stages_observed,))
+        return decision.outcome is not Outcome.DISMISSED
+
+    async def main() -> set[str]:
+        return {i.id for i in incidents if await judge(i)}
+
+    return asyncio.run(main())
+
+
 def _score(
-    labels: pl.DataFrame, source: str, incidents: list[Incident], members: pl.DataFrame | None
+    labels: pl.DataFrame,
+    source: str,
+    incidents: list[Incident],
+    members: pl.DataFrame | None,
+    queued: set[str],
 ) -> dict[str, Any]:
     rank = {i.id: i.severity.rank for i in incidents}
     joined = labels.with_columns(pl.format("{}:{}", pl.lit(source), "line").alias("event_id"))
@@ -107,6 +139,8 @@ def _score(
         pl.col("incident_id").is_not_null().alias("any"),
         (pl.col("incident_id").replace_strict(rank, default=-1, return_dtype=pl.Int64)
          >= Severity.MEDIUM.rank).alias("medium"),
+        pl.col("incident_id").is_in(pl.Series(sorted(queued), dtype=pl.String).implode())
+        .fill_null(False).alias("queued"),
     )  # fmt: skip
     alerts = joined.height
     attack_time = pl.col("time_label") != "false_positive"
@@ -115,6 +149,7 @@ def _score(
         "alerts": alerts,
         "incidents": len(incidents),
         "incidents_medium": sum(1 for i in incidents if i.severity.rank >= Severity.MEDIUM.rank),
+        "incidents_queued": len(queued),
         "by_kind": dict(sorted(Counter(i.kind for i in incidents).items())),
         "by_severity": dict(sorted(Counter(str(i.severity) for i in incidents).items())),
         "alerts_per_incident": round(alerts / len(incidents), 1) if incidents else None,
@@ -125,20 +160,24 @@ def _score(
     }
 
 
+_SCOPES = ("queued", "medium", "any")
+"""queued: an alert or needs_review decision; medium: incident severity >= medium; any."""
+
+
 def _phases(joined: pl.DataFrame, column: str, attack: pl.Expr) -> dict[str, Any]:
     table = (
         joined.filter(attack)
         .group_by(column)
-        .agg(pl.len().alias("alerts"), pl.col("any").sum(), pl.col("medium").sum())
+        .agg(pl.len().alias("alerts"), *(pl.col(s).sum() for s in _SCOPES))
         .sort(column)
     )
-    rows = {r[column]: {k: int(r[k]) for k in ("alerts", "any", "medium")} for r in table.rows(
+    rows = {r[column]: {k: int(r[k]) for k in ("alerts", *_SCOPES)} for r in table.rows(
         named=True)}  # fmt: skip
     return {
         "phases": len(rows),
-        "covered_medium": sum(1 for r in rows.values() if r["medium"]),
-        "covered_any": sum(1 for r in rows.values() if r["any"]),
+        **{f"covered_{s}": sum(1 for r in rows.values() if r[s]) for s in _SCOPES},
         "missed_medium": sorted(p for p, r in rows.items() if not r["medium"]),
+        "missed_queued": sorted(p for p, r in rows.items() if not r["queued"]),
         "detail": rows,
     }
 
@@ -146,7 +185,7 @@ def _phases(joined: pl.DataFrame, column: str, attack: pl.Expr) -> dict[str, Any
 def _precision_recall(joined: pl.DataFrame, attack: pl.Expr) -> dict[str, Any]:
     out: dict[str, Any] = {}
     truth = joined.select(attack.sum()).item()
-    for scope in ("medium", "any"):
+    for scope in _SCOPES:
         kept = joined.select(pl.col(scope).sum()).item()
         hits = joined.select((pl.col(scope) & attack).sum()).item()
         out[scope] = {
@@ -181,10 +220,11 @@ def _totals(per: dict[str, dict[str, Any]]) -> dict[str, Any]:
         "alerts_per_incident": round(alerts / incidents, 1) if incidents else None,
         "min_alerts_per_incident": min((r["alerts_per_incident"] or 0) for r in per.values()),
         "seconds": round(sum(r["seconds"] for r in per.values()), 2),
+        "incidents_queued": sum(r["incidents_queued"] for r in per.values()),
     }
     for kind in ("time_phases", "event_phases"):
         phases = sum(r[kind]["phases"] for r in per.values())
-        for scope in ("medium", "any"):
+        for scope in _SCOPES:
             covered = sum(r[kind][f"covered_{scope}"] for r in per.values())
             totals[f"{kind}_{scope}"] = f"{covered}/{phases}"
             totals[f"{kind}_{scope}_share"] = round(covered / phases, 4) if phases else None
@@ -215,6 +255,12 @@ def _print(result: dict[str, Any]) -> None:
         f"{t['time_phases_medium']} ({t['time_phases_medium_share']:.1%}), by any "
         f"{t['time_phases_any']}; event phases {t['event_phases_medium']} / "
         f"{t['event_phases_any']}; {t['seconds']} s"
+    )
+    print(
+        f"decisions (embedded analysts, majority 0.8): {t['incidents_queued']} of "
+        f"{t['incidents']} incidents go to a human; attack phases covered by an alert or "
+        f"needs_review incident {t['time_phases_queued']} ({t['time_phases_queued_share']:.1%}); "
+        f"event phases {t['event_phases_queued']}"
     )
     print("P/R: alert-level precision/recall of medium+ incident membership against "
           "event_label != '-' (ev) and time_label != 'false_positive' (tl).")  # fmt: skip

@@ -38,7 +38,10 @@ def test_scores_a_synthetic_scenario(tmp_path: Path) -> None:
     assert result["alerts_per_incident"] == 79.0
     phases = result["time_phases"]
     assert (phases["phases"], phases["covered_medium"], phases["covered_any"]) == (2, 2, 2)
-    assert phases["detail"]["privilege_escalation"] == {"alerts": 2, "any": 1, "medium": 1}
+    assert phases["detail"]["privilege_escalation"] == {
+        "alerts": 2, "any": 1, "medium": 1, "queued": 1
+    }
+    assert phases["covered_queued"] == 2  # the campaign goes to a human (alert or review)
     events = result["event_label"]["medium"]
     assert events == {"members": 7, "precision": round(6 / 7, 4), "recall": 1.0}
     # 140 flood alerts fall in the first hour (a flood window); the last 10 in the next hour

@@ -168,7 +168,7 @@ def _organisation(rng: random.Random, users: int, days: int, start: date) -> _Or
     return _Org(people, start, days, _months(start, days))
 
 
-# --- output --------------------------------------------------------------------------------
+# --- LDAP snapshots ------------------------------------------------------------------------
 
 
 def _ldap_row(user: _User) -> str:

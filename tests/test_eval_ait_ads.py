@@ -39,7 +39,10 @@ def test_scores_a_synthetic_scenario(tmp_path: Path) -> None:
     phases = result["time_phases"]
     assert (phases["phases"], phases["covered_medium"], phases["covered_any"]) == (2, 2, 2)
     assert phases["detail"]["privilege_escalation"] == {
-        "alerts": 2, "any": 1, "medium": 1, "queued": 1
+        "alerts": 2,
+        "any": 1,
+        "medium": 1,
+        "queued": 1,
     }
     assert phases["covered_queued"] == 2  # the campaign goes to a human (alert or review)
     events = result["event_label"]["medium"]

@@ -43,11 +43,37 @@ _TEXT: Final = {
     "rule_name": "rule.name",
     "user_name": "user.name",
     "message": "message",
+    "rule_id": "rule.id",
+    "rule_category": "rule.category",
+    "observer_name": "observer.name",
+    "http_method": "http.request.method",
+    "user_agent": "user_agent.original",
+    "dns_question": "dns.question.name",
+    "tls_sni": "tls.client.server_name",
+    "file_path": "file.path",
+}
+# ECS fields that may hold one value or an array; arrays are joined with ",".
+_LISTS: Final = {
+    "event_category": "event.category",
+    "email_from": "email.from.address",
+    "email_to": "email.to.address",
+}
+_COUNTS: Final = {
+    "event_severity": "event.severity",
+    "http_status": "http.response.status_code",
 }
 _KNOWN: Final = frozenset(
-    {"@timestamp", *_TEXT.values(), "event.dataset", "source.ip", "source.port", "source.bytes"}
+    {"@timestamp", *_TEXT.values(), *_LISTS.values(), *_COUNTS.values(), "event.dataset"}
+    | {"source.ip", "source.port", "source.bytes", "url.original", "url.full"}
     | {"destination.ip", "destination.port", "destination.bytes", "network.transport"}
-    | {"host.name", "host.hostname"}
+    | {"host.name", "host.hostname", "email.attachments"}
+)
+# Detection looks only at the core fields: rule.id, observer.name and the like also appear in
+# Wazuh and Suricata records, which have their own parsers.
+_SNIFF: Final = frozenset(
+    {"@timestamp", "event.action", "event.outcome", "event.code", "user.name", "event.dataset"}
+    | {"source.ip", "source.port", "source.bytes", "destination.ip", "destination.port"}
+    | {"destination.bytes", "network.transport", "host.name", "host.hostname"}
 )
 _ZEEK_KEYS: Final = ("id.orig_h", "id.resp_h")
 _DIGITS: Final = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
@@ -79,6 +105,16 @@ class EcsParser(GuardedJsonParser):
                 "event.*, source.*, destination.*, ..."
             )
         row: dict[str, Any] = {column: to_text(flat.get(key), key) for column, key in _TEXT.items()}
+        row.update({column: _joined(flat.get(key), key) for column, key in _LISTS.items()})
+        row.update({column: to_count(flat.get(key), key) for column, key in _COUNTS.items()})
+        url = flat.get("url.original", flat.get("url.full"))
+        row["url_original"] = to_text(url, "url.original")
+        attachments = flat.get("email.attachments")
+        row["email_attachments"] = (
+            len(attachments)
+            if isinstance(attachments, list)
+            else to_count(attachments, "email.attachments")
+        )
         host = flat.get("host.name")
         row.update(
             timestamp=_timestamp(flat.get("@timestamp")),
@@ -95,6 +131,14 @@ class EcsParser(GuardedJsonParser):
             host_name=to_text(flat.get("host.hostname") if host is None else host, "host.name"),
         )
         return row
+
+
+def _joined(value: object, key: str) -> str | None:
+    """One text value, or an ECS array of them joined with ","."""
+    if isinstance(value, list):
+        parts = [to_text(item, key) for item in value]
+        return ",".join(p for p in parts if p) or None
+    return to_text(value, key)
 
 
 def _timestamp(value: object) -> datetime | None:
@@ -120,4 +164,4 @@ def _is_ecs(line: str) -> bool:
     if obj is None:
         return False
     flat = flatten(obj)
-    return bool(_KNOWN.intersection(flat)) and not any(key in flat for key in _ZEEK_KEYS)
+    return bool(_SNIFF.intersection(flat)) and not any(key in flat for key in _ZEEK_KEYS)

@@ -41,8 +41,6 @@ from .base import (
     LineError,
     LineParser,
     ParsedChunk,
-    _precheck,
-    _reason,
     register,
     rows_to_frame,
 )
@@ -162,26 +160,7 @@ class AsaParser(LineParser):
         self, lines: Sequence[str], indexes: list[int], first_line: int, source: str
     ) -> tuple[list[dict[str, Any]], list[DeadLetter], int]:
         """The base-class per-line loop over the rows the fast path left."""
-        rows: list[dict[str, Any]] = []
-        dead: list[DeadLetter] = []
-        skipped = 0
-        for index in indexes:
-            line, number = lines[index], first_line + index
-            problem = _precheck(line)
-            if problem == "blank":
-                skipped += 1
-                continue
-            if problem:
-                dead.append(self.dead(source, number, problem, line))
-                continue
-            try:
-                row = self.parse_line(line)
-            except (LineError, ValueError, KeyError, IndexError, TypeError) as exc:
-                dead.append(self.dead(source, number, _reason(exc), line))
-                continue
-            row["line"] = number
-            rows.append(row)
-        return rows, dead, skipped
+        return self.parse_numbered(((first_line + i, lines[i]) for i in indexes), source)
 
 
 def _untagged_reason(line: str) -> str:

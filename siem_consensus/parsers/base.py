@@ -20,7 +20,7 @@ whole chunk at once (see ``asa.py``); it must still account for every line.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Final, TypeVar
 
@@ -173,11 +173,21 @@ class LineParser(Parser):
 
     def parse_chunk(self, lines: Sequence[str], first_line: int, source: str) -> ParsedChunk:
         """Per-line loop: every line ends as an event row, a dead letter or a skip."""
+        numbered = ((first_line + offset, line) for offset, line in enumerate(lines))
+        rows, dead, skipped = self.parse_numbered(numbered, source)
+        return ParsedChunk(rows_to_frame(rows, self.name), dead, skipped)
+
+    def parse_numbered(
+        self, numbered: Iterable[tuple[int, str]], source: str
+    ) -> tuple[list[dict[str, Any]], list[DeadLetter], int]:
+        """The per-line loop over ``(line number, line)`` pairs: rows, dead letters, skips.
+
+        Vectorised parsers use it for the lines their fast path leaves over.
+        """
         rows: list[dict[str, Any]] = []
         dead: list[DeadLetter] = []
         skipped = 0
-        for offset, line in enumerate(lines):
-            number = first_line + offset
+        for number, line in numbered:
             problem = _precheck(line)
             if problem == "blank":
                 skipped += 1
@@ -195,7 +205,7 @@ class LineParser(Parser):
                 continue
             row["line"] = number
             rows.append(row)
-        return ParsedChunk(rows_to_frame(rows, self.name), dead, skipped)
+        return rows, dead, skipped
 
 
 class JsonParser(LineParser):

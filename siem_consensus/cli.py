@@ -1,4 +1,4 @@
-"""Command line: ``siem-consensus firewall|ids|insider|review|demo|formats``.
+"""Command line: ``siem-consensus firewall|ids|insider|review|export|demo|formats``.
 
 Exit codes: 0 done, 2 usage or configuration error, 3 runtime failure (unreadable input,
 provider, connector). Alerts do not change the exit code.
@@ -124,6 +124,12 @@ def _parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="run the bundled examples offline")
     demo.add_argument("--example", type=int, choices=(1, 2, 3), help="run only this example")
     sub.add_parser("formats", help="list the input formats")
+    export = sub.add_parser("export", help="convert a JSON report to ECS, OCSF, STIX or a report")
+    export.add_argument("report", metavar="REPORT.json", help="a report written with --format json")
+    export.add_argument(
+        "--format", required=True, choices=("ecs", "ocsf", "stix", "markdown", "html")
+    )
+    export.add_argument("--output", "-o", metavar="FILE", help="write here, not stdout")
     return parser
 
 
@@ -292,6 +298,18 @@ def _review(args: argparse.Namespace) -> int:
     return 0
 
 
+def _export(args: argparse.Namespace) -> int:
+    from .export import export_report
+
+    text = export_report(args.report, args.format)
+    text += "" if text.endswith("\n") else "\n"
+    if args.output:
+        Path(args.output).write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
 def _demo(args: argparse.Namespace) -> int:
     from . import examples
 
@@ -317,6 +335,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _triage(args)
         if args.command == "review":
             return _review(args)
+        if args.command == "export":
+            return _export(args)
         if args.command == "demo":
             return _demo(args)
         return _formats()

@@ -135,3 +135,15 @@ def test_thresholds_file(asa_log: Path, tmp_path: Path, capsys: pytest.CaptureFi
     config.write_text("port_scan_ports = 'many'\n")
     assert main(["firewall", str(asa_log), "--thresholds", str(config)]) == 2
     assert "port_scan_ports" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("fmt", ["ecs", "ocsf", "stix", "markdown", "html"])
+def test_export_command(
+    asa_log: Path, tmp_path: Path, fmt: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    report = tmp_path / "report.json"
+    assert main(["firewall", str(asa_log), "--format", "json", "-o", str(report)]) == 0
+    out = tmp_path / f"out.{fmt}"
+    assert main(["export", str(report), "--format", fmt, "-o", str(out)]) == 0
+    text = out.read_text(encoding="utf-8")
+    assert "45.95.168.200" in text

@@ -6,7 +6,13 @@ analysts judge each one; a consensus policy decides ``alert`` / ``needs_review``
 """
 
 from .analysts import Analyst, BaselineAnalyst, RulesAnalyst
-from .api import analyze_firewall, correlate_ids_alerts, detect_insider_threats, write_members
+from .api import (
+    RunArgs,
+    analyze_firewall,
+    correlate_ids_alerts,
+    detect_insider_threats,
+    write_members,
+)
 from .consensus import (
     ConsensusPolicy,
     MajorityPolicy,
@@ -78,6 +84,7 @@ __all__ = [
     "ProviderError",
     "Report",
     "RulesAnalyst",
+    "RunArgs",
     "RuntimeFailure",
     "Severity",
     "SiemConsensusError",

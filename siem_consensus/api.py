@@ -1,10 +1,14 @@
-"""Typed entry points: a source in, a report out."""
+"""Typed entry points: a source in, a report out.
+
+The three entry points share their run options (:class:`RunArgs`): input format, analysts,
+membership and dead-letter files, progress, checkpointing, concurrency and LLM settings.
+"""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 from langgraph.types import Checkpointer
 
@@ -17,46 +21,63 @@ from .report import FirewallReport, IdsReport, InsiderReport
 from .runner import RunOptions, run_triage, write_members
 from .sources import Progress, Source
 
-__all__ = ["analyze_firewall", "correlate_ids_alerts", "detect_insider_threats", "write_members"]
+__all__ = [
+    "RunArgs",
+    "analyze_firewall",
+    "correlate_ids_alerts",
+    "detect_insider_threats",
+    "write_members",
+]
+
+
+class RunArgs(TypedDict, total=False):
+    """Keyword arguments every entry point accepts.
+
+    Attributes:
+        input_format: Parser name (``asa``, ``suricata``, ...); detected per file when absent.
+        analysts: Analyst names/instances or ``"rules,claude"``; default the embedded
+            ``rules`` and ``baseline`` (no key, no network).
+        members_path: Write ``event_id,incident_id`` CSV for every event inside an incident
+            (needs a re-readable source: paths or a list).
+        dead_letter_path: Write every rejected line there as JSON lines.
+        progress: Callback ``(lines, bytes, total_bytes)`` while reading.
+        checkpointer: LangGraph checkpointer persisting every step, or the path of a SQLite
+            file (an ``AsyncSqliteSaver`` is opened on it for the run).
+        thread_id: Checkpoint thread id (default: a fresh one per run).
+        max_concurrency: Analyst calls in flight at once (default 16).
+        llm_settings: Settings for LLM analysts given by name (budget, cache, retries).
+    """
+
+    input_format: str | None
+    analysts: Sequence[str | Analyst] | str | None
+    members_path: str | os.PathLike[str] | None
+    dead_letter_path: str | os.PathLike[str] | None
+    progress: Progress | None
+    checkpointer: Checkpointer | str | os.PathLike[str]
+    thread_id: str | None
+    max_concurrency: int
+    llm_settings: LLMSettings | None
 
 
 def analyze_firewall(
     source: Source | Sequence[os.PathLike[str]],
     *,
-    input_format: str | None = None,
-    analysts: Sequence[str | Analyst] | str | None = None,
     policy: str | ConsensusPolicy = "unanimous",
     threshold: float = 0.8,
     thresholds: Any = None,
     inventory: AssetInventory | None = None,
-    members_path: str | os.PathLike[str] | None = None,
-    dead_letter_path: str | os.PathLike[str] | None = None,
-    progress: Progress | None = None,
-    checkpointer: Checkpointer | str | os.PathLike[str] = None,
-    thread_id: str | None = None,
-    max_concurrency: int = 16,
-    llm_settings: LLMSettings | None = None,
+    **run: Unpack[RunArgs],
 ) -> FirewallReport:
     """Find and judge suspicious activity in firewall / connection logs.
 
     Args:
         source: A path, a list of ``Path`` objects, or an iterable of raw lines, decoded
             JSON records (ECS) or :class:`~siem_consensus.models.Event` objects.
-        input_format: Parser name (``asa``, ``iptables``, ...); detected per file when None.
-        analysts: Analyst names/instances; default: the embedded ``rules`` and ``baseline``.
         policy: ``unanimous`` (default), ``majority`` or ``weighted``, or a policy instance.
         threshold: Confidence an outcome must reach (0-1).
         thresholds: ``FirewallThresholds`` for the detector.
         inventory: Asset inventory for zones and criticality.
-        members_path: Write ``event_id,incident_id`` CSV for every event inside an incident
-            (needs a re-readable source: paths or a list).
-        dead_letter_path: Write every rejected line there as JSON lines.
-        progress: Callback ``(lines, bytes, total_bytes)`` while reading.
-        checkpointer: LangGraph checkpointer to persist every step, or the path of a SQLite
-            file (an ``AsyncSqliteSaver`` is opened on it for the run).
-        thread_id: Checkpoint thread id (default: a fresh one per run).
-        max_concurrency: Analyst calls in flight at once.
-        llm_settings: Settings for LLM analysts given by name (budget, cache, retries).
+        **run: The shared run options, see :class:`RunArgs`.
 
     Returns:
         The typed report: incidents, decisions, dead letters, input accounting, timings.
@@ -66,52 +87,33 @@ def analyze_firewall(
     def factory() -> Detector:
         return detector_cls() if thresholds is None else detector_cls(thresholds)  # type: ignore[call-arg]
 
-    options = RunOptions(
-        policy=get_policy(policy, threshold),
-        input_format=input_format,
-        analysts=analysts,
-        inventory=inventory,
-        members_path=members_path,
-        dead_letter_path=dead_letter_path,
-        progress=progress,
-        checkpointer=checkpointer,
-        thread_id=thread_id,
-        max_concurrency=max_concurrency,
-        llm_settings=llm_settings,
-    )
+    options = RunOptions(policy=get_policy(policy, threshold), inventory=inventory, **run)
     return run_triage(factory, FirewallReport, source, options)
 
 
 def correlate_ids_alerts(
     source: Source | Sequence[os.PathLike[str]],
     *,
-    input_format: str | None = None,
-    analysts: Sequence[str | Analyst] | str | None = None,
     policy: str | ConsensusPolicy = "majority",
     threshold: float = 0.8,
     thresholds: Any = None,
     inventory: AssetInventory | None = None,
     intel: Any = None,
-    members_path: str | os.PathLike[str] | None = None,
-    dead_letter_path: str | os.PathLike[str] | None = None,
-    progress: Progress | None = None,
-    checkpointer: Checkpointer | str | os.PathLike[str] = None,
-    thread_id: str | None = None,
-    max_concurrency: int = 16,
-    llm_settings: LLMSettings | None = None,
+    **run: Unpack[RunArgs],
 ) -> IdsReport:
     """Turn a flood of IDS alerts into a few incidents that tell an attack story.
 
-    Parse -> enrich -> analyze -> validate -> alert (see :func:`build_ids_graph`). Arguments
-    are those of :func:`analyze_firewall`, plus:
+    Parse -> enrich -> analyze -> validate -> alert (see :func:`build_ids_graph`).
 
     Args:
         source: Suricata EVE, fast.log, Wazuh alerts.json, Splunk JSON export, AIT-ADS CSV or
             ECS JSON: a path, a list of ``Path`` objects, lines, records or Events.
         policy: Default ``majority`` (more than half of the analysts must agree).
+        threshold: Confidence an outcome must reach (0-1).
         thresholds: ``IdsThresholds`` for the correlator.
         inventory: Asset inventory: criticality raises incident scores.
         intel: ``ThreatIntel`` lists: listed addresses and domains raise scores.
+        **run: The shared run options, see :class:`RunArgs`.
     """
     from .graphs.ids import IDS_NODES, stages_observed
 
@@ -122,18 +124,10 @@ def correlate_ids_alerts(
 
     options = RunOptions(
         policy=get_policy(policy, threshold),
-        input_format=input_format,
-        analysts=analysts,
         inventory=inventory,
-        members_path=members_path,
-        dead_letter_path=dead_letter_path,
-        progress=progress,
-        checkpointer=checkpointer,
-        thread_id=thread_id,
-        max_concurrency=max_concurrency,
-        llm_settings=llm_settings,
         names=IDS_NODES,
         checks=(stages_observed,),
+        **run,
     )
     return run_triage(factory, IdsReport, source, options)
 
@@ -141,34 +135,26 @@ def correlate_ids_alerts(
 def detect_insider_threats(
     source: Source | Sequence[os.PathLike[str]],
     *,
-    input_format: str | None = None,
-    analysts: Sequence[str | Analyst] | str | None = None,
     policy: str | ConsensusPolicy = "unanimous",
     threshold: float = 0.85,
     thresholds: Any = None,
     directory: Any = None,
-    members_path: str | os.PathLike[str] | None = None,
-    dead_letter_path: str | os.PathLike[str] | None = None,
-    progress: Progress | None = None,
-    checkpointer: Checkpointer | str | os.PathLike[str] = None,
-    thread_id: str | None = None,
     action_sink: Any = None,
-    max_concurrency: int = 16,
-    llm_settings: LLMSettings | None = None,
+    **run: Unpack[RunArgs],
 ) -> InsiderReport:
     """Find corroborated insider-threat behaviour; alerts wait for a human to approve actions.
-
-    Arguments are those of :func:`analyze_firewall`, plus:
 
     Args:
         source: A CERT-format directory (``logon.csv``, ``device.csv``, ``file.csv``,
             ``http.csv``, ``email.csv``, ``LDAP/``), CERT files, ECS JSON lines, or records.
         policy: ``unanimous`` by default: every analyst must agree, at ``threshold`` 0.85.
+        threshold: Confidence an outcome must reach (0-1).
         thresholds: ``InsiderThresholds`` for the detector.
         directory: The LDAP frame (``parsers.cert.read_ldap``); found in a CERT directory.
-        checkpointer: Pass a SQLite path to keep pending approvals across restarts (approve
-            them later with ``siem-consensus review``); in memory otherwise.
         action_sink: Where approved actions go (``graphs.approval.SqliteActionLog``).
+        **run: The shared run options, see :class:`RunArgs`. Pass ``checkpointer`` as a
+            SQLite path to keep pending approvals across restarts (approve them later with
+            ``siem-consensus review``); they are kept in memory otherwise.
 
     Returns:
         The report; ``pending_approvals`` lists the alerts whose actions wait for a human.
@@ -183,18 +169,10 @@ def detect_insider_threats(
 
     options = RunOptions(
         policy=get_policy(policy, threshold),
-        input_format=input_format,
-        analysts=analysts,
-        members_path=members_path,
-        dead_letter_path=dead_letter_path,
-        progress=progress,
-        checkpointer=checkpointer,
-        thread_id=thread_id,
-        max_concurrency=max_concurrency,
-        llm_settings=llm_settings,
         names=INSIDER_NODES,
         approval=True,
         action_sink=action_sink,
+        **run,
     )
     return run_triage(factory, InsiderReport, source, options)
 

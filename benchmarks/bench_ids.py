@@ -63,9 +63,10 @@ def _run_floor(files: list[Path]) -> dict[str, Any]:
 
 
 def _lines(path: Path) -> Iterator[str]:
+    from siem_consensus.sources import read_lines
+
     with gzip.open(path, "rb") as fh:
-        for raw in fh:
-            yield raw.decode("utf-8", errors="replace").rstrip("\r\n")
+        yield from read_lines(fh)
 
 
 def _batches(files: list[Path], chunk: int) -> Iterator[Any]:

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
-from typing import IO, Any, TypeAlias
+from typing import IO, Any, Protocol, TypeAlias
 
 import polars as pl
 
@@ -263,7 +263,11 @@ def _records_chunk(
     return ParsedChunk(rows_to_frame(rows, parser.name), dead, skipped)
 
 
-def read_lines(fh: IO[bytes], block: int = 1 << 22) -> Iterator[str]:
+class _Readable(Protocol):
+    def read(self, size: int = -1, /) -> bytes: ...
+
+
+def read_lines(fh: _Readable, block: int = 1 << 22) -> Iterator[str]:
     """Decoded physical lines of a binary file, read and decoded in large blocks.
 
     Equivalent to iterating the file and decoding each line (UTF-8, invalid bytes replaced,

@@ -31,6 +31,7 @@ import json
 import time
 from collections import Counter
 from collections.abc import Iterator, Sequence
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +40,7 @@ import polars as pl
 from ..detectors.ids import IdsCorrelator, IdsThresholds
 from ..models import Incident, Severity
 from ..parsers.aitads import read_ait_labels
-from ..sources import EventStream
+from ..sources import EventStream, read_lines
 
 __all__ = ["DEFAULT_DATA", "SCENARIOS", "evaluate", "evaluate_scenario", "main"]
 
@@ -53,10 +54,7 @@ _ASSIGN_COLUMNS = (
 
 def _lines(path: Path, limit: int | None) -> Iterator[str]:
     with gzip.open(path, "rb") as fh:
-        for number, raw in enumerate(fh, start=1):
-            if limit is not None and number > limit:
-                return
-            yield raw.decode("utf-8", errors="replace").rstrip("\r\n")
+        yield from islice(read_lines(fh), limit)
 
 
 def evaluate_scenario(

@@ -13,6 +13,7 @@ import polars as pl
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from parser_checks import assert_accounted
 
 from siem_consensus.parsers import PARSERS
 from siem_consensus.parsers.aitads import AitAdsParser, _runs, read_ait_labels
@@ -191,8 +192,7 @@ def _mutated(draw: st.DrawFn) -> str:
 @given(lines=st.lists(_mutated(), max_size=10), first=st.integers(1, 10**6))
 def test_mutated_lines_never_crash_and_are_accounted(lines: list[str], first: int) -> None:
     parsed = AitAdsParser().parse_chunk(lines, first, "fuzz")
-    numbers = parsed.events["line"].to_list() + [d.line for d in parsed.dead_letters]
-    assert len(numbers) + parsed.skipped == len(lines) == len(set(numbers)) + parsed.skipped
+    assert_accounted(parsed, len(lines))
 
 
 @settings(max_examples=120, deadline=None)

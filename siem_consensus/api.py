@@ -14,6 +14,7 @@ from langgraph.types import Checkpointer
 
 from .analysts.base import Analyst
 from .analysts.llm.base import LLMSettings
+from .connectors.base import Connector
 from .consensus import ConsensusPolicy, get_policy
 from .detectors.base import Detector, get_detector
 from .enrich.zones import AssetInventory
@@ -46,6 +47,9 @@ class RunArgs(TypedDict, total=False):
         thread_id: Checkpoint thread id (default: a fresh one per run).
         max_concurrency: Analyst calls in flight at once (default 16).
         llm_settings: Settings for LLM analysts given by name (budget, cache, retries).
+        sinks: Connectors that receive the decisions after the run (``write_decisions``);
+            what each did is in ``report.deliveries``. A sink that fails does not lose the
+            report: its delivery lists every decision as a failure.
     """
 
     input_format: str | None
@@ -57,6 +61,7 @@ class RunArgs(TypedDict, total=False):
     thread_id: str | None
     max_concurrency: int
     llm_settings: LLMSettings | None
+    sinks: Sequence[Connector]
 
 
 def analyze_firewall(

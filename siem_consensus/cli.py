@@ -1,16 +1,21 @@
 """Command line: ``siem-consensus firewall|ids|insider|review|export|demo|formats``.
 
 Exit codes: 0 done, 2 usage or configuration error, 3 runtime failure (unreadable input,
-provider, connector). Alerts do not change the exit code.
+provider, connector; also when a ``--to`` sink refused decisions, after the report is written).
+Alerts do not change the exit code.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import json
+import re
 import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -100,8 +105,9 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     for name, command in _COMMANDS.items():
         p = sub.add_parser(name, help=command.help)
-        p.add_argument("paths", nargs="+", metavar="PATH", help="input files ('-' for stdin)")
+        p.add_argument("paths", nargs="*", metavar="PATH", help="input files ('-' for stdin)")
         p.add_argument("--thresholds", metavar="TOML", help=f"detector thresholds ([{name}])")
+        _add_connectors(p)
         if name == "ids":
             p.add_argument("--inventory", metavar="FILE", help="asset inventory (CSV/JSON/TOML)")
             p.add_argument("--intel", metavar="FILE", nargs="+", help="threat-intel list files")
@@ -176,6 +182,35 @@ _RUNS_DB = "siem-consensus-runs.sqlite"
 _ACTIONS_DB = "siem-consensus-actions.sqlite"
 
 
+def _add_connectors(p: argparse.ArgumentParser) -> None:
+    group = p.add_argument_group("SIEM connectors (connections from --connectors FILE)")
+    group.add_argument(
+        "--from",
+        dest="from_",
+        nargs=2,
+        metavar=("CONNECTION", "QUERY"),
+        help="read events from a configured connection (splunk, elasticsearch, opensearch, "
+        "kafka) instead of files; QUERY is the SIEM's query language ('*' for everything), "
+        "or a JSON query DSL object for elasticsearch/opensearch",
+    )
+    group.add_argument(
+        "--start", metavar="TIME", help="with --from: from TIME (ISO 8601, now, --start=-24h)"
+    )
+    group.add_argument("--end", metavar="TIME", help="with --from: until TIME (exclusive)")
+    group.add_argument(
+        "--to",
+        action="append",
+        default=[],
+        metavar="CONNECTION",
+        help="write the decisions to a configured connection (repeatable)",
+    )
+    group.add_argument(
+        "--connectors",
+        metavar="TOML",
+        help="connection settings (default $SIEM_CONSENSUS_CONNECTORS or ./siem-consensus.toml)",
+    )
+
+
 def _add_approval_dbs(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--checkpoint",
@@ -236,9 +271,12 @@ def _triage(args: argparse.Namespace) -> int:
     entry = getattr(api, _COMMANDS[args.command].entry)
     progress = None if args.no_progress or not sys.stderr.isatty() else _Progress(sys.stderr)
     settings = _llm_settings(args)
+    connections = contextlib.ExitStack()
     try:
+        source, sinks = _connections(args, connections)
         report = entry(
-            [Path(p) for p in args.paths],
+            source,
+            sinks=sinks,
             input_format=args.input_format,
             analysts=args.analysts,
             threshold=args.threshold,
@@ -249,18 +287,89 @@ def _triage(args: argparse.Namespace) -> int:
             **_extra(args),
         )
     finally:
+        connections.close()
         if progress is not None:
             progress.close()
         if settings.cache is not None:
             settings.cache.close()
     _emit(report, args.format, args.output)
+    failed = 0
+    for delivery in report.deliveries:
+        failed += len(delivery.failures)
+        print(
+            f"{delivery.connector} {delivery.target or '(not reached)'}: "
+            f"{delivery.created} created, {delivery.updated} updated, "
+            f"{len(delivery.failures)} failed of {delivery.attempted}",
+            file=sys.stderr,
+        )
+        for failure in delivery.failures[:5]:
+            print(f"  {failure.incident_id or failure.doc_id}: {failure.reason}", file=sys.stderr)
     for pending in report.pending_approvals:
         print(
             f"pending approval {pending['thread_id']}/{pending['incident_id']}: "
             f"{len(pending['actions'])} action(s); run: siem-consensus review list",
             file=sys.stderr,
         )
-    return 0
+    return 3 if failed else 0
+
+
+def _connections(args: argparse.Namespace, stack: contextlib.ExitStack) -> tuple[Any, list[Any]]:
+    """The run's source (paths or a connector search) and its sinks, closed by ``stack``."""
+    if args.from_ and args.paths:
+        raise UsageError("give input PATHs or --from CONNECTION QUERY, not both")
+    if not args.from_ and not args.paths:
+        raise UsageError("no input: give PATHs ('-' for stdin) or --from CONNECTION QUERY")
+    if not args.from_ and (args.start or args.end):
+        raise UsageError("--start/--end bound a --from search; filter files before reading")
+    source: Any = [Path(p) for p in args.paths]
+    sinks: list[Any] = []
+    if not args.from_ and not args.to:
+        return source, sinks
+    from .connectors import load_connector_config
+
+    config = load_connector_config(args.connectors)
+    if args.from_:
+        name, query = args.from_
+        connector = stack.enter_context(config.create(name))
+        source = connector.search(
+            _query(query), start=_when(args.start, "--start"), end=_when(args.end, "--end")
+        )
+    for name in args.to:
+        sinks.append(stack.enter_context(config.create(name)))
+    return source, sinks
+
+
+def _query(text: str) -> Any:
+    """A JSON object is query DSL; '*' or '' is everything; anything else is passed as is."""
+    text = text.strip()
+    if text in ("", "*"):
+        return None
+    if text.startswith("{"):
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise UsageError(f"--from QUERY looks like JSON but is not: {exc}") from None
+    return text
+
+
+def _when(text: str | None, option: str) -> datetime | None:
+    """ISO 8601 (naive = UTC), 'now', or relative to now: -15m, -24h, -7d."""
+    if text is None:
+        return None
+    now = datetime.now(UTC)
+    relative = re.fullmatch(r"-(\d+)([smhd])", text.strip())
+    if relative:
+        unit = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}[relative[2]]
+        return now - timedelta(**{unit: int(relative[1])})
+    if text.strip() == "now":
+        return now
+    try:
+        parsed = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise UsageError(
+            f"{option} {text!r}: give ISO 8601 (2024-05-01T00:00:00Z), 'now' or -15m/-24h/-7d"
+        ) from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def _review(args: argparse.Namespace) -> int:

@@ -26,6 +26,8 @@ __all__ = [
     "Usage",
     "Verdict",
     "VerdictStatus",
+    "WriteFailure",
+    "WriteResult",
 ]
 
 _FROZEN = ConfigDict(frozen=True, populate_by_name=True, extra="forbid")
@@ -290,3 +292,38 @@ class Decision(BaseModel):
     severity: Severity | None = None
     verdicts: tuple[Verdict, ...] = ()
     recommended_actions: tuple[str, ...] = ()
+
+
+class WriteFailure(BaseModel):
+    """One document the SIEM refused, and why."""
+
+    model_config = ConfigDict(frozen=True)
+
+    doc_id: str = Field(description="Document id that was refused.")
+    incident_id: str = Field("", description="Incident the document describes.")
+    status: int = Field(0, description="HTTP status of the item (0 when the whole call failed).")
+    error_type: str = Field("", description="SIEM error type, e.g. mapper_parsing_exception.")
+    reason: str = Field("", description="SIEM error reason, as reported.")
+
+
+class WriteResult(BaseModel):
+    """What a write-back did: every document is either written or listed as a failure."""
+
+    model_config = ConfigDict(frozen=True)
+
+    connector: str = Field("", description="Connector name (opensearch, splunk, ...).")
+    target: str = Field(description="Where the documents went (index, topic, ...).")
+    attempted: int = Field(0, description="Documents sent.")
+    created: int = Field(0, description="Documents that did not exist before.")
+    updated: int = Field(0, description="Documents that replaced an earlier write (re-runs).")
+    failures: tuple[WriteFailure, ...] = Field((), description="Refused documents, one each.")
+
+    @property
+    def ok(self) -> bool:
+        """True when every document was written."""
+        return not self.failures
+
+    @property
+    def written(self) -> int:
+        """Documents created or updated."""
+        return self.created + self.updated

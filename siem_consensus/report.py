@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from .models import DeadLetter, Decision, Incident, InputStats, Outcome
+from .models import DeadLetter, Decision, Incident, InputStats, Outcome, WriteResult
 
 __all__ = ["SCHEMA_VERSION", "FirewallReport", "IdsReport", "InsiderReport", "Report"]
 
@@ -34,6 +34,9 @@ class Report(BaseModel):
     pending_approvals: tuple[dict[str, Any], ...] = Field(
         (),
         description="Alerts waiting for a human to approve their actions (graphs with approval).",
+    )
+    deliveries: tuple[WriteResult, ...] = Field(
+        (), description="What each sink (connector) did with the decisions, one per sink."
     )
 
     def decision_for(self, incident_id: str) -> Decision:

@@ -18,18 +18,19 @@ from langgraph.types import Checkpointer
 
 from .analysts.base import Analyst, resolve_analysts
 from .analysts.llm.base import LLMSettings
+from .connectors.base import Connector, ConnectorQuery
 from .consensus import Check, ConsensusPolicy
 from .detectors.base import Detector
 from .enrich.zones import AssetInventory
-from .errors import UsageError
+from .errors import ConnectorError, UsageError
 from .graphs.approval import ActionSink
 from .graphs.nodes import TriageContext, TriageState
 from .graphs.triage import NodeNames, build_triage_graph
-from .models import DeadLetter, Decision, Incident, InputStats
+from .models import DeadLetter, Decision, Incident, InputStats, WriteFailure, WriteResult
 from .report import Report
 from .sources import EventStream, Progress, Source
 
-__all__ = ["RunOptions", "run_sync", "run_triage", "write_members"]
+__all__ = ["RunOptions", "deliver", "run_sync", "run_triage", "write_members"]
 
 _T = TypeVar("_T")
 _R = TypeVar("_R", bound=Report)
@@ -54,6 +55,7 @@ class RunOptions:
     checks: Sequence[Check] = ()
     approval: bool = False
     action_sink: ActionSink | None = None
+    sinks: Sequence[Connector] = ()
 
 
 def run_triage(
@@ -61,7 +63,8 @@ def run_triage(
 ) -> _R:
     """Build the graph around ``factory``, run it on ``source`` and assemble the report."""
     paths, inline = _split_sources(source)
-    if options.members_path is not None and any(not isinstance(s, Sequence) for s in inline):
+    rereadable = (Sequence, ConnectorQuery)
+    if options.members_path is not None and any(not isinstance(s, rereadable) for s in inline):
         raise UsageError(
             "members_path needs a re-readable source: paths or a list, not an iterator"
         )
@@ -108,6 +111,7 @@ def run_triage(
         for i in final.get("__interrupt__", ())
     )
     report.timings["total"] = time.perf_counter() - started
+    report.deliveries = tuple(deliver(report, sink) for sink in options.sinks)
     if options.members_path is not None:
         write_members(
             options.members_path,
@@ -117,6 +121,23 @@ def run_triage(
             options.input_format,
         )
     return report
+
+
+def deliver(report: Report, sink: Connector) -> WriteResult:
+    """Write the report's decisions to one sink; a failed call lists every decision as failed.
+
+    A sink that cannot be reached does not lose the run: the report is still returned, with
+    a :class:`~siem_consensus.models.WriteResult` whose failures name each decision.
+    """
+    try:
+        result = sink.write_decisions(report)
+    except ConnectorError as exc:
+        failures = tuple(
+            WriteFailure(doc_id="", incident_id=d.incident_id, reason=str(exc))
+            for d in report.decisions
+        )
+        result = WriteResult(target="", attempted=len(failures), failures=failures)
+    return result.model_copy(update={"connector": result.connector or sink.name})
 
 
 async def _with_checkpointer(
@@ -183,6 +204,8 @@ def write_members(
 
 
 def _split_sources(source: Any) -> tuple[list[str], list[Source]]:
+    if isinstance(source, Connector):
+        return [], [source.search()]
     if isinstance(source, str | os.PathLike):
         return [os.fspath(source)], []
     if isinstance(source, Sequence) and source and all(isinstance(s, Path) for s in source):
@@ -191,7 +214,7 @@ def _split_sources(source: Any) -> tuple[list[str], list[Source]]:
         return [], [source]
     raise UsageError(
         f"unsupported source {type(source).__name__}: give a path, a list of Paths, lines, "
-        "dicts or Events"
+        "dicts, Events, or a connector (or its search())"
     )
 
 

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
-from typing import IO, Any, Protocol, TypeAlias
+from typing import IO, TYPE_CHECKING, Any, Protocol, TypeAlias
 
 import polars as pl
 
@@ -33,12 +33,18 @@ from .parsers.base import (
     rows_to_frame,
 )
 
+if TYPE_CHECKING:
+    from .connectors.base import Connector, ConnectorQuery
+
 __all__ = ["Progress", "Source", "EventStream", "detect_format"]
 
 Source: TypeAlias = (
-    str | os.PathLike[str] | Iterable[str] | Iterable[Mapping[str, Any]] | Iterable[Event]
+    "str | os.PathLike[str] | Iterable[str] | Iterable[Mapping[str, Any]] | Iterable[Event]"
+    " | Connector"
 )
-"""A path, an iterable of raw lines, of decoded JSON records, or of :class:`Event`."""
+"""A path, an iterable of raw lines, of decoded JSON records or of :class:`Event`, a
+:class:`~siem_consensus.connectors.Connector` (everything it reads) or one of its searches
+(:meth:`Connector.search <siem_consensus.connectors.Connector.search>`)."""
 
 Progress: TypeAlias = Callable[[int, int, int], None]
 """Called after each chunk with (lines read, bytes read, total bytes or 0 if unknown)."""
@@ -111,6 +117,13 @@ class EventStream:
     def _one(self, source: Source) -> Iterator[tuple[str, pl.DataFrame]]:
         if isinstance(source, str | os.PathLike):
             yield from self._file(Path(source))
+            return
+        from .connectors.base import Connector, ConnectorQuery
+
+        if isinstance(source, Connector):
+            source = source.search()
+        if isinstance(source, ConnectorQuery):
+            yield from self._connector(source)
             return
         iterator = iter(source)
         first = list(islice(iterator, 1))
@@ -216,6 +229,37 @@ class EventStream:
         for src, rows in by_source.items():
             self.stats.formats[src] = "events"
             yield from self._account(src, len(rows), ParsedChunk(rows_to_frame(rows, "events")))
+
+    def _connector(self, query: ConnectorQuery) -> Iterator[tuple[str, pl.DataFrame]]:
+        """Events of a connector search, numbered in read order, with its dead letters.
+
+        Event ids are ``{connector}:{k}``, k counting the events read (the connectors read in
+        a deterministic order: ``@timestamp``, then the SIEM's own tie-breaker).
+        """
+        name = query.name
+        self.stats.formats[name] = f"connector:{name}"
+        letters = query.dead_letters
+        seen = len(letters)
+        iterator = iter(query)
+        number = 0
+        while True:
+            chunk = list(islice(iterator, self.chunk_lines))
+            dead, seen = list(letters[seen:]), len(letters)
+            if not chunk and not dead:
+                return
+            rows: list[dict[str, Any]] = []
+            for event in chunk:
+                number += 1
+                row = event.model_dump(exclude={"event_id"})
+                row["line"] = number
+                rows.append(row)
+            frame = rows_to_frame(rows, name).with_columns(
+                pl.Series("dataset", [row.get("dataset") or name for row in rows], pl.String())
+            )
+            parsed = ParsedChunk(frame, dead_letters=dead)
+            yield from self._account(name, len(chunk) + len(dead), parsed)
+            if self.progress is not None:
+                self.progress(self.stats.lines, 0, 0)
 
     def _account(
         self, name: str, n_lines: int, parsed: ParsedChunk

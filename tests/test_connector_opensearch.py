@@ -15,6 +15,7 @@ import pytest
 from siem_consensus import ConnectorError, MissingDependencyError, analyze_firewall
 from siem_consensus.connectors import CONNECTORS, OpenSearchConnector, get_connector
 from siem_consensus.errors import ConfigError
+from siem_consensus.export import to_ecs_documents
 from siem_consensus.models import Entities
 
 opensearchpy = pytest.importorskip("opensearchpy")
@@ -110,11 +111,14 @@ def test_analyze_write_back_and_rerun_is_idempotent(opensearch_url: str, events_
     client = opensearchpy.OpenSearch(hosts=[opensearch_url])
     assert client.count(index="decisions-idem")["count"] == len(report.decisions)
     hits = client.search(index="decisions-idem", body={"size": 100})["hits"]["hits"]
-    by_incident = {h["_source"]["siem_consensus"]["decision"]["incident_id"]: h for h in hits}
+    # The written documents are the ECS export documents (same _id), plus the incident.
+    by_incident = {h["_source"]["siem_consensus"]["incident_id"]: h for h in hits}
     doc = by_incident[scan[0].id]["_source"]
     assert doc["source"]["ip"] == [SCANNER]
     assert doc["siem_consensus"]["incident"]["kind"] == "port_scan"
-    assert doc["siem_consensus"]["decision"]["outcome"] == report.decision_for(scan[0].id).outcome
+    assert doc["siem_consensus"]["outcome"] == report.decision_for(scan[0].id).outcome
+    exported = {d.pop("_id"): d for d in to_ecs_documents(report)}
+    assert by_incident[scan[0].id]["_id"] in exported
     client.close()
 
 
@@ -174,18 +178,25 @@ class _Rejecting(BaseHTTPRequestHandler):
         pass
 
 
-def test_auth_failure_is_actionable() -> None:
+@pytest.mark.parametrize(
+    "credentials",
+    [{"auth": ["analyst", "wrong"]}, {"username": "analyst", "password": "wrong"}],
+)
+def test_auth_failure_is_actionable(credentials: dict[str, Any]) -> None:
     # osmem-server has no security plugin, so a local HTTP server plays the 401.
     server = HTTPServer(("127.0.0.1", 0), _Rejecting)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
         url = f"http://127.0.0.1:{server.server_address[1]}"
+        settings = {"hosts": [url], "index": "fw-events", **credentials}  # as from a TOML table
         with (
-            OpenSearchConnector(url, "fw-events", auth=("analyst", "wrong")) as conn,
+            OpenSearchConnector.from_settings(settings) as conn,
             pytest.raises(ConnectorError, match=r"rejected the credentials.*auth=\(user"),
         ):
             next(conn.iter_events())
+        with pytest.raises(ConfigError, match="not both"):
+            OpenSearchConnector.from_settings({**settings, "auth": ["a", "b"], "username": "a"})
     finally:
         server.shutdown()
         server.server_close()

@@ -13,7 +13,7 @@ _BLOCK = re.compile(r"```python\n(.*?)```", re.DOTALL)
 
 def _blocks() -> list[tuple[str, str]]:
     found = []
-    for doc in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]:
+    for doc in [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]:
         for n, block in enumerate(_BLOCK.findall(doc.read_text(encoding="utf-8")), 1):
             found.append((f"{doc.relative_to(ROOT)}#{n}", block))
     return found

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from siem_consensus import FirewallReport, analyze_firewall
+from siem_consensus.export import EXPORT_FORMATS
 from siem_consensus.generators.firewall import scenario_1
 from siem_consensus.render import render_markdown, render_table
 
@@ -44,3 +45,19 @@ def test_table_snapshot(report: FirewallReport) -> None:
 
 def test_markdown_snapshot(report: FirewallReport) -> None:
     _check("firewall_report.md", render_markdown(report))
+
+
+@pytest.mark.parametrize(
+    ("fmt", "name"),
+    [
+        ("ecs", "firewall_export_ecs.ndjson"),
+        ("ocsf", "firewall_export_ocsf.json"),
+        ("stix", "firewall_export_stix.json"),
+        ("markdown", "firewall_export.md"),
+        ("html", "firewall_export.html"),
+    ],
+)
+def test_export_snapshots(report: FirewallReport, fmt: str, name: str) -> None:
+    if fmt == "stix":
+        pytest.importorskip("stix2")
+    _check(name, EXPORT_FORMATS[fmt](report))

@@ -11,53 +11,25 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field
-
 from ..errors import ConfigError
-from ..models import Event
+from ..models import DeadLetter, Event, WriteFailure, WriteResult
 from ..report import Report
 
-__all__ = ["CONNECTORS", "Connector", "WriteFailure", "WriteResult", "get_connector"]
+__all__ = [
+    "CONNECTORS",
+    "Connector",
+    "ConnectorQuery",
+    "WriteFailure",
+    "WriteResult",
+    "get_connector",
+]
 
 CONNECTORS: dict[str, type[Connector]] = {}
 """Connector classes by name (filled by subclasses that set ``name``)."""
-
-
-class WriteFailure(BaseModel):
-    """One document the SIEM refused, and why."""
-
-    model_config = ConfigDict(frozen=True)
-
-    doc_id: str = Field(description="Document id that was refused.")
-    incident_id: str = Field("", description="Incident the document describes.")
-    status: int = Field(0, description="HTTP status of the item (0 when the whole call failed).")
-    error_type: str = Field("", description="SIEM error type, e.g. mapper_parsing_exception.")
-    reason: str = Field("", description="SIEM error reason, as reported.")
-
-
-class WriteResult(BaseModel):
-    """What a write-back did: every document is either written or listed as a failure."""
-
-    model_config = ConfigDict(frozen=True)
-
-    target: str = Field(description="Where the documents went (index, topic, ...).")
-    attempted: int = Field(0, description="Documents sent.")
-    created: int = Field(0, description="Documents that did not exist before.")
-    updated: int = Field(0, description="Documents that replaced an earlier write (re-runs).")
-    failures: tuple[WriteFailure, ...] = Field((), description="Refused documents, one each.")
-
-    @property
-    def ok(self) -> bool:
-        """True when every document was written."""
-        return not self.failures
-
-    @property
-    def written(self) -> int:
-        """Documents created or updated."""
-        return self.created + self.updated
 
 
 class Connector(ABC):
@@ -94,11 +66,90 @@ class Connector(ABC):
     def close(self) -> None:
         """Release network resources."""
 
+    @classmethod
+    def from_settings(cls, settings: Mapping[str, Any], *, where: str = "settings") -> Connector:
+        """Build the connector from plain settings (a TOML table): keyword arguments by name.
+
+        Lists become tuples (``auth = ["user", "${PASSWORD}"]``). An unknown or missing
+        setting raises :class:`~siem_consensus.errors.ConfigError` naming ``where`` and the
+        settings the connector accepts.
+        """
+        import inspect
+
+        params = inspect.signature(cls.__init__).parameters
+        accepted = [
+            name
+            for name in params
+            if name != "self"
+            and params[name].kind.name in ("POSITIONAL_OR_KEYWORD", "KEYWORD_ONLY")
+        ]
+        unknown = sorted(set(settings) - set(accepted))
+        if unknown:
+            raise ConfigError(
+                f"{where}: unknown {cls.name} setting(s) {', '.join(unknown)}; "
+                f"accepted: {', '.join(accepted)}"
+            )
+        missing = [
+            name
+            for name in accepted
+            if params[name].default is inspect.Parameter.empty and name not in settings
+        ]
+        if missing:
+            raise ConfigError(f"{where}: {cls.name} needs {', '.join(missing)}")
+        kwargs = {k: tuple(v) if isinstance(v, list) else v for k, v in settings.items()}
+        return cls(**kwargs)
+
+    def search(
+        self,
+        query: Mapping[str, Any] | str | None = None,
+        *,
+        start: datetime | None = None,
+        end: datetime | None = None,
+    ) -> ConnectorQuery:
+        """A re-readable source for the entry points: ``analyze_firewall(siem.search(q))``.
+
+        Unlike :meth:`iter_events`, the run accounts the connector's dead letters (documents
+        that could not become events) in the report, and ``members_path`` works because the
+        query can run again.
+        """
+        return ConnectorQuery(self, query, start, end)
+
     def __enter__(self) -> Connector:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+@dataclass(frozen=True)
+class ConnectorQuery:
+    """One search of one connector, usable as a source of the entry points (re-runs on read).
+
+    Attributes:
+        connector: The connector to read from.
+        query: Native query (dict) or query string; None matches everything.
+        start: Inclusive lower time bound.
+        end: Exclusive upper time bound.
+    """
+
+    connector: Connector
+    query: Mapping[str, Any] | str | None = None
+    start: datetime | None = None
+    end: datetime | None = None
+
+    @property
+    def name(self) -> str:
+        """Source name used in event ids: the connector name."""
+        return self.connector.name or type(self.connector).__name__
+
+    @property
+    def dead_letters(self) -> list[DeadLetter]:
+        """The connector's dead letters so far (``[]`` for connectors that keep none)."""
+        letters: list[DeadLetter] = getattr(self.connector, "dead_letters", [])
+        return letters
+
+    def __iter__(self) -> Iterator[Event]:
+        return self.connector.iter_events(self.query, start=self.start, end=self.end)
 
 
 def get_connector(name: str) -> type[Connector]:

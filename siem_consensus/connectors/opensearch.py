@@ -11,28 +11,26 @@ that cannot become an Event are kept in :attr:`OpenSearchConnector.dead_letters`
 from __future__ import annotations
 
 import contextlib
-import hashlib
-from collections.abc import Iterator, Mapping, Sequence
-from datetime import UTC, datetime
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import ValidationError
-
-from ..errors import ConnectorError, MissingDependencyError
-from ..models import DeadLetter, Decision, Event, Incident
-from ..report import Report
-from .base import Connector, WriteFailure, WriteResult
+from ..errors import ConfigError, ConnectorError, MissingDependencyError
+from ..models import DeadLetter
+from ._documents import (
+    KEEP_ALIVE,
+    BulkTally,
+    DecisionDocument,
+    Page,
+    SearchEngineConnector,
+    bulk_lines,
+)
 
 if TYPE_CHECKING:
     from opensearchpy import OpenSearch
 
 __all__ = ["OpenSearchConnector"]
 
-_ECS_FIELDS = {
-    (info.alias or name): name for name, info in Event.model_fields.items() if name != "event_id"
-}
 _NO_INDEX = "index_not_found_exception"
-_SORT = [{"@timestamp": {"order": "asc", "unmapped_type": "date"}}]
 
 
 def _import_opensearch() -> Any:
@@ -43,60 +41,34 @@ def _import_opensearch() -> Any:
     return opensearchpy
 
 
-def _flatten(doc: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
-    flat: dict[str, Any] = {}
-    for key, value in doc.items():
-        dotted = f"{prefix}{key}"
-        if isinstance(value, Mapping) and dotted not in _ECS_FIELDS:
-            flat.update(_flatten(value, f"{dotted}."))
-        else:
-            flat[dotted] = value
-    return flat
+def _basic_auth(
+    auth: Sequence[str] | None, username: str | None, password: str | None
+) -> tuple[str, str] | None:
+    """``(user, password)`` from ``auth`` or from ``username`` and ``password``, if given."""
+    if auth is not None and (username is not None or password is not None):
+        raise ConfigError("opensearch: give auth=(user, password) or username=/password=, not both")
+    if auth is not None:
+        if len(auth) != 2:
+            raise ConfigError("opensearch: auth must be (user, password)")
+        return (auth[0], auth[1])
+    if (username is None) != (password is None):
+        raise ConfigError("opensearch: username= and password= go together")
+    return (username, password) if username is not None and password is not None else None
 
 
-def _to_event(hit: Mapping[str, Any]) -> Event:
-    fields: dict[str, Any] = {"event_id": f"{hit['_index']}:{hit['_id']}"}
-    for key, value in _flatten(hit.get("_source") or {}).items():
-        if key not in _ECS_FIELDS or value is None:
-            continue  # ECS fields the Event model does not carry
-        if isinstance(value, list):
-            # ECS allows arrays; recipients are joined, other fields keep their first value.
-            value = ", ".join(map(str, value)) if key == "email.to.address" else value[0]
-        fields[key] = value
-    return Event.model_validate(fields)
-
-
-def _doc_id(incident_id: str, detector: str) -> str:
-    return hashlib.sha256(f"{detector}\x00{incident_id}".encode()).hexdigest()[:40]
-
-
-def _decision_doc(report: Report, decision: Decision, incident: Incident | None) -> dict[str, Any]:
-    decided: dict[str, Any] = decision.model_dump(mode="json", exclude={"verdicts"})
-    decided["analysts"] = [v.analyst for v in decision.verdicts]
-    doc: dict[str, Any] = {
-        "@timestamp": (report.generated_at or datetime.now(UTC)).isoformat(),
-        "event": {"kind": "alert", "dataset": "siem_consensus.decision"},
-        "siem_consensus": {"decision": decided},
-    }
-    if incident is not None:
-        doc["event"]["severity"] = incident.severity.rank
-        doc["source"] = {"ip": list(incident.entities.source_ips)}
-        doc["destination"] = {"ip": list(incident.entities.destination_ips)}
-        doc["threat"] = {"technique": {"id": [a.technique_id for a in incident.attack]}}
-        doc["siem_consensus"]["incident"] = incident.model_dump(
-            mode="json", by_alias=True, exclude={"evidence", "stats", "enrichment"}
-        )
-    return doc
-
-
-class OpenSearchConnector(Connector):
+class OpenSearchConnector(SearchEngineConnector):
     """Read ECS events from an OpenSearch index and write decisions back to another.
+
+    Every argument is a plain value, so :meth:`Connector.from_settings` builds the connector
+    from a TOML table.
 
     Args:
         hosts: URL or URLs of the cluster, e.g. ``"https://siem.example:9200"``.
         index: Index, alias or pattern to read events from.
         target_index: Index that receives one document per decision (with its incident).
-        auth: ``(user, password)`` for HTTP basic authentication.
+        username: User for HTTP basic authentication (with ``password``).
+        password: Password of ``username``.
+        auth: ``(user, password)``, the same as ``username`` and ``password``.
         verify_certs: Verify TLS certificates (keep it on; pass ``ca_certs`` for private CAs).
         ca_certs: Path of a CA bundle for TLS verification.
         page_size: Hits per page when reading, documents per bulk request when writing.
@@ -114,7 +86,9 @@ class OpenSearchConnector(Connector):
         index: str,
         target_index: str = "security-enriched-decisions",
         *,
-        auth: tuple[str, str] | None = None,
+        username: str | None = None,
+        password: str | None = None,
+        auth: Sequence[str] | None = None,
         verify_certs: bool = True,
         ca_certs: str | None = None,
         page_size: int = 1000,
@@ -134,7 +108,7 @@ class OpenSearchConnector(Connector):
         self._errors = opensearchpy.exceptions
         self.client: OpenSearch = opensearchpy.OpenSearch(
             hosts=self.hosts,
-            http_auth=auth,
+            http_auth=_basic_auth(auth, username, password),
             verify_certs=verify_certs,
             ca_certs=ca_certs,
             timeout=timeout,
@@ -142,164 +116,40 @@ class OpenSearchConnector(Connector):
             retry_on_timeout=True,
         )
 
-    @property
-    def url(self) -> str:
-        """The configured host URL(s), for messages."""
-        return ", ".join(self.hosts)
-
-    def close(self) -> None:
-        """Close the HTTP connections."""
-        self.client.close()
-
     # -- reading ------------------------------------------------------------------------------
 
-    def iter_events(
-        self,
-        query: Mapping[str, Any] | str | None = None,
-        *,
-        start: datetime | None = None,
-        end: datetime | None = None,
-    ) -> Iterator[Event]:
-        """Stream matching events oldest first; see :meth:`Connector.iter_events`.
-
-        A string query is a ``query_string`` query; a dict is OpenSearch query DSL.
-        """
-        body_query = self._query(query, start, end)
-        hits = (
-            self._scroll_hits(body_query) if self.paging == "scroll" else self._pit_hits(body_query)
-        )
-        for n, hit in enumerate(hits, 1):
-            try:
-                yield _to_event(hit)
-            except ValidationError as exc:
-                self.dead_letters.append(
-                    DeadLetter(
-                        source=f"{hit['_index']}:{hit['_id']}",
-                        line=n,
-                        reason=f"not a valid event: {exc.errors()[0]['msg']}",
-                        raw_excerpt=str(hit.get("_source"))[:200],
-                        parser="opensearch",
-                    )
-                )
-
-    @staticmethod
-    def _query(
-        query: Mapping[str, Any] | str | None, start: datetime | None, end: datetime | None
-    ) -> dict[str, Any]:
-        filters: list[dict[str, Any]] = []
-        if isinstance(query, str):
-            filters.append({"query_string": {"query": query}})
-        elif query is not None:
-            filters.append(dict(query))
-        if start is not None or end is not None:
-            bounds = {"gte": start.isoformat() if start else None}
-            bounds["lt"] = end.isoformat() if end else None
-            filters.append({"range": {"@timestamp": {k: v for k, v in bounds.items() if v}}})
-        return {"bool": {"filter": filters}} if filters else {"match_all": {}}
-
-    def _pit_hits(self, query: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    def _open_pit(self) -> str | None:
         try:
-            pit = self.client.create_pit(index=self.index, params={"keep_alive": "5m"})
+            pit = self.client.create_pit(index=self.index, params={"keep_alive": KEEP_ALIVE})
         except self._errors.TransportError as exc:
-            lacks_pit = exc.status_code in (400, 404, 405) and exc.error != _NO_INDEX
-            if not lacks_pit:
-                raise self._translate(exc, "open a point in time on", self.index) from exc
-            yield from self._scroll_hits(query)
-            return
-        pit_id: str = pit["pit_id"]
-        sort = [*_SORT, {"_shard_doc": "asc"}]
-        after: list[Any] | None = None
-        try:
-            while True:
-                body: dict[str, Any] = {
-                    "size": self.page_size,
-                    "query": query,
-                    "sort": sort,
-                    "pit": {"id": pit_id, "keep_alive": "5m"},
-                }
-                if after is not None:
-                    body["search_after"] = after
-                page = self._call("search", self.client.search, body=body)
-                pit_id = page.get("pit_id", pit_id)
-                hits: list[dict[str, Any]] = page["hits"]["hits"]
-                yield from hits
-                if len(hits) < self.page_size:
-                    return
-                after = hits[-1]["sort"]
-        finally:
-            self._quietly(self.client.delete_pit, body={"pit_id": [pit_id]})
+            if exc.status_code in (400, 404, 405) and exc.error != _NO_INDEX:
+                return None  # a server without PIT: scroll instead
+            raise self._translate(exc, "open a point in time on", self.index) from exc
+        return str(pit["pit_id"])
 
-    def _scroll_hits(self, query: dict[str, Any]) -> Iterator[dict[str, Any]]:
-        body = {"size": self.page_size, "query": query, "sort": [*_SORT, "_doc"]}
-        page = self._call("search", self.client.search, index=self.index, body=body, scroll="5m")
-        scroll_id = page.get("_scroll_id")
-        try:
-            while page["hits"]["hits"]:
-                yield from page["hits"]["hits"]
-                page = self._call("scroll", self.client.scroll, scroll_id=scroll_id, scroll="5m")
-                scroll_id = page.get("_scroll_id", scroll_id)
-        finally:
-            if scroll_id:
-                self._quietly(self.client.clear_scroll, scroll_id=scroll_id)
+    def _search(self, body: dict[str, Any]) -> Page:
+        return self._call("search", self.client.search, body=body)
+
+    def _close_pit(self, pit_id: str) -> None:
+        self._quietly(self.client.delete_pit, body={"pit_id": [pit_id]})
+
+    def _scroll_first(self, body: dict[str, Any]) -> Page:
+        search = self.client.search
+        return self._call("search", search, index=self.index, body=body, scroll=KEEP_ALIVE)
+
+    def _scroll_next(self, scroll_id: str) -> Page:
+        return self._call("scroll", self.client.scroll, scroll_id=scroll_id, scroll=KEEP_ALIVE)
+
+    def _clear_scroll(self, scroll_id: str) -> None:
+        self._quietly(self.client.clear_scroll, scroll_id=scroll_id)
 
     # -- writing ------------------------------------------------------------------------------
 
-    def write_decisions(self, report: Report) -> WriteResult:
-        """Index one document per decision, ``_id`` = hash of detector and incident id.
-
-        The ``index`` operation replaces an earlier document with the same id, so a re-run
-        updates instead of duplicating. Refused documents are listed in the result.
-        """
-        incidents = {incident.id: incident for incident in report.incidents}
-        docs: list[tuple[str, str, dict[str, Any]]] = []
-        for decision in report.decisions:
-            incident = incidents.get(decision.incident_id)
-            detector = incident.detector if incident else report.detector
-            doc_id = _doc_id(decision.incident_id, detector)
-            docs.append((doc_id, decision.incident_id, _decision_doc(report, decision, incident)))
-        created = updated = 0
-        failures: list[WriteFailure] = []
-        for first in range(0, len(docs), self.page_size):
-            chunk = docs[first : first + self.page_size]
-            c, u, f = self._bulk(chunk)
-            created, updated = created + c, updated + u
-            failures.extend(f)
-        return WriteResult(
-            target=self.target_index,
-            attempted=len(docs),
-            created=created,
-            updated=updated,
-            failures=tuple(failures),
-        )
-
-    def _bulk(
-        self, chunk: list[tuple[str, str, dict[str, Any]]]
-    ) -> tuple[int, int, list[WriteFailure]]:
-        actions: list[dict[str, Any]] = []
-        for doc_id, _, doc in chunk:
-            actions += [{"index": {"_index": self.target_index, "_id": doc_id}}, doc]
+    def _bulk(self, docs: list[DecisionDocument], tally: BulkTally) -> None:
         refresh = "wait_for" if self.refresh == "wait_for" else str(self.refresh).lower()
-        response = self._call("bulk write to", self.client.bulk, body=actions, refresh=refresh)
-        created = updated = 0
-        failures: list[WriteFailure] = []
-        for (doc_id, incident_id, _), item in zip(chunk, response["items"], strict=True):
-            result = item["index"]
-            if "error" in result or result.get("status", 500) >= 300:
-                error = result.get("error") or {}
-                failures.append(
-                    WriteFailure(
-                        doc_id=doc_id,
-                        incident_id=incident_id,
-                        status=int(result.get("status", 0)),
-                        error_type=str(error.get("type", "")),
-                        reason=str(error.get("reason", error)),
-                    )
-                )
-            elif result.get("result") == "created":
-                created += 1
-            else:
-                updated += 1
-        return created, updated, failures
+        lines = bulk_lines(docs, self.target_index)
+        response = self._call("bulk write to", self.client.bulk, body=lines, refresh=refresh)
+        tally.add(docs, response["items"])
 
     # -- errors -------------------------------------------------------------------------------
 
@@ -317,7 +167,7 @@ class OpenSearchConnector(Connector):
         if isinstance(exc, errors.AuthenticationException):
             return ConnectorError(
                 f"OpenSearch at {self.url} rejected the credentials (HTTP 401) during {action} "
-                f"{where!r}: check auth=(user, password)"
+                f"{where!r}: check username=/password= or auth=(user, password)"
             )
         if isinstance(exc, errors.AuthorizationException):
             return ConnectorError(

@@ -1,4 +1,4 @@
-"""OCSF 1.1.0 Detection Finding (class_uid 2004) records, one per consensus decision.
+"""OCSF 1.5.0 Detection Finding (class_uid 2004) records, one per consensus decision.
 
 Mapping: outcome alert -> status New, needs_review -> In Progress, dismissed -> Suppressed;
 severity info..critical -> severity_id 1..5; ``time`` is epoch milliseconds.
@@ -14,7 +14,7 @@ from ._common import decided_incidents, severity_of, verdict_summary, when
 
 __all__ = ["OCSF_VERSION", "to_ocsf_findings"]
 
-OCSF_VERSION = "1.1.0"
+OCSF_VERSION = "1.5.0"
 _CLASS_UID = 2004
 _CATEGORY_UID = 2
 _ACTIVITY_CREATE = 1
@@ -117,7 +117,7 @@ def _finding(report: Report, incident: Incident, decision: Decision) -> dict[str
 
 
 def to_ocsf_findings(report: Report) -> list[dict[str, Any]]:
-    """One OCSF 1.1.0 Detection Finding (class_uid 2004) per decision.
+    """One OCSF 1.5.0 Detection Finding (class_uid 2004) per decision.
 
     Args:
         report: Any siem_consensus report.

@@ -41,7 +41,7 @@ object, no ``_raw`` (a table row from a transforming search; export raw events i
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any, ClassVar, Final, Protocol, runtime_checkable
 
@@ -98,6 +98,17 @@ class SplunkParser(GuardedJsonParser):
         result = _result(obj)
         if result is None:
             return SKIP
+        return self.parse_result(result)
+
+    def parse_result(self, result: Mapping[str, Any]) -> dict[str, Any] | _Skip:
+        """Columns of one search result (the ``result`` object of an export line).
+
+        This is the per-result step of :meth:`parse_record`, for callers that already hold
+        the result, such as the Splunk connector reading ``/services/search/jobs/export``.
+
+        Raises:
+            LineError: the result is malformed (no ``_raw``, ``_raw`` not text, bad ``_time``).
+        """
         raw = result.get("_raw")
         if not isinstance(raw, str):
             raise LineError(_no_raw(raw))
@@ -131,17 +142,20 @@ class SplunkParser(GuardedJsonParser):
             return row
         return None
 
-    def _candidates(self, raw: str, sourcetype: str) -> list[str]:
+    def _candidates(self, raw: str, sourcetype: str) -> Iterator[str]:
+        """Formats to try on ``raw``: the sourcetype's hint, the format learned for it, then
+        each parser whose sniff accepts ``raw``. Lazy: sniffing every parser costs more than
+        parsing, and is needed only when the guesses fail."""
         if not raw.strip():
-            return []
+            return
         preferred = [_hint(sourcetype), self._learned.get(sourcetype)]
-        seen = [fmt for fmt in dict.fromkeys(preferred) if fmt in PARSERS]
+        guesses = [fmt for fmt in dict.fromkeys(preferred) if fmt in PARSERS]
+        yield from guesses
         for fmt, cls in PARSERS.items():
-            if fmt in _NOT_PER_LINE or fmt in seen:
+            if fmt in _NOT_PER_LINE or fmt in guesses:
                 continue
             if issubclass(cls, LineParser) and cls.sniff([raw]) >= 0.5:
-                seen.append(fmt)
-        return seen
+                yield fmt
 
     def _parser(self, fmt: str) -> LineParser:
         parser = self._parsers.get(fmt)

@@ -28,7 +28,7 @@ def _colab_secret(name: str) -> str | None:
     if "google.colab" not in sys.modules:
         return None
     try:
-        from google.colab import userdata  # type: ignore[import-not-found]
+        from google.colab import userdata
 
         value = userdata.get(name)
     except Exception:  # noqa: BLE001  (secret missing or access not granted)

@@ -1,0 +1,65 @@
+"""The in-memory connector as a source and sink: accounting, time bounds, re-runs, refusals."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from siem_consensus import analyze_firewall, correlate_ids_alerts
+from siem_consensus.connectors import get_connector
+from siem_consensus.models import Event
+from siem_consensus.testing import MemoryConnector
+
+T0 = datetime(2024, 5, 1, tzinfo=UTC)
+
+
+def _scan(n: int = 200) -> list[Event]:
+    return [
+        Event(
+            event_id=f"doc-{i}",
+            timestamp=T0 + timedelta(seconds=i),
+            source_ip="203.0.113.66",
+            destination_ip="10.0.0.5",
+            destination_port=1 + i,
+            event_action="deny",
+        )
+        for i in reversed(range(n))  # stored newest first: the read sorts
+    ]
+
+
+def test_registered_under_its_name() -> None:
+    assert get_connector("memory") is MemoryConnector
+
+
+def test_source_and_sink_round_trip() -> None:
+    siem = MemoryConnector(_scan())
+    report = analyze_firewall(siem.search(start=T0 + timedelta(seconds=50)), sinks=[siem])
+    assert report.input.events == report.input.lines == 150
+    assert report.input.formats == {"memory": "connector:memory"}
+    [incident] = report.incidents
+    assert incident.kind == "port_scan" and incident.evidence[0].event_id == "memory:1"
+    [delivery] = report.deliveries
+    assert (delivery.connector, delivery.created, delivery.updated) == ("memory", 1, 0)
+    [doc] = siem.documents.values()
+    assert doc["siem_consensus"]["incident_id"] == incident.id
+    # A re-run updates the same document.
+    again = analyze_firewall(siem.search(start=T0 + timedelta(seconds=50)), sinks=[siem])
+    assert (again.deliveries[0].created, again.deliveries[0].updated) == (0, 1)
+    assert len(siem.documents) == 1 and siem.writes == 2
+
+
+def test_refused_documents_are_listed_not_lost() -> None:
+    siem = MemoryConnector(_scan())
+    first = analyze_firewall(siem)
+    incident_id = first.incidents[0].id
+    sink = MemoryConnector(refuse=[incident_id])
+    report = analyze_firewall(siem, sinks=[siem, sink])
+    ok, refused = report.deliveries
+    assert ok.ok and ok.written == 1
+    assert not refused.ok and [f.incident_id for f in refused.failures] == [incident_id]
+    assert refused.attempted == 1 and refused.written == 0
+
+
+def test_empty_window_gives_an_empty_report() -> None:
+    siem = MemoryConnector(_scan())
+    report = correlate_ids_alerts(siem.search(end=T0))
+    assert report.input.lines == 0 and not report.incidents and not report.deliveries

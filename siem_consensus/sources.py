@@ -2,25 +2,32 @@
 
 Memory stays bounded: files are read ``chunk_lines`` at a time and only the first
 ``dead_letter_limit`` dead letters are kept in memory (all of them are counted, and all are
-written to ``dead_letter_path`` when one is given).
+written to ``dead_letter_path`` when one is given). Gzip files (recognised by their first two
+bytes) are decompressed on the fly. Parsers that read whole blocks (AIT-ADS CSV) get raw
+blocks of about ``chunk_lines`` lines, read ahead on a second thread; connectors
+(:class:`~siem_consensus.connectors.Connector`) are read through their ``search()``.
 """
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
+import queue
 import re
+import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, Protocol, TypeAlias
+from typing import IO, TYPE_CHECKING, Any, Protocol, TypeAlias, TypeVar
 
 import polars as pl
 
 from . import parsers as _parsers  # noqa: F401  (registers the built-in parsers)
 from .errors import InputError, UnknownFormatError
 from .models import DeadLetter, Event, InputStats
+from .parsers._blocks import PLAIN_BYTES, Block, BlockParser
 from .parsers.base import (
     EVENT_SCHEMA,
     PARSERS,
@@ -50,6 +57,8 @@ Progress: TypeAlias = Callable[[int, int, int], None]
 """Called after each chunk with (lines read, bytes read, total bytes or 0 if unknown)."""
 
 _SNIFF_LINES = 20
+_T = TypeVar("_T")
+_END: Any = object()
 _ID_RE = re.compile(r"^(?P<source>.+):(?P<line>\d+)$")
 
 
@@ -143,6 +152,9 @@ class EventStream:
             )
 
     def _file(self, path: Path) -> Iterator[tuple[str, pl.DataFrame]]:
+        """A file's events. Gzip files are decompressed on the fly, in place (a gzip JSON
+        array is read line by line). A :class:`~.parsers._blocks.BlockParser` gets raw blocks
+        of lines, any other parser decoded lines."""
         if str(path) == "-":
             import sys
 
@@ -157,15 +169,43 @@ class EventStream:
         if total == 0:
             self.stats.formats[path.name] = "empty"
             return
-        with path.open("rb") as fh:
+        with _open_binary(path) as fh:
+            packed = isinstance(fh, gzip.GzipFile)
             head = fh.read(1)
             while head in (b" ", b"\n", b"\r", b"\t"):
                 head = fh.read(1)
-        if head == b"[":
+        if head == b"[" and not packed:
             yield from self._json_array(path)
             return
-        with path.open("rb") as fh:
-            yield from self._lines(path.name, read_lines(fh), total_bytes=total)
+        fmt = self.input_format
+        if fmt is None:
+            with _open_binary(path) as fh:
+                sample = list(islice(read_lines(fh), 200))
+            if not sample:
+                return
+            fmt = detect_format(sample, path.name)
+        with _open_binary(path) as fh:
+            if issubclass(get_parser(fmt), BlockParser):
+                yield from self._blocks(path.name, fmt, fh, total_bytes=total)
+            else:
+                yield from self._lines(path.name, read_lines(fh), total_bytes=total)
+
+    def _blocks(
+        self, name: str, fmt: str, fh: _Readable, total_bytes: int
+    ) -> Iterator[tuple[str, pl.DataFrame]]:
+        """Hand a :class:`~.parsers._blocks.BlockParser` whole blocks of raw lines (about
+        ``chunk_lines`` each); the lines of each block are counted here, not by the parser."""
+        parser = get_parser(fmt)()
+        assert isinstance(parser, BlockParser)
+        self.stats.formats[name] = fmt
+        line_no, done_bytes = 1, 0
+        for block in _read_ahead(read_blocks(fh, self.chunk_lines)):
+            parsed = parser.parse_block(block, line_no, name)
+            yield from self._account(name, block.lines, parsed)
+            line_no += block.lines
+            if self.progress is not None:
+                done_bytes += len(block.data)
+                self.progress(self.stats.lines, min(done_bytes, total_bytes), total_bytes)
 
     def _lines(
         self, name: str, lines: Iterable[str], total_bytes: int
@@ -332,6 +372,93 @@ def read_lines(fh: _Readable, block: int = 1 << 22) -> Iterator[str]:
         yield from ([line.rstrip("\r") for line in lines] if "\r" in text else lines)
     if tail:
         yield tail.decode("utf-8", errors="replace").rstrip("\r")
+
+
+def read_blocks(
+    fh: _Readable, lines: int, piece: int = 1 << 20, max_bytes: int = 1 << 26
+) -> Iterator[Block]:
+    """Blocks of whole physical lines of a binary file, with their number of lines.
+
+    Each block ends with a newline (only the last block of the input may end without one) and
+    holds at least ``lines`` lines, or at least ``max_bytes`` bytes, unless the input ends
+    first. Lines are not decoded (:func:`~.parsers._blocks.decode_lines` gives the lines
+    :func:`read_lines` would). The pass that counts newlines also tells whether a block is
+    ``plain`` (:data:`~.parsers._blocks.PLAIN_BYTES` and newlines only): one pass, not two.
+    """
+    pending: list[bytes] = []
+    size = count = 0
+    plain = True
+    while data := fh.read(piece):
+        odd = data.translate(None, PLAIN_BYTES)  # the newlines, and any byte that is not plain
+        newlines = odd.count(b"\n")
+        clean = newlines == len(odd)
+        if newlines and (count + newlines >= lines or size + len(data) >= max_bytes):
+            cut = data.rfind(b"\n") + 1
+            pending.append(data[:cut])
+            yield Block(b"".join(pending), count + newlines, plain and clean)
+            rest = data[cut:]
+            # the rest of the piece goes with the next block (plain only if the whole piece was)
+            pending, size, count, plain = ([rest] if rest else []), len(rest), 0, clean
+            continue
+        pending.append(data)
+        size += len(data)
+        count += newlines
+        plain = plain and clean
+    if pending:
+        data = b"".join(pending)
+        yield Block(data, count + (0 if data.endswith(b"\n") else 1), plain)
+
+
+def _read_ahead(items: Iterator[_T]) -> Iterator[_T]:
+    """``items``, each one produced in a background thread while the previous one is used.
+
+    Reading a block (decompressing, counting, copying) then overlaps with parsing the one
+    before, which runs in polars without the GIL. The producer starts on an item only once
+    the previous one was taken, so at most two are alive; an exception of the producer is
+    raised here, in order.
+    """
+    ready: queue.SimpleQueue[tuple[bool, Any]] = queue.SimpleQueue()
+    turn = threading.Semaphore(1)
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            while True:
+                while not turn.acquire(timeout=0.05):
+                    if stop.is_set():
+                        return
+                if stop.is_set():
+                    return
+                item = next(items, _END)
+                if item is _END:
+                    ready.put((False, None))
+                    return
+                ready.put((True, item))
+        except Exception as exc:  # raised again in the consumer
+            ready.put((False, exc))
+
+    worker = threading.Thread(target=produce, name="siem-consensus-read-ahead", daemon=True)
+    worker.start()
+    try:
+        while True:
+            more, value = ready.get()
+            if not more:
+                if value is not None:
+                    raise value
+                return
+            turn.release()
+            yield value
+    finally:
+        stop.set()
+        worker.join()
+
+
+def _open_binary(path: Path) -> gzip.GzipFile | IO[bytes]:
+    """``path`` opened for binary reading; gzip files (by their magic bytes) are decompressed
+    on the fly, in place."""
+    with path.open("rb") as fh:
+        magic = fh.read(2)
+    return gzip.open(path, "rb") if magic == b"\x1f\x8b" else path.open("rb")
 
 
 def _detect_records(head: Sequence[Any]) -> str:

@@ -9,6 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_detector_ids_frames import (
+    ATTACKER,
+    VICTIM,
+    alert,
     campaign,
     correlate,
     frame,
@@ -86,3 +89,54 @@ def test_alerts_behind_closed_windows_are_counted_late() -> None:
     detector.update(frame(campaign()))
     assert detector.counters["late"] == 9
     assert len(detector.finish()) == 2
+
+
+def _tied_flood() -> pl.DataFrame:
+    """A flood whose partial rows tie on count and first time: 30 sources, 5 alerts each, the
+    k-th alert of every source in the same second."""
+    rows = [
+        alert(60.0 * k, f"10.1.70.{i}", "10.1.1.53", "ET INFO Tied background noise", sensor="c")
+        for k in range(5)
+        for i in range(30)
+    ]
+    return frame(rows)
+
+
+@pytest.mark.parametrize("chunk", [None, 7, 45, 149])
+def test_flood_evidence_does_not_depend_on_row_order(chunk: int | None) -> None:
+    incidents = correlate(_tied_flood(), chunk=chunk)[1]
+    assert [i.kind for i in incidents] == ["alert_flood"]
+    # Ties break on the first alert (input, line): the first five sources' first alerts.
+    assert incidents[0].evidence_event_ids == tuple(f"eve.json:{n}" for n in range(1, 6))
+    top = incidents[0].stats["top_pairs"]
+    assert [pair[0] for pair in top[:5]] == [f"10.1.70.{i}" for i in range(5)]
+
+
+def _one_signature_many_categories() -> pl.DataFrame:
+    """One signature under two categories, and a rule id written as a name: rows that meet
+    in one partial row once their rule is known."""
+    nikto = "ET SCAN Nikto Web App Scan in Progress"
+    rows = [
+        alert(30.0 * k, ATTACKER, VICTIM, nikto, cat=("Web Application Attack", "Scan")[k % 2])
+        for k in range(12)
+    ]
+    rows += [alert(30.0 * k + 1, ATTACKER, VICTIM, "rule 2001", cat="Misc") for k in range(3)]
+    rows += [
+        alert(30.0 * k + 2, ATTACKER, VICTIM, "-", cat="Misc", rule_name=None, rule_id="2001")
+        for k in range(3)
+    ]
+    return frame(rows, noise(random.Random(5)))
+
+
+_MEETING = _one_signature_many_categories()
+_MEETING_REFERENCE = summary(correlate(_MEETING, chunk=13)[1])
+
+
+@pytest.mark.parametrize("chunk", [50, None])
+def test_partial_rows_that_meet_on_their_rule_merge_exactly(chunk: int | None) -> None:
+    incidents = correlate(_MEETING, chunk=chunk)[1]
+    assert summary(incidents) == _MEETING_REFERENCE
+    group = next(i for i in incidents if i.kind != "alert_flood")
+    signatures = dict(map(tuple, group.stats["signatures"]))
+    assert signatures["ET SCAN Nikto Web App Scan in Progress"] == 12
+    assert signatures["rule 2001"] == 6

@@ -22,7 +22,7 @@ import polars as pl
 
 from ..models import Entities, Incident, Severity
 from ._ids_config import IdsThresholds
-from ._ids_evidence import event_of, incident_id, is_ip, severity_stats
+from ._ids_evidence import event_of, incident_id, is_ip, records, severity_stats
 from ._ids_incidents import Context, score
 from ._ids_text import human_duration
 from ._ids_windows import Closed, is_in
@@ -31,6 +31,7 @@ __all__ = ["FloodChain", "FloodTracker", "flood_incident"]
 
 _LEVELS = ("lv0", "lv1", "lv2", "lv3", "lv4")
 _TOP_PAIRS = 200
+_FLOOD_KEYS = ("slot", "sig", "a", "b", "n")
 
 
 @dataclass
@@ -65,8 +66,11 @@ class FloodChain:
         self.max_pairs = max(self.max_pairs, row["pairs"])
         self.last_slot = row["slot"]
 
-    def add_flood(self, row: dict[str, Any], evidence: list[dict[str, Any]], limit: int) -> None:
-        """Add a flood window (after the quiet windows pending before it)."""
+    def add_flood(
+        self, row: dict[str, Any], evidence: list[dict[str, Any]], limit: int
+    ) -> list[dict[str, Any]]:
+        """Add a flood window (after the quiet windows pending before it); returns the items
+        of ``evidence`` kept as this chain's evidence."""
         for quiet in self.pending:
             self.add(quiet)
         self.pending.clear()
@@ -74,10 +78,11 @@ class FloodChain:
         self.flood_windows += 1
         for item in evidence:
             self.top[(item["a"], item["b"])] += item["n"]
-            if len(self.evidence) < limit:
-                self.evidence.append(item)
+        kept = evidence[: max(limit - len(self.evidence), 0)]
+        self.evidence += kept
         if len(self.top) > _TOP_PAIRS:
             self.top = Counter(dict(self.top.most_common(_TOP_PAIRS)))
+        return kept
 
     def subtract(self, n: int, levels: list[int]) -> None:
         """Remove alerts that belong to another incident."""
@@ -103,20 +108,29 @@ class FloodTracker:
         relevant = totals.filter(is_in(pl.col("sig"), wanted, pl.String())).sort(
             "sig", "slot", nulls_last=True
         )
+        # Flood rows are many and wide: only pairs and counts are read from each, and the rows
+        # kept as evidence are filled in at the end.
+        rows = closed.flood_rows
         evidence: dict[tuple[Any, str], list[dict[str, Any]]] = {}
-        for item in closed.flood_rows.iter_rows(named=True):
-            evidence.setdefault((item["slot"], item["sig"]), []).append(item)
+        for index, (slot, sig, a, b, n) in enumerate(rows.select(_FLOOD_KEYS).iter_rows()):
+            evidence.setdefault((slot, sig), []).append({"a": a, "b": b, "n": n, "_row": index})
+        kept: list[dict[str, Any]] = []
         for row in relevant.iter_rows(named=True):
-            self._step(row, evidence.get((row["slot"], row["sig"]), []))
+            kept += self._step(row, evidence.get((row["slot"], row["sig"]), []))
+        if kept:
+            picked = rows[pl.Series([item["_row"] for item in kept], dtype=pl.UInt32)]
+            for item, full in zip(kept, records(picked), strict=True):
+                item.clear()
+                item.update(full)
 
-    def _step(self, row: dict[str, Any], evidence: list[dict[str, Any]]) -> None:
+    def _step(self, row: dict[str, Any], evidence: list[dict[str, Any]]) -> list[dict[str, Any]]:
         sig, slot, limit = row["sig"], row["slot"], self._cfg.evidence_limit
         if slot is None:
-            if row["flood"]:
-                untimed = FloodChain(sig, None, None)
-                untimed.add_flood(row, evidence, limit)
-                self.done.append(untimed)
-            return
+            if not row["flood"]:
+                return []
+            untimed = FloodChain(sig, None, None)
+            self.done.append(untimed)
+            return untimed.add_flood(row, evidence, limit)
         chain: FloodChain | None = self._open.get(sig)
         if chain is not None and slot - (chain.last_slot or 0) > self._cfg.flood_gap_windows:
             self.done.append(self._open.pop(sig))
@@ -124,9 +138,10 @@ class FloodTracker:
         if row["flood"]:
             if chain is None:
                 chain = self._open[sig] = FloodChain(sig, slot, slot)
-            chain.add_flood(row, evidence, limit)
-        elif chain is not None:
+            return chain.add_flood(row, evidence, limit)
+        if chain is not None:
             chain.pending.append(row)
+        return []
 
     def finish(self, absorbed: pl.DataFrame) -> list[FloodChain]:
         """Close every chain, take out ``absorbed`` alerts (rows ``slot, sig, n, lv0..lv4``

@@ -19,12 +19,10 @@ threat-intel list:
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
+from typing import Any, TypeAlias
 from urllib.parse import urlsplit
-
-import polars as pl
 
 from ..enrich.attack_map import AttackMap, phase_of
 from ..enrich.intel import ThreatIntel
@@ -32,11 +30,16 @@ from ..enrich.zones import AssetInventory
 from ..models import AttackRef, Entities, Event, Incident, Severity
 from ._ids_config import IdsThresholds
 from ._ids_evidence import TACTIC_ORDER, incident_id, ip_order, is_ip, pick_evidence
+from ._ids_evidence import nulls_last as _nulls_last
 from ._ids_evidence import severity_stats as _severity
 from ._ids_state import LEVELS
 from ._ids_text import Step, narrative, reasons_for, title_for
 
-__all__ = ["Context", "group_incident", "score"]
+__all__ = ["Context", "Row", "group_incident", "score"]
+
+Row: TypeAlias = dict[str, Any]
+"""A kept partial row as a dict. Components hold a few dozen rows, so their statistics are
+plain Python: a polars query per statistic would cost more than the work itself."""
 
 _CRITICALITY = ("low", "medium", "high", "critical")
 _LISTED = 20
@@ -54,7 +57,7 @@ class Context:
 
 
 def group_incident(
-    rows: pl.DataFrame, active: list[list[Any]], kind: str, ctx: Context
+    rows: Sequence[Row], active: list[list[Any]], kind: str, ctx: Context
 ) -> Incident:
     """The incident of one component: its kept rows and ``[entity, first slot, last slot]``
     runs of the windows where its members were active."""
@@ -64,8 +67,8 @@ def group_incident(
     stats["active_windows"] = {"window_s": ctx.cfg.window_s, "runs": active}
     label = max(steps, key=lambda s: (s.alerts, -s.rank)).rule.label if steps else None
     stage_of = [
-        ctx.amap.stage(r) if r is not None and step else None
-        for r, step in zip(rows["rule"], rows["step"], strict=True)
+        ctx.amap.stage(row["rule"]) if row["rule"] is not None and row["step"] else None
+        for row in rows
     ]
     evidence = pick_evidence(rows, stage_of, ctx.cfg.evidence_limit)
     stats["intel_hits"] = _intel(ctx.intel, members, evidence)
@@ -111,53 +114,49 @@ def score(kind: str, stats: dict[str, Any], cfg: IdsThresholds) -> float:
     return round(min(1.0, float(value)), 4)
 
 
-def _steps(rows: pl.DataFrame, amap: AttackMap) -> list[Step]:
-    mapped = (
-        rows.filter(pl.col("step") & pl.col("rule").is_not_null())
-        .sort("t_first", "f_input", "f_line", nulls_last=True)
-        .group_by("rule", maintain_order=True)
-        .agg(
-            pl.col("n").sum(),
-            pl.col("t_first").first(),
-            pl.col("a").first(),
-            pl.col("b").first(),
-            pl.col("f_destination_port").first(),
-        )
-    )
+def _steps(rows: Sequence[Row], amap: AttackMap) -> list[Step]:
+    """One step per mapping rule of the attack-step rows: its alerts, and the endpoints, time
+    and port of its earliest row."""
+    mapped = [row for row in rows if row["step"] and row["rule"] is not None]
+    earliest: dict[int, Row] = {}
+    alerts: dict[int, int] = {}
+    for row in sorted(mapped, key=_first_alert):
+        earliest.setdefault(row["rule"], row)
+        alerts[row["rule"]] = alerts.get(row["rule"], 0) + row["n"]
     steps = [
         Step(
-            rule=amap.rules[row["rule"]],
-            index=row["rule"],
-            stage=amap.stage(row["rule"]),
-            rank=amap.stage_ranks[row["rule"]],
-            alerts=int(row["n"]),
+            rule=amap.rules[index],
+            index=index,
+            stage=amap.stage(index),
+            rank=amap.stage_ranks[index],
+            alerts=int(alerts[index]),
             first_seen=row["t_first"],
             actor=row["a"],
             target=row["b"],
             port=row["f_destination_port"],
         )
-        for row in mapped.iter_rows(named=True)
+        for index, row in earliest.items()
     ]
     return sorted(steps, key=lambda s: (s.rank, s.first_seen is None, s.first_seen, s.index))
 
 
-def _stats(
-    rows: pl.DataFrame, members: list[str], steps: list[Step], ctx: Context
-) -> dict[str, Any]:
-    levels = [int(rows[c].sum()) for c in LEVELS]
+def _first_alert(row: Row) -> tuple[Any, ...]:
+    return tuple(_nulls_last(row[c]) for c in ("t_first", "f_input", "f_line"))
+
+
+def _stats(rows: Sequence[Row], members: list[str], steps: list[Step], ctx: Context) -> Row:
+    levels = [sum(row[c] for row in rows) for c in LEVELS]
     highest, counts = _severity(levels)
-    signatures = (
-        rows.group_by("sig").agg(pl.col("n").sum()).sort(["n", "sig"], descending=[True, False])
-    )
-    first: datetime | None = rows.select(pl.col("t_first").min()).item()
-    last: datetime | None = rows.select(pl.col("t_last").max()).item()
+    signatures = _totals(rows, "sig")
+    first = min((row["t_first"] for row in rows if row["t_first"] is not None), default=None)
+    last = max((row["t_last"] for row in rows if row["t_last"] is not None), default=None)
     stages = list(dict.fromkeys(s.stage for s in steps))
     stats: dict[str, Any] = {
-        "alerts": int(rows["n"].sum()),
-        "attack_steps": int(rows.filter(pl.col("step"))["n"].sum()),
-        "flooded_alerts": int(rows.filter(pl.col("flood"))["n"].sum()),
-        "distinct_signatures": signatures.height,
-        "signatures": [[s, int(n)] for s, n in signatures.head(20).iter_rows()],
+        "alerts": _alerts(rows),
+        "attack_steps": _alerts(row for row in rows if row["step"]),
+        "flooded_alerts": _alerts(row for row in rows if row["flood"]),
+        "distinct_signatures": len(signatures),
+        "signatures": [[s, int(n)] for s, n in signatures[:20]],
         "stages": stages,
         "stage_count": len(stages),
         "phases": list(dict.fromkeys(phase_of(s) for s in stages)),
@@ -166,12 +165,12 @@ def _stats(
         "techniques": _techniques(steps, ctx.amap),
         "max_severity": highest,
         "severity_counts": counts,
-        "sensors": sorted(rows["sensor"].drop_nulls().unique().to_list()),
+        "sensors": sorted({row["sensor"] for row in rows if row["sensor"] is not None}),
         "intel_hits": [],
         "asset_criticality": _criticality(ctx.inventory, members),
         "flood": False,
         "duration_s": round((last - first).total_seconds(), 3) if first and last else 0.0,
-        "windows": rows["slot"].n_unique(),
+        "windows": len({row["slot"] for row in rows}),
         **_roles(rows, ctx.amap),
         "member_entities": members,
         "narrative": narrative(steps) or _unmapped_story(rows, ctx.cfg),
@@ -182,16 +181,17 @@ def _stats(
     return stats
 
 
-def _roles(rows: pl.DataFrame, amap: AttackMap) -> dict[str, list[str]]:
-    ranks = pl.col("rule").replace_strict(
-        list(range(len(amap.rules))), list(amap.stage_ranks), default=None, return_dtype=pl.Int32
-    )
-    steps = rows.filter(pl.col("step")).with_columns(ranks.alias("rank"))
-    paired = steps.filter(pl.col("b").is_not_null())
-    inbound = paired.filter(pl.col("rank").is_null() | (pl.col("rank") <= 2))
-    outbound = paired.filter(pl.col("rank") >= 3)
+def _alerts(rows: Iterable[Row]) -> int:
+    return int(sum(row["n"] for row in rows))
+
+
+def _roles(rows: Sequence[Row], amap: AttackMap) -> dict[str, list[str]]:
+    steps = [row for row in rows if row["step"]]
+    paired = [(row, _rank(row, amap)) for row in steps if row["b"] is not None]
+    inbound = [row for row, rank in paired if rank is None or rank <= 2]
+    outbound = [row for row, rank in paired if rank is not None and rank >= 3]
     attackers = _ranked(inbound, "a")
-    victims = _ranked(inbound, "b") or _ranked(steps.filter(pl.col("b").is_null()), "a")
+    victims = _ranked(inbound, "b") or _ranked([r for r in steps if r["b"] is None], "a")
     victims = victims or _ranked(outbound, "a")
     only_victims = [v for v in victims if v not in attackers]
     victims = only_victims or victims
@@ -202,25 +202,31 @@ def _roles(rows: pl.DataFrame, amap: AttackMap) -> dict[str, list[str]]:
     }
 
 
-def _unmapped_story(rows: pl.DataFrame, cfg: IdsThresholds) -> str:
+def _rank(row: Row, amap: AttackMap) -> int | None:
+    rule = row["rule"]
+    return amap.stage_ranks[rule] if rule is not None else None
+
+
+def _unmapped_story(rows: Sequence[Row], cfg: IdsThresholds) -> str:
     """Narrative of a group whose attack steps no mapping rule explains (high severity)."""
-    steps = rows.filter(pl.col("step"))
-    names = steps.group_by("sig").agg(pl.col("n").sum())
-    names = names.sort(["n", "sig"], descending=[True, False])
-    listed = "; ".join(f"{sig} ({n})" for sig, n in names.head(3).iter_rows())
+    steps = [row for row in rows if row["step"]]
+    listed = "; ".join(f"{sig} ({n})" for sig, n in _totals(steps, "sig")[:3])
     return (
-        f"{int(steps['n'].sum()):,} alerts of severity {cfg.link_min_severity}/4 or above that no "
+        f"{_alerts(steps):,} alerts of severity {cfg.link_min_severity}/4 or above that no "
         f"ATT&CK mapping rule explains: {listed}."
     )
 
 
-def _ranked(frame: pl.DataFrame, column: str) -> list[str]:
-    if frame.is_empty():
-        return []
-    counted = (
-        frame.group_by(column).agg(pl.col("n").sum()).sort(["n", column], descending=[True, False])
-    )
-    return [str(v) for v in counted[column].to_list()]
+def _totals(rows: Iterable[Row], column: str) -> list[tuple[Any, int]]:
+    """Alerts per value of ``column``, most first, ties by value (a missing value first)."""
+    sums: dict[Any, int] = {}
+    for row in rows:
+        sums[row[column]] = sums.get(row[column], 0) + row["n"]
+    return sorted(sums.items(), key=lambda item: (-item[1], item[0] is not None, item[0]))
+
+
+def _ranked(rows: Iterable[Row], column: str) -> list[str]:
+    return [str(value) for value, _ in _totals(rows, column)]
 
 
 def _tactics(steps: list[Step], amap: AttackMap) -> list[str]:

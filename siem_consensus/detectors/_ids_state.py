@@ -33,6 +33,7 @@ __all__ = [
     "KEY",
     "L_COLS",
     "LEVELS",
+    "RULE_INPUTS",
     "SlotStore",
     "alerts_of",
     "batch_partial",
@@ -44,6 +45,10 @@ __all__ = [
 
 KEY = ("slot", "a", "b", "sensor", "sig", "rule")
 """Key of a partial row."""
+
+RULE_INPUTS = ("_unnamed", "_category", "_row_rule")
+"""What decides an alert's ``rule`` besides ``sig``: whether the signature is a rule id (no
+name), the category, and the first per-alert rule matching (payload, URL, port, bytes)."""
 
 LEVELS = ("lv0", "lv1", "lv2", "lv3", "lv4")
 """Alert counts per normalised severity; ``lv0`` counts unknown severities."""
@@ -88,42 +93,35 @@ def endpoints() -> tuple[pl.Expr, pl.Expr]:
 
 
 def alerts_of(batch: pl.DataFrame, amap: AttackMap, window_us: int) -> pl.DataFrame:
-    """The alerts of a batch: key columns, ``ts``, ``input``, ``line``, and ``_row`` (the
-    alert's position in ``batch``, to fetch its evidence columns later), sorted by
-    ``(timestamp, source, line)`` (null timestamps last)."""
-    alerts = batch.with_row_index("_row").filter(is_alert())
+    """The alerts of a batch: the :data:`KEY` columns but ``rule``, what decides ``rule``
+    (:data:`RULE_INPUTS`), ``sev``, ``ts``, ``input``, ``line``, and ``_row`` (the alert's
+    position in ``batch``, to fetch its evidence columns later), sorted by ``(timestamp,
+    source, line)`` (null timestamps last).
+
+    The signature part of the rule is looked up per partial row (:func:`batch_partial`), not
+    per alert: a batch has a few hundred distinct signatures and many thousand alerts."""
+    alerts = batch.with_row_index("_row")
+    if alerts["rule_name"].null_count():  # else every row is an alert
+        alerts = alerts.filter(is_alert())
     if alerts.is_empty():
         return alerts
-    table = amap.signature_table(alerts)
-    rule = pl.col("sig_rule")
     present = {c for c in ROW_INPUTS if alerts[c].null_count() < alerts.height}
     row = amap.row_expr(present)
-    if row is not None:
-        rule = pl.min_horizontal(rule, row)
     a, b = endpoints()
-    frame = (
-        alerts.lazy()
-        .join(
-            table.lazy(),
-            on=["rule_name", "rule_category"],
-            how="left",
-            nulls_equal=True,
-            maintain_order="left",
-        )
-        .select(
-            (pl.col("timestamp").dt.epoch("us") // window_us).alias("slot"),
-            a,
-            b,
-            pl.coalesce("observer_name", "dataset").alias("sensor"),
-            signature(),
-            rule.cast(pl.Int32).alias("rule"),
-            normalised_severity().alias("sev"),
-            pl.col("timestamp").alias("ts"),
-            pl.col("source").alias("input"),
-            "line",
-            "_row",
-        )
-        .collect()
+    frame = alerts.select(
+        (pl.col("timestamp").dt.epoch("us") // window_us).alias("slot"),
+        a,
+        b,
+        pl.coalesce("observer_name", "dataset").alias("sensor"),
+        signature(),
+        pl.col("rule_name").is_null().alias("_unnamed"),
+        pl.col("rule_category").alias("_category"),
+        (pl.lit(None) if row is None else row).cast(pl.Int32).alias("_row_rule"),
+        normalised_severity().alias("sev"),
+        pl.col("timestamp").alias("ts"),
+        pl.col("source").alias("input"),
+        "line",
+        "_row",
     )
     return frame if _in_order(frame) else frame.sort("ts", "input", "line", nulls_last=True)
 
@@ -131,28 +129,41 @@ def alerts_of(batch: pl.DataFrame, amap: AttackMap, window_us: int) -> pl.DataFr
 def _in_order(frame: pl.DataFrame) -> bool:
     """Whether rows are already by ``(ts, input, line)``: one input, no null timestamp, and
     timestamps and lines both ascending (the usual batch of a time-ordered file)."""
-    ts = frame["ts"]
+    ts, source = frame["ts"], frame["input"]
     return (
         ts.null_count() == 0
-        and frame["input"].n_unique() == 1
+        and source.null_count() == 0
+        and bool((source == source[0]).all())
         and ts.is_sorted()
         and frame["line"].is_sorted()
     )
 
 
-def batch_partial(alerts: pl.DataFrame, batch: pl.DataFrame) -> pl.DataFrame:
-    """Aggregate sorted alerts (from :func:`alerts_of` on ``batch``) into partial rows; the
-    evidence columns of each group's first and last alert are fetched from ``batch``."""
-    sev = pl.col("sev")
-    agg = alerts.group_by(KEY).agg(
-        pl.len().cast(pl.Int64).alias("n"),
-        sev.is_null().sum().cast(pl.Int64).alias("lv0"),
-        *((sev == k).sum().cast(pl.Int64).alias(f"lv{k}") for k in range(1, 5)),
-        pl.col("ts").min().alias("t_first"),
-        pl.col("ts").max().alias("t_last"),
-        pl.col("_row").first().alias("_f"),
-        pl.col("_row").last().alias("_l"),
+def batch_partial(alerts: pl.DataFrame, batch: pl.DataFrame, amap: AttackMap) -> pl.DataFrame:
+    """Aggregate sorted alerts (from :func:`alerts_of` on ``batch``) into partial rows, by
+    slot (the untimed last); the evidence columns of each group's first and last alert are
+    fetched from ``batch``."""
+    keys = [*KEY[:-1], *RULE_INPUTS]
+    # Key columns with one value throughout (no destination, no rule id, no payload) are put
+    # back after grouping: hashing them for every alert would change nothing.
+    same = {c: alerts[c].head(1) for c in keys if _constant(alerts[c])}
+    agg = (
+        alerts.group_by([c for c in keys if c not in same] or ["slot"])
+        .agg(
+            pl.len().cast(pl.Int64).alias("n"),
+            *_level_counts(alerts["sev"]),
+            pl.col("ts").min().alias("t_first"),
+            pl.col("ts").max().alias("t_last"),
+            pl.col("_row").first().alias("_f"),
+            pl.col("_row").last().alias("_l"),
+        )
+        .with_columns(pl.lit(v[0], dtype=v.dtype).alias(c) for c, v in same.items())
+        .sort("slot", nulls_last=True)
     )
+    if "lv0" not in agg.columns:
+        agg = agg.with_columns(
+            pl.col("n").alias("lv0"), *(pl.lit(0, pl.Int64).alias(c) for c in LEVELS[1:])
+        )
     evidence = batch.select(
         pl.col("source").alias("input"),
         pl.col("timestamp").alias("ts"),
@@ -160,7 +171,54 @@ def batch_partial(alerts: pl.DataFrame, batch: pl.DataFrame) -> pl.DataFrame:
     )
     first = evidence[agg["_f"]].rename(dict(zip(EV_COLS, F_COLS, strict=True)))
     last = evidence[agg["_l"]].rename(dict(zip(EV_COLS, L_COLS, strict=True)))
-    return pl.concat([agg.drop("_f", "_l"), first, last], how="horizontal")
+    part = pl.concat([_with_rule(agg, amap), first, last], how="horizontal")
+    if part.select(KEY).is_duplicated().any():  # one rule for signatures of several categories
+        part = merge_partials(part).sort("slot", nulls_last=True)
+    return _detached(part)
+
+
+def _constant(column: pl.Series) -> bool:
+    """Whether ``column`` holds one value only (all null, or a boolean always the same)."""
+    if column.null_count() == column.len():
+        return True
+    return column.dtype == pl.Boolean and not column.null_count() and column.n_unique() == 1
+
+
+def _level_counts(sev: pl.Series) -> list[pl.Expr]:
+    """Alerts per normalised severity (``lv0`` unknown); none when every severity is unknown
+    (then ``lv0`` is the count, filled in by the caller)."""
+    if sev.null_count() == sev.len():
+        return []
+    level = pl.col("sev")
+    return [
+        level.is_null().sum().cast(pl.Int64).alias("lv0"),
+        *((level == k).sum().cast(pl.Int64).alias(f"lv{k}") for k in range(1, 5)),
+    ]
+
+
+def _with_rule(agg: pl.DataFrame, amap: AttackMap) -> pl.DataFrame:
+    """Aggregated rows with ``rule`` in place of :data:`RULE_INPUTS`: the first mapping rule
+    matching the signature (name and category) or the alerts' own fields."""
+    pairs = agg.select(
+        pl.when(~pl.col("_unnamed")).then(pl.col("sig")).alias("rule_name"),
+        pl.col("_category").alias("rule_category"),
+    )
+    keys = ["rule_name", "rule_category"]
+    table = amap.signature_table(pairs)
+    matched = pairs.join(table, on=keys, how="left", nulls_equal=True, maintain_order="left")
+    rule = pl.min_horizontal(matched["sig_rule"], pl.col("_row_rule")).cast(pl.Int32)
+    columns = [*KEY, "n", *LEVELS, "t_first", "t_last"]
+    return agg.with_columns(rule.alias("rule")).select(columns)
+
+
+def _detached(frame: pl.DataFrame) -> pl.DataFrame:
+    """``frame`` with its own copy of every string.
+
+    Gathered strings are views into the buffers of the whole batch: kept in the state, a few
+    rows would keep every batch's text alive and memory would grow with the input.
+    """
+    text = [c for c, dtype in frame.schema.items() if dtype == pl.String]
+    return frame.with_columns(pl.concat_str(c, pl.lit("")).alias(c) for c in text)
 
 
 def merge_partials(frame: pl.DataFrame) -> pl.DataFrame:
@@ -201,8 +259,12 @@ class SlotStore:
         """Rows held, merged or not."""
 
     def add(self, part: pl.DataFrame) -> None:
-        """Append one batch partial, split by slot."""
-        for (slot,), frame in part.partition_by("slot", as_dict=True).items():
+        """Append one batch partial (ordered by slot, see :func:`batch_partial`), split by
+        slot."""
+        start = 0
+        for slot, length in part["slot"].rle().struct.unnest().select("value", "len").iter_rows():
+            frame = part.slice(start, length)
+            start += length
             key = slot if isinstance(slot, int) else None
             frames = self._slots.setdefault(key, [])
             frames.append(frame)
@@ -223,10 +285,13 @@ class SlotStore:
         plus the untimed slot when ``untimed``."""
         timed = sorted(s for s in self._slots if s is not None and (last is None or s <= last))
         chosen: list[int | None] = [*timed, *([None] if untimed and None in self._slots else [])]
-        frames = [frame for slot in chosen for frame in self._slots.pop(slot)]
-        self.rows -= sum(f.height for f in frames)
-        if not frames:
-            return None
-        together = pl.concat(frames, how="vertical")
-        # one merge over every slot (the key includes the slot) beats a query per slot
-        return self._merge(together) if len(frames) > len(chosen) else together
+        merged: list[pl.DataFrame] = []
+        unmerged: list[pl.DataFrame] = []
+        for slot in chosen:
+            frames = self._slots.pop(slot)
+            self.rows -= sum(f.height for f in frames)
+            (merged if len(frames) == 1 else unmerged).extend(frames)
+        if unmerged:
+            # one merge over every such slot (the key includes the slot) beats one per slot
+            merged.append(self._merge(pl.concat(unmerged, how="vertical")))
+        return pl.concat(merged, how="vertical") if merged else None

@@ -186,8 +186,17 @@ def _flood_rows(flagged: pl.DataFrame, kept: pl.DataFrame) -> pl.DataFrame:
     floods = flagged.filter(pl.col("flood")).join(
         kept.select(keys), on=keys, how="anti", nulls_equal=True
     )
+    # The first alert (input, line) breaks ties: rows come out of hash aggregations in no
+    # fixed order, and the evidence must not depend on it.
     return (
-        floods.sort("n", "t_first", descending=[True, False], nulls_last=True)
+        floods.sort(
+            "n",
+            "t_first",
+            "f_input",
+            "f_line",
+            descending=[True, False, False, False],
+            nulls_last=True,
+        )
         .group_by("slot", "sig", maintain_order=True)
         .head(_FLOOD_EVIDENCE_ROWS)
     )

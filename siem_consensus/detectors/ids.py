@@ -45,9 +45,10 @@ from ..enrich.zones import AssetInventory
 from ..errors import UsageError
 from ..models import Incident
 from ._ids_config import IdsThresholds
+from ._ids_evidence import records
 from ._ids_floods import FloodTracker, flood_incident
 from ._ids_groups import components, qualify
-from ._ids_incidents import Context, group_incident
+from ._ids_incidents import Context, Row, group_incident
 from ._ids_membership import assign_members
 from ._ids_state import LEVELS, SlotStore, alerts_of, batch_partial
 from ._ids_windows import Population, evaluate
@@ -138,7 +139,7 @@ class IdsCorrelator(Detector):
         if isinstance(newest, int):
             self._watermark = max(newest, self._watermark or newest)
         if not alerts.is_empty():
-            self._store.add(batch_partial(alerts, batch))
+            self._store.add(batch_partial(alerts, batch, self.attack_map))
         self._flush(final=False)
 
     def _flush(self, *, final: bool) -> None:
@@ -190,11 +191,11 @@ class IdsCorrelator(Detector):
         chosen = qualify(rows, self.thresholds, self._stages)
         rows = rows.join(chosen, on="group")
         active = _runs(windows.join(chosen.select("group"), on="group"))
+        parts: dict[tuple[int, str], list[Row]] = {}
+        for row in records(rows):
+            parts.setdefault((row["group"], row["kind"]), []).append(row)
         incidents = [
-            group_incident(part, active[group], kind, ctx)
-            for (group, kind), part in rows.partition_by(
-                "group", "kind", as_dict=True, maintain_order=True
-            ).items()
+            group_incident(part, active[group], kind, ctx) for (group, kind), part in parts.items()
         ]
         absorbed = rows.group_by("slot", "sig").agg(*(pl.col(c).sum() for c in ("n", *LEVELS)))
         return incidents, absorbed

@@ -5,12 +5,15 @@
     time,name,ip,host,short,time_label,event_label
     1642213952,Wazuh: ClamAV database update,172.17.131.81,mail,W-Sys-Cav,false_positive,-
 
-The data set ships gzip-compressed (``fox_alerts.csv.gz``, ...). ``EventStream`` reads files as
-plain text, so evaluation code decompresses first (to a file, or by passing the decompressed
-lines); this parser works on the decompressed lines. The header row (wherever it appears) and
-blank lines are skipped lines. Plain rows (seven fields, printable ASCII, integer time) are
-parsed vectorised with polars; the others go through :meth:`AitAdsParser.parse_line`, and both
-paths give the same columns.
+The data set ships gzip-compressed (``fox_alerts.csv.gz``, ...); ``EventStream`` reads such a
+file in place. The header row (wherever it appears) and blank lines are skipped lines. The
+parser is a :class:`~._blocks.BlockParser`: a file is handed over in blocks of raw lines that
+polars' CSV reader splits (:mod:`._aitads_block`), and the rows it cannot settle (header, bad
+values) go through :meth:`AitAdsParser.parse_line`. Decoded lines (``parse_chunk``) are joined
+into such a block when they round-trip; otherwise, and for the small pieces of a block that is
+not plain CSV, plain rows (seven fields, printable ASCII, integer time) are parsed vectorised
+from the lines and the others line by line. Every path gives the same events, dead letters and
+skips.
 
 Mapping: ``time`` (epoch seconds) -> ``timestamp``; ``name`` -> ``rule_name``; ``host`` ->
 ``observer_name``; ``ip`` -> ``source_ip``; ``short`` -> ``event_code``; ``rule_category`` =
@@ -44,6 +47,8 @@ from typing import Any, ClassVar, Final
 
 import polars as pl
 
+from ._aitads_block import HEADER, address_table, parse_block
+from ._blocks import Block, BlockParser
 from ._ids_common import scrub, to_ip
 from ._values import parse_epoch, share
 from .base import (
@@ -54,13 +59,11 @@ from .base import (
     LineParser,
     ParsedChunk,
     _Skip,
+    empty_frame,
     register,
 )
 
 __all__ = ["HEADER", "AitAdsParser", "read_ait_labels"]
-
-HEADER: Final = ("time", "name", "ip", "host", "short", "time_label", "event_label")
-"""Columns of an AIT-ADS alert file, in order."""
 
 _WIDTH: Final = len(HEADER)
 _HEADER_LINE: Final = ",".join(HEADER)
@@ -69,7 +72,7 @@ _ROW: Final = re.compile(r"-?[0-9]{1,12}(?:\.[0-9]*)?,[^,:]+:[^\n]*,[0-9A-Fa-f.:
 
 
 @register
-class AitAdsParser(LineParser):
+class AitAdsParser(LineParser, BlockParser):
     """AIT-ADS alert CSV rows (``time,name,ip,host,short,time_label,event_label``)."""
 
     name: ClassVar[str] = "ait-ads"
@@ -103,7 +106,24 @@ class AitAdsParser(LineParser):
             }
         )
 
+    def parse_block(self, block: Block, first_line: int, source: str) -> ParsedChunk:
+        """Parse a block of raw lines with polars' CSV reader (see :mod:`._aitads_block`)."""
+
+        def by_line(decoded: Sequence[str], first: int) -> ParsedChunk:
+            return self._parse_lines(decoded, first, source)
+
+        return parse_block(self, block, first_line, source, by_line)
+
     def parse_chunk(self, lines: Sequence[str], first_line: int, source: str) -> ParsedChunk:
+        """Parse decoded lines as one block when they round-trip through UTF-8 bytes."""
+        if not lines:
+            return ParsedChunk(empty_frame())
+        data = _as_block(lines)
+        if data is None:
+            return self._parse_lines(lines, first_line, source)
+        return self.parse_block(Block(data, len(lines)), first_line, source)
+
+    def _parse_lines(self, lines: Sequence[str], first_line: int, source: str) -> ParsedChunk:
         """Vectorised parse of the plain rows; the others go through :meth:`parse_line`."""
         try:
             raw = pl.Series("raw", lines, dtype=pl.String)
@@ -137,22 +157,8 @@ def _fast_rows(frame: pl.DataFrame) -> pl.DataFrame:
     fields = fields.rename({f"field_{i}": name for i, name in enumerate(HEADER)})
     text = [pl.col(name).str.strip_chars(" ") for name in ("name", "ip", "host", "short")]
     fields = fields.with_columns(text)
-    addresses = _address_table(fields["ip"].unique().to_list())
+    addresses = address_table(fields["ip"].unique().to_list())
     return fields.join(addresses, on="ip", how="inner")
-
-
-def _address_table(values: list[str]) -> pl.DataFrame:
-    """Each distinct ``ip`` text and its normalised form; invalid ones are left out."""
-    good: dict[str, str | None] = {}
-    for value in values:
-        try:
-            good[value] = to_ip(value, "ip")
-        except LineError:
-            continue
-    return pl.DataFrame(
-        {"ip": list(good), "source_ip": list(good.values())},
-        schema={"ip": pl.String(), "source_ip": pl.String()},
-    )
 
 
 def _event_frame(fields: pl.DataFrame, first_line: int, dataset: str) -> pl.DataFrame:
@@ -181,6 +187,18 @@ def _event_frame(fields: pl.DataFrame, first_line: int, dataset: str) -> pl.Data
 
 def _null_if_empty(text: pl.Expr) -> pl.Expr:
     return pl.when(text != "").then(text)
+
+
+def _as_block(lines: Sequence[str]) -> bytes | None:
+    """``lines`` as one block of raw lines, or None when its decoded lines would differ from
+    them (a lone surrogate, ``\\r`` or ``\\n`` inside a line)."""
+    try:
+        block = ("\n".join(lines) + "\n").encode("utf-8")
+    except UnicodeEncodeError:
+        return None
+    if b"\r" in block or block.count(b"\n") != len(lines):
+        return None
+    return block
 
 
 def _runs(indexes: list[int]) -> Iterator[tuple[int, int]]:

@@ -13,9 +13,9 @@ from __future__ import annotations
 import gzip
 import json
 import os
-import queue
 import re
 import threading
+import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import islice
@@ -27,7 +27,7 @@ import polars as pl
 from . import parsers as _parsers  # noqa: F401  (registers the built-in parsers)
 from .errors import InputError, UnknownFormatError
 from .models import DeadLetter, Event, InputStats
-from .parsers._blocks import PLAIN_BYTES, Block, BlockParser
+from .parsers._blocks import PLAIN_BYTES, Block, BlockParser, decode_lines
 from .parsers.base import (
     EVENT_SCHEMA,
     PARSERS,
@@ -152,9 +152,9 @@ class EventStream:
             )
 
     def _file(self, path: Path) -> Iterator[tuple[str, pl.DataFrame]]:
-        """A file's events. Gzip files are decompressed on the fly, in place (a gzip JSON
-        array is read line by line). A :class:`~.parsers._blocks.BlockParser` gets raw blocks
-        of lines, any other parser decoded lines."""
+        """A file's events, read through one handle. Gzip files are decompressed on the fly
+        (JSON arrays too). A :class:`~.parsers._blocks.BlockParser` gets raw blocks of lines,
+        any other parser decoded lines."""
         if str(path) == "-":
             import sys
 
@@ -170,25 +170,27 @@ class EventStream:
             self.stats.formats[path.name] = "empty"
             return
         with _open_binary(path) as fh:
-            packed = isinstance(fh, gzip.GzipFile)
             head = fh.read(1)
+            if not head:  # a gzip file of nothing
+                self.stats.formats[path.name] = "empty"
+                return
+            if isinstance(fh, gzip.GzipFile):
+                total = 0  # progress: the decompressed size is not known
             while head in (b" ", b"\n", b"\r", b"\t"):
                 head = fh.read(1)
-        if head == b"[" and not packed:
-            yield from self._json_array(path)
-            return
-        fmt = self.input_format
-        if fmt is None:
-            with _open_binary(path) as fh:
-                sample = list(islice(read_lines(fh), 200))
-            if not sample:
+            fh.seek(0)
+            if head == b"[":
+                yield from self._json_array(path.name, fh, total)
                 return
-            fmt = detect_format(sample, path.name)
-        with _open_binary(path) as fh:
+            fmt = self.input_format
+            if fmt is None:
+                # small reads: only the start is decoded, and read again after the rewind
+                fmt = detect_format(list(islice(read_lines(fh, 1 << 16), 200)), path.name)
+                fh.seek(0)
             if issubclass(get_parser(fmt), BlockParser):
                 yield from self._blocks(path.name, fmt, fh, total_bytes=total)
             else:
-                yield from self._lines(path.name, read_lines(fh), total_bytes=total)
+                yield from self._lines(path.name, read_lines(fh), total_bytes=total, fmt=fmt)
 
     def _blocks(
         self, name: str, fmt: str, fh: _Readable, total_bytes: int
@@ -208,13 +210,15 @@ class EventStream:
                 self.progress(self.stats.lines, min(done_bytes, total_bytes), total_bytes)
 
     def _lines(
-        self, name: str, lines: Iterable[str], total_bytes: int
+        self, name: str, lines: Iterable[str], total_bytes: int, fmt: str | None = None
     ) -> Iterator[tuple[str, pl.DataFrame]]:
+        """Decoded lines, parsed ``chunk_lines`` at a time by ``fmt`` (the forced or detected
+        format when None)."""
         iterator = iter(lines)
         first_chunk = list(islice(iterator, self.chunk_lines))
         if not first_chunk:
             return
-        fmt = self.input_format or detect_format(first_chunk[:200], name)
+        fmt = fmt or self.input_format or detect_format(first_chunk[:200], name)
         self.stats.formats[name] = fmt
         parser = get_parser(fmt)()
         line_no, done_bytes, chunk = 1, 0, first_chunk
@@ -227,20 +231,20 @@ class EventStream:
                 self.progress(self.stats.lines, min(done_bytes, total_bytes), total_bytes)
             chunk = list(islice(iterator, self.chunk_lines))
 
-    def _json_array(self, path: Path) -> Iterator[tuple[str, pl.DataFrame]]:
+    def _json_array(
+        self, name: str, fh: _Rewindable, total_bytes: int
+    ) -> Iterator[tuple[str, pl.DataFrame]]:
+        """A file holding one JSON array (``fh`` at its start): its elements are records."""
         try:
-            with path.open("rb") as fh:
-                data = json.load(fh)
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            data = json.load(fh)
+        except (json.JSONDecodeError, UnicodeDecodeError):
             # Not a valid array: fall back to line-wise reading so each bad line is a dead letter.
-            del exc
-            with path.open("rb") as fh:
-                lines = (raw.decode("utf-8", errors="replace").rstrip("\r\n") for raw in fh)
-                yield from self._lines(path.name, lines, path.stat().st_size)
+            fh.seek(0)
+            yield from self._lines(name, read_lines(fh), total_bytes)
             return
         if not isinstance(data, list):
-            raise InputError(f"{path}: top-level JSON is {type(data).__name__}, expected an array")
-        yield from self._records(path.name, data)
+            raise InputError(f"{name}: top-level JSON is {type(data).__name__}, expected an array")
+        yield from self._records(name, data)
 
     def _records(self, name: str, records: Iterable[Any]) -> Iterator[tuple[str, pl.DataFrame]]:
         iterator = iter(records)
@@ -351,27 +355,21 @@ class _Readable(Protocol):
     def read(self, size: int = -1, /) -> bytes: ...
 
 
+class _Rewindable(_Readable, Protocol):
+    def seek(self, offset: int, /) -> int: ...
+
+
 def read_lines(fh: _Readable, block: int = 1 << 22) -> Iterator[str]:
     """Decoded physical lines of a binary file, read and decoded in large blocks.
 
     Equivalent to iterating the file and decoding each line (UTF-8, invalid bytes replaced,
     line ends and trailing ``\r`` removed), but the per-line Python work is the hot path of
-    parsing, so it is done once per block. Splitting on ``\n`` before decoding is safe: the
+    parsing, so it is done once per block (:func:`read_blocks` of whole lines, decoded by
+    :func:`~.parsers._blocks.decode_lines`). Splitting on ``\n`` before decoding is safe: the
     byte never occurs inside a multi-byte UTF-8 sequence.
     """
-    tail = b""
-    while chunk := fh.read(block):
-        chunk = tail + chunk
-        cut = chunk.rfind(b"\n")
-        if cut < 0:
-            tail = chunk
-            continue
-        tail = chunk[cut + 1 :]
-        text = chunk[:cut].decode("utf-8", errors="replace")
-        lines = text.split("\n")
-        yield from ([line.rstrip("\r") for line in lines] if "\r" in text else lines)
-    if tail:
-        yield tail.decode("utf-8", errors="replace").rstrip("\r")
+    for lines in read_blocks(fh, 1, piece=block):
+        yield from decode_lines(lines.data)
 
 
 def read_blocks(
@@ -413,43 +411,38 @@ def _read_ahead(items: Iterator[_T]) -> Iterator[_T]:
     """``items``, each one produced in a background thread while the previous one is used.
 
     Reading a block (decompressing, counting, copying) then overlaps with parsing the one
-    before, which runs in polars without the GIL. The producer starts on an item only once
-    the previous one was taken, so at most two are alive; an exception of the producer is
-    raised here, in order.
+    before, which runs in polars without the GIL. Each item is made by a thread of its own,
+    started once the previous item was taken: at most two are alive, and no thread outlives
+    the item it makes, whether the consumer finishes, fails, closes or drops this generator
+    (closing waits for the item in the making, so the file is not closed under it). An
+    exception of the producer is raised here, in order.
     """
-    ready: queue.SimpleQueue[tuple[bool, Any]] = queue.SimpleQueue()
-    turn = threading.Semaphore(1)
-    stop = threading.Event()
 
-    def produce() -> None:
-        try:
-            while True:
-                while not turn.acquire(timeout=0.05):
-                    if stop.is_set():
-                        return
-                if stop.is_set():
-                    return
-                item = next(items, _END)
-                if item is _END:
-                    ready.put((False, None))
-                    return
-                ready.put((True, item))
-        except Exception as exc:  # raised again in the consumer
-            ready.put((False, exc))
+    def start() -> tuple[threading.Thread, list[tuple[bool, Any]]]:
+        box: list[tuple[bool, Any]] = []
 
-    worker = threading.Thread(target=produce, name="siem-consensus-read-ahead", daemon=True)
-    worker.start()
+        def produce() -> None:
+            try:
+                box.append((True, next(items, _END)))
+            except BaseException as exc:  # raised again in the consumer
+                box.append((False, exc))
+
+        worker = threading.Thread(target=produce, name="siem-consensus-read-ahead", daemon=True)
+        worker.start()
+        return worker, box
+
+    worker, box = start()
     try:
         while True:
-            more, value = ready.get()
-            if not more:
-                if value is not None:
-                    raise value
+            worker.join()
+            made, item = box[0]
+            if not made:
+                raise item
+            if item is _END:
                 return
-            turn.release()
-            yield value
+            worker, box = start()
+            yield item
     finally:
-        stop.set()
         worker.join()
 
 
@@ -458,7 +451,18 @@ def _open_binary(path: Path) -> gzip.GzipFile | IO[bytes]:
     on the fly, in place."""
     with path.open("rb") as fh:
         magic = fh.read(2)
-    return gzip.open(path, "rb") if magic == b"\x1f\x8b" else path.open("rb")
+    return _GzipInput(path, "rb") if magic == b"\x1f\x8b" else path.open("rb")
+
+
+class _GzipInput(gzip.GzipFile):
+    """A gzip input: a truncated or corrupt stream is an :class:`InputError` naming the file,
+    raised where the reading stops (what was read before it has been parsed)."""
+
+    def read(self, size: int | None = -1) -> bytes:
+        try:
+            return super().read(size)
+        except (EOFError, gzip.BadGzipFile, zlib.error) as exc:
+            raise InputError(f"{self.name}: truncated or corrupt gzip data ({exc})") from exc
 
 
 def _detect_records(head: Sequence[Any]) -> str:

@@ -8,6 +8,7 @@ import io
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import BinaryIO, cast
 from unittest import mock
 
 import polars as pl
@@ -16,6 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from parser_checks import assert_accounted
 
+from siem_consensus.errors import InputError
 from siem_consensus.parsers import _aitads_block
 from siem_consensus.parsers._blocks import Block, count_lines, decode_lines, is_plain
 from siem_consensus.parsers.aitads import AitAdsParser
@@ -225,3 +227,145 @@ def test_read_ahead_keeps_order_raises_in_order_and_stops_early() -> None:
     ahead.close()  # the worker stops: at most one item made ahead of the consumer
     assert len(produced) <= 3
     assert not any(t.name == "siem-consensus-read-ahead" for t in threading.enumerate())
+
+
+_BYTES = [
+    b"a,",
+    b"\n",
+    b"\r",
+    b"\r\n",
+    b"\xc3\xa9",
+    b"\xe2\x82\xac",
+    b"\xff",
+    b"\xe2\x82",
+    b"x" * 7,
+]
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    parts=st.lists(st.sampled_from(_BYTES), max_size=60),
+    piece=st.integers(1, 9),
+    lines=st.integers(1, 5),
+)
+def test_read_blocks_gives_the_lines_of_read_lines(
+    parts: list[bytes], piece: int, lines: int
+) -> None:
+    """Pieces cut anywhere (inside a UTF-8 character, between ``\\r`` and ``\\n``): the
+    blocks still hold whole lines, counted, and decode to the lines of the file."""
+    data = b"".join(parts)
+    blocks = list(read_blocks(io.BytesIO(data), lines=lines, piece=piece))
+    expected = [raw.decode("utf-8", errors="replace").rstrip("\r\n") for raw in io.BytesIO(data)]
+    assert [line for b in blocks for line in decode_lines(b.data)] == expected
+    assert sum(b.lines for b in blocks) == len(expected)
+    assert [b.lines for b in blocks] == [count_lines(b.data) for b in blocks]
+    assert all(b.plain is False or is_plain(b.data) for b in blocks)
+
+
+@pytest.mark.parametrize("name", ["x_alerts.csv", "x_alerts.csv.gz"])
+@pytest.mark.parametrize("how", ["closed", "raised", "dropped"])
+def test_a_stream_stopped_early_leaves_no_reader_behind(
+    tmp_path: Path, name: str, how: str
+) -> None:
+    """Closed after the first batch, an exception in the consumer, or a stream left unread
+    (still referenced): the read-ahead thread ends by itself; the file is closed when the
+    stream is."""
+    from siem_consensus import sources
+
+    path = _write(tmp_path / name, block_of([good(i).encode() for i in range(30_000)]))
+    opened: list[BinaryIO] = []
+    open_binary = sources._open_binary
+
+    def spy(p: Path) -> BinaryIO:
+        opened.append(cast(BinaryIO, open_binary(p)))
+        return opened[-1]
+
+    with mock.patch.object(sources, "_open_binary", spy):
+        stream = iter(EventStream([path], input_format="ait-ads", chunk_lines=1000))
+        next(stream)
+    if how == "closed":
+        stream.close()
+    elif how == "raised":
+
+        def consume() -> None:
+            for _ in stream:
+                raise RuntimeError("downstream")
+
+        with pytest.raises(RuntimeError, match="downstream"):
+            consume()
+    for thread in threading.enumerate():
+        if thread.name == "siem-consensus-read-ahead":
+            thread.join(timeout=10)  # the one making the next block, if any, ends by itself
+            assert not thread.is_alive()
+    assert opened[-1].closed is (how == "closed")  # the handle the stream reads from
+
+
+def _damaged(data: bytes, how: str) -> bytes:
+    packed = gzip.compress(data)
+    if how == "truncated":
+        return packed[: len(packed) // 2]
+    if how == "header only":
+        return packed[:10]
+    flipped = bytearray(packed)  # a flipped byte in the data: a CRC error at the end at least
+    flipped[len(flipped) // 2] ^= 0xFF
+    return bytes(flipped)
+
+
+@pytest.mark.parametrize("how", ["truncated", "header only", "flipped byte"])
+@pytest.mark.parametrize("fmt", ["ait-ads", None])
+def test_a_damaged_gzip_file_is_an_input_error(tmp_path: Path, how: str, fmt: str | None) -> None:
+    lines = [HEADER.encode()] + [good(i).encode() for i in range(20_000)]
+    path = tmp_path / "x_alerts.csv.gz"
+    path.write_bytes(_damaged(block_of(lines), how))
+    stream = EventStream([path], input_format=fmt, chunk_lines=1000)
+    with pytest.raises(InputError, match=r"x_alerts\.csv\.gz: truncated or corrupt gzip data"):
+        for _ in stream:
+            pass
+    stats = stream.stats
+    assert stats.lines == stats.events + stats.dead_letters + stats.skipped_lines
+    assert not any(t.name == "siem-consensus-read-ahead" for t in threading.enumerate())
+
+
+def test_a_damaged_gzip_file_is_an_input_error_for_a_line_parser(tmp_path: Path) -> None:
+    plain = Path(__file__).parent / "data" / "parsers" / "ids" / "fastlog.log"
+    path = tmp_path / "fast.log.gz"
+    path.write_bytes(_damaged(plain.read_bytes(), "truncated"))
+    with pytest.raises(InputError, match="truncated or corrupt gzip data"):
+        list(EventStream([path]))
+
+
+@pytest.mark.parametrize("fmt", ["ait-ads", None])
+def test_an_empty_gzip_file_is_empty(tmp_path: Path, fmt: str | None) -> None:
+    path = _write(tmp_path / "x_alerts.csv.gz", b"")
+    stream = EventStream([path], input_format=fmt)
+    assert list(stream) == []
+    assert (stream.stats.lines, stream.stats.formats) == (0, {"x_alerts.csv.gz": "empty"})
+
+
+def test_a_gzip_json_array_reads_like_the_plain_one(tmp_path: Path) -> None:
+    array = Path(__file__).parent / "data" / "parsers" / "ids" / "splunk_results.json"
+    packed = _write(tmp_path / "results.json.gz", array.read_bytes())
+    streams = [EventStream([p]) for p in (array, packed)]
+    a, b = (pl.concat([f.drop("source") for _, f in s]) for s in streams)
+    assert a.equals(b) and a.height > 0
+    assert [s.stats.formats for s in streams] == [
+        {array.name: "splunk"},
+        {packed.name: "splunk"},
+    ]
+
+
+@pytest.mark.parametrize("fmt", ["ait-ads", None])
+@pytest.mark.parametrize("name", ["x_alerts.csv", "x_alerts.csv.gz", "fast.log.gz"])
+def test_a_file_is_opened_once(tmp_path: Path, fmt: str | None, name: str) -> None:
+    """Format detection and the first-byte look rewind the one handle; nothing reopens."""
+    from siem_consensus import sources
+
+    if name.startswith("fast"):
+        data = (Path(__file__).parent / "data" / "parsers" / "ids" / "fastlog.log").read_bytes()
+        fmt = None
+    else:
+        data = block_of([HEADER.encode()] + [good(i).encode() for i in range(100)])
+    path = _write(tmp_path / name, data)
+    with mock.patch.object(sources, "_open_binary", wraps=sources._open_binary) as opened:
+        assert sum(f.height for _, f in EventStream([path], input_format=fmt)) > 0
+    assert opened.call_count == 1

@@ -37,7 +37,7 @@ from .base import (
     rows_to_frame,
 )
 
-__all__ = ["HEADER", "LEAF_LINES", "address_table", "parse_block"]
+__all__ = ["HEADER", "LEAF_LINES", "address_table", "null_if_empty", "parse_block"]
 
 HEADER: Final = ("time", "name", "ip", "host", "short", "time_label", "event_label")
 """Columns of an AIT-ADS alert file, in order."""
@@ -221,7 +221,7 @@ def _text(column: str, values: list[str]) -> pl.Expr:
     stripped = [value.strip(" ") for value in values]
     if stripped != values:
         text = text.str.strip_chars(" ")
-    return _blank_null(text) if "" in stripped else text
+    return null_if_empty(text) if "" in stripped else text
 
 
 def _category(names: list[str], short: pl.Expr) -> pl.Expr:
@@ -230,7 +230,7 @@ def _category(names: list[str], short: pl.Expr) -> pl.Expr:
     prefixes = [_prefix(name.strip(" ")) for name in names]
     prefix = pl.col("name").replace_strict(names, prefixes, return_dtype=pl.String)
     category = pl.concat_str([prefix, short], separator="/", ignore_nulls=True)
-    return _blank_null(category) if None in prefixes else category
+    return null_if_empty(category) if None in prefixes else category
 
 
 def _prefix(name: str) -> str | None:
@@ -247,5 +247,6 @@ def _address(addresses: pl.DataFrame) -> pl.Expr:
     )
 
 
-def _blank_null(text: pl.Expr) -> pl.Expr:
+def null_if_empty(text: pl.Expr) -> pl.Expr:
+    """``text``, null where it is empty."""
     return pl.when(text != "").then(text)

@@ -47,7 +47,7 @@ from typing import Any, ClassVar, Final
 
 import polars as pl
 
-from ._aitads_block import HEADER, address_table, parse_block
+from ._aitads_block import HEADER, address_table, null_if_empty, parse_block
 from ._blocks import Block, BlockParser
 from ._ids_common import scrub, to_ip
 from ._values import parse_epoch, share
@@ -163,9 +163,9 @@ def _fast_rows(frame: pl.DataFrame) -> pl.DataFrame:
 
 def _event_frame(fields: pl.DataFrame, first_line: int, dataset: str) -> pl.DataFrame:
     """Event columns from :func:`_fast_rows`, the same values :meth:`parse_line` gives."""
-    name, short = _null_if_empty(pl.col("name")), _null_if_empty(pl.col("short"))
+    name, short = null_if_empty(pl.col("name")), null_if_empty(pl.col("short"))
     prefix = pl.when(name.str.contains(":", literal=True)).then(
-        _null_if_empty(name.str.split(":").list.first().str.strip_chars(" "))
+        null_if_empty(name.str.split(":").list.first().str.strip_chars(" "))
     )
     columns = {
         "line": pl.col("idx").cast(pl.Int64) + first_line,
@@ -173,9 +173,9 @@ def _event_frame(fields: pl.DataFrame, first_line: int, dataset: str) -> pl.Data
         "dataset": pl.lit(dataset),
         "rule_name": name,
         "source_ip": pl.col("source_ip"),
-        "observer_name": _null_if_empty(pl.col("host")),
+        "observer_name": null_if_empty(pl.col("host")),
         "event_code": short,
-        "rule_category": _null_if_empty(
+        "rule_category": null_if_empty(
             pl.concat_str([prefix, short], separator="/", ignore_nulls=True)
         ),
     }
@@ -183,10 +183,6 @@ def _event_frame(fields: pl.DataFrame, first_line: int, dataset: str) -> pl.Data
         columns.get(column, pl.lit(None)).cast(dtype).alias(column)
         for column, dtype in EVENT_SCHEMA.items()
     )
-
-
-def _null_if_empty(text: pl.Expr) -> pl.Expr:
-    return pl.when(text != "").then(text)
 
 
 def _as_block(lines: Sequence[str]) -> bytes | None:

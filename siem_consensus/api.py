@@ -39,7 +39,7 @@ class RunArgs(TypedDict, total=False):
         analysts: Analyst names/instances or ``"rules,claude"``; default the embedded
             ``rules`` and ``baseline`` (no key, no network).
         members_path: Write ``event_id,incident_id`` CSV for every event inside an incident
-            (needs a re-readable source: paths or a list).
+            (needs a re-readable source: paths, a list or a connector search).
         dead_letter_path: Write every rejected line there as JSON lines.
         progress: Callback ``(lines, bytes, total_bytes)`` while reading.
         checkpointer: LangGraph checkpointer persisting every step, or the path of a SQLite

@@ -302,8 +302,7 @@ def _triage(args: argparse.Namespace) -> int:
             f"{len(delivery.failures)} failed of {delivery.attempted}",
             file=sys.stderr,
         )
-        for failure in delivery.failures[:5]:
-            print(f"  {failure.incident_id or failure.doc_id}: {failure.reason}", file=sys.stderr)
+        _print_failures(delivery.failures)
     for pending in report.pending_approvals:
         print(
             f"pending approval {pending['thread_id']}/{pending['incident_id']}: "
@@ -311,6 +310,18 @@ def _triage(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     return 3 if failed else 0
+
+
+def _print_failures(failures: Sequence[Any], shown: int = 5) -> None:
+    """A few refused decisions with the reason; one line when they share it (a sink down)."""
+    reasons = {failure.reason for failure in failures}
+    if len(failures) > 1 and len(reasons) == 1:
+        print(f"  all {len(failures)}: {failures[0].reason}", file=sys.stderr)
+        return
+    for failure in failures[:shown]:
+        print(f"  {failure.incident_id or failure.doc_id}: {failure.reason}", file=sys.stderr)
+    if len(failures) > shown:
+        print(f"  ... {len(failures) - shown} more in the report's deliveries", file=sys.stderr)
 
 
 def _connections(args: argparse.Namespace, stack: contextlib.ExitStack) -> tuple[Any, list[Any]]:
@@ -322,20 +333,25 @@ def _connections(args: argparse.Namespace, stack: contextlib.ExitStack) -> tuple
     if not args.from_ and (args.start or args.end):
         raise UsageError("--start/--end bound a --from search; filter files before reading")
     source: Any = [Path(p) for p in args.paths]
-    sinks: list[Any] = []
     if not args.from_ and not args.to:
-        return source, sinks
+        return source, []
     from .connectors import load_connector_config
 
+    start, end = _when(args.start, "--start"), _when(args.end, "--end")
+    if start is not None and end is not None and start >= end:
+        raise UsageError(f"--start ({start.isoformat()}) must be before --end ({end.isoformat()})")
     config = load_connector_config(args.connectors)
+    opened: dict[str, Any] = {}  # one connector per connection, also when it is source and sink
+
+    def connection(name: str) -> Any:
+        if name not in opened:
+            opened[name] = stack.enter_context(config.create(name))
+        return opened[name]
+
     if args.from_:
         name, query = args.from_
-        connector = stack.enter_context(config.create(name))
-        source = connector.search(
-            _query(query), start=_when(args.start, "--start"), end=_when(args.end, "--end")
-        )
-    for name in args.to:
-        sinks.append(stack.enter_context(config.create(name)))
+        source = connection(name).search(_query(query), start=start, end=end)
+    sinks = [connection(name) for name in dict.fromkeys(args.to)]  # --to X twice: written once
     return source, sinks
 
 

@@ -22,7 +22,7 @@ from .connectors.base import Connector, ConnectorQuery
 from .consensus import Check, ConsensusPolicy
 from .detectors.base import Detector
 from .enrich.zones import AssetInventory
-from .errors import ConnectorError, UsageError
+from .errors import SiemConsensusError, UsageError
 from .graphs.approval import ActionSink
 from .graphs.nodes import TriageContext, TriageState
 from .graphs.triage import NodeNames, build_triage_graph
@@ -63,10 +63,10 @@ def run_triage(
 ) -> _R:
     """Build the graph around ``factory``, run it on ``source`` and assemble the report."""
     paths, inline = _split_sources(source)
-    rereadable = (Sequence, ConnectorQuery)
-    if options.members_path is not None and any(not isinstance(s, rereadable) for s in inline):
+    if options.members_path is not None and not all(map(_rereadable, inline)):
         raise UsageError(
-            "members_path needs a re-readable source: paths or a list, not an iterator"
+            "members_path needs a re-readable source: paths, a list or a connector search, not "
+            "an iterator nor a reader that moves on (a Kafka connection with group_id)"
         )
     analysts = resolve_analysts(options.analysts, options.llm_settings)
     context = TriageContext(
@@ -126,18 +126,26 @@ def run_triage(
 def deliver(report: Report, sink: Connector) -> WriteResult:
     """Write the report's decisions to one sink; a failed call lists every decision as failed.
 
-    A sink that cannot be reached does not lose the run: the report is still returned, with
-    a :class:`~siem_consensus.models.WriteResult` whose failures name each decision.
+    A sink that cannot be reached (ConnectorError) or cannot write (ConfigError, e.g. a Splunk
+    connection without ``hec_token``) does not lose the run: the report is still returned,
+    with a :class:`~siem_consensus.models.WriteResult` whose failures name each decision.
     """
     try:
         result = sink.write_decisions(report)
-    except ConnectorError as exc:
+    except SiemConsensusError as exc:
         failures = tuple(
             WriteFailure(doc_id="", incident_id=d.incident_id, reason=str(exc))
             for d in report.decisions
         )
         result = WriteResult(target="", attempted=len(failures), failures=failures)
-    return result.model_copy(update={"connector": result.connector or sink.name})
+    name = result.connector or sink.name or type(sink).__name__
+    return result.model_copy(update={"connector": name})
+
+
+def _rereadable(source: Source) -> bool:
+    if isinstance(source, ConnectorQuery):
+        return source.connector.rereadable
+    return isinstance(source, Sequence)
 
 
 async def _with_checkpointer(

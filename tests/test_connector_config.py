@@ -15,6 +15,7 @@ from siem_consensus.connectors import (
     interpolate,
     load_connector_config,
 )
+from siem_consensus.connectors.base import without_credentials
 from siem_consensus.errors import ConfigError
 
 pytest.importorskip("opensearchpy")
@@ -105,6 +106,19 @@ def test_from_settings_rejects_unknown_and_missing_settings() -> None:
         OpenSearchConnector.from_settings({"index": "y"}, where="f [c]")
 
 
+def test_from_settings_converts_strings_of_scalar_settings() -> None:
+    """``${VAR}`` always gives a string: "false" must not become a true boolean."""
+    settings = {"hosts": "http://127.0.0.1:9", "index": "y"}
+    strings = {"verify_certs": "false", "page_size": "500", "timeout": "2.5"}
+    with OpenSearchConnector.from_settings({**settings, **strings}) as conn:
+        assert conn.page_size == 500
+        assert conn.client.transport.kwargs["verify_certs"] is False
+    with pytest.raises(ConfigError, match="f \\[c\\] verify_certs: must be true or false"):
+        OpenSearchConnector.from_settings({**settings, "verify_certs": "no"}, where="f [c]")
+    with pytest.raises(ConfigError, match="page_size: must be an integer, not 'many'"):
+        OpenSearchConnector.from_settings({**settings, "page_size": "many"})
+
+
 def test_dollar_rules() -> None:
     env = {"A": "1"}
     assert interpolate("$$${A}$$", "w", env) == "$1$"
@@ -123,3 +137,24 @@ def test_strings_without_references_are_unchanged(text: str) -> None:
 def test_any_variable_value_is_substituted_verbatim(name: str, value: str) -> None:
     env: dict[str, Any] = {name: value}
     assert interpolate(f"<${{{name}}}>", "w", env) == f"<{value}>"
+
+
+def test_repr_shows_connection_names_not_settings() -> None:
+    config = ConnectorConfig.from_mapping(
+        {"connectors": {"siem": {"type": "opensearch", "index": "x", "password": SECRET}}}
+    )
+    assert repr(config) == "ConnectorConfig(path='<dict>', names=['siem'])"
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("https://triage:pw@siem.example:9200", "https://siem.example:9200"),
+        ("http://u:p@ss@127.0.0.1:1/prefix", "http://127.0.0.1:1/prefix"),
+        ("triage:pw@kafka-1:9093", "kafka-1:9093"),
+        ("https://siem.example:9200/a@b", "https://siem.example:9200/a@b"),
+        ("https://siem.example:9200", "https://siem.example:9200"),
+    ],
+)
+def test_urls_in_messages_lose_their_credentials(url: str, shown: str) -> None:
+    assert without_credentials(url) == shown

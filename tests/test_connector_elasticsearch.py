@@ -229,6 +229,22 @@ def test_unreachable_host_names_the_url_after_retries() -> None:
         next(conn.iter_events())
 
 
+def test_credentials_in_the_host_url_stay_out_of_errors() -> None:
+    """Both clients accept ``https://user:password@host``; messages show the URL without it."""
+    from siem_consensus.connectors import OpenSearchConnector
+
+    pytest.importorskip("opensearchpy")
+    url = "http://triage:Pa55-in-url@127.0.0.1:1"
+    for cls in (ElasticsearchConnector, OpenSearchConnector):
+        with cls(url, "fw-events", max_retries=0) as conn, pytest.raises(ConnectorError) as caught:
+            next(conn.iter_events())
+        assert "at http://127.0.0.1:1" in str(caught.value)
+        assert "Pa55-in-url" not in str(caught.value)
+    with pytest.raises(ConfigError) as bad:
+        ElasticsearchConnector("http://triage:Pa55-in-url@[::1", "fw-events")
+    assert "Pa55-in-url" not in str(bad.value)
+
+
 def test_tls_failure_says_what_to_pass(es_url: str) -> None:
     # https:// to noida-db's plain-HTTP port: a real TLS handshake failure, not retried.
     url = es_url.replace("http://", "https://")

@@ -27,7 +27,7 @@ import pytest
 from siem_consensus import ConnectorError, MissingDependencyError, analyze_firewall
 from siem_consensus.connectors import get_connector
 from siem_consensus.connectors._documents import decision_documents
-from siem_consensus.errors import ConfigError
+from siem_consensus.errors import ConfigError, UsageError
 from siem_consensus.report import Report
 
 kafka = pytest.importorskip("kafka")
@@ -283,6 +283,14 @@ def test_merge_stops_waiting_for_a_lagging_partition_when_its_buffers_are_full()
     assert merged[:50] == [(1, n) for n in range(50)]  # 150 buffered, cap 100: 50 released
     assert merged[50:200] == [(1, n) for n in range(50, 200)]
     assert merged[200:] == [(0, n) for n in range(5)] + [(1, n) for n in range(200, 300)]
+
+
+def test_members_path_needs_a_read_without_group(tmp_path: Any) -> None:
+    """A group read commits its end offsets, so the members pass would read nothing."""
+    siem = KafkaConnector("127.0.0.1:9", "t", group_id="triage")  # no broker needed
+    assert not siem.rereadable and KafkaConnector("127.0.0.1:9", "t").rereadable
+    with pytest.raises(UsageError, match="members_path needs a re-readable source"):
+        analyze_firewall(siem.search(), members_path=tmp_path / "members.csv")
 
 
 def test_time_bounds_use_the_kafka_timestamps(

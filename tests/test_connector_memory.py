@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from siem_consensus import analyze_firewall, correlate_ids_alerts
 from siem_consensus.connectors import get_connector
+from siem_consensus.connectors._documents import decision_documents
 from siem_consensus.models import Event
 from siem_consensus.testing import MemoryConnector
 
@@ -63,3 +64,17 @@ def test_empty_window_gives_an_empty_report() -> None:
     siem = MemoryConnector(_scan())
     report = correlate_ids_alerts(siem.search(end=T0))
     assert report.input.lines == 0 and not report.incidents and not report.deliveries
+
+
+def test_writes_what_every_connector_writes_and_lists_orphans() -> None:
+    siem = MemoryConnector(_scan())
+    report = analyze_firewall(siem)
+    orphan = report.decisions[0].model_copy(update={"incident_id": "fw-missing"})
+    broken = report.model_copy(update={"decisions": (*report.decisions, orphan)})
+    result = MemoryConnector().write_decisions(broken)
+    assert result.attempted == len(broken.decisions) == result.created + 1
+    [failure] = result.failures
+    assert (failure.incident_id, failure.error_type) == ("fw-missing", "incident_not_in_report")
+    sink = MemoryConnector()
+    sink.write_decisions(report)
+    assert sink.documents == {d.doc_id: d.source for d in decision_documents(report)[0]}

@@ -208,6 +208,8 @@ def test_registry_and_missing_dependency(monkeypatch: pytest.MonkeyPatch) -> Non
     assert get_connector("opensearch") is OpenSearchConnector
     with pytest.raises(ConfigError, match="valid connectors are: .*opensearch"):
         get_connector("nope")
+    with pytest.raises(ConfigError, match="opensearch: page_size must be 1 to 10000, not 0"):
+        OpenSearchConnector("http://127.0.0.1:9200", "fw-events", page_size=0)
     monkeypatch.setitem(sys.modules, "opensearchpy", None)
     with pytest.raises(MissingDependencyError, match=r'pip install "siem-consensus\[opensearch\]"'):
         OpenSearchConnector("http://127.0.0.1:9200", "fw-events")

@@ -184,6 +184,7 @@ def test_cli_query_string_and_time_window(
         (["log.txt", "--start=-1h"], "--start/--end bound a --from search"),
         (["--from", "siem", "*", "--start", "yesterday"], "--start 'yesterday': give ISO 8601"),
         (["--from", "siem", "{bad json"], "looks like JSON but is not"),
+        (["--from", "siem", "*", "--start", "2024-05-02", "--end", "2024-05-01"], "before --end"),
         (["--from", "nosuch", "*"], "no connection named 'nosuch'; configured: siem, down"),
     ],
 )

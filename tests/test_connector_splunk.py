@@ -342,6 +342,18 @@ def test_firewall_search_as_source_and_sink(splunk: SplunkReplayServer) -> None:
     assert delivery.written == len(report.decisions) == len(splunk.hec_events)
 
 
+def test_sink_without_hec_token_keeps_the_report(splunk: SplunkReplayServer) -> None:
+    rows = tuple(row for row in _mixed_rows() if row[3] == "firewall")
+    splunk.serve_results(_results(rows))
+    siem = _connector(splunk, hec_token=None)  # search-only: cannot write
+    report = analyze_firewall(siem.search("index=fw host=firewall"), sinks=[siem])
+    [delivery] = report.deliveries
+    assert report.decisions and delivery.attempted == len(report.decisions)
+    assert {f.reason for f in delivery.failures} == {
+        "splunk: writing decisions needs hec_token= (an HEC token)"
+    }
+
+
 def test_notables_for_alerts_once(splunk: SplunkReplayServer) -> None:
     report = _report()
     alerts = [d for d in report.decisions if d.outcome is Outcome.ALERT]

@@ -25,13 +25,20 @@ from typing import Any, NamedTuple
 
 from pydantic import ValidationError
 
+from ..errors import ConfigError
 from ..export.ecs import to_ecs_documents
 from ..models import DeadLetter, Event, WriteFailure, WriteResult
 from ..report import Report
-from .base import Connector
+from .base import Connector, without_credentials
 
 Hit = dict[str, Any]
 Page = dict[str, Any]
+
+MAX_PAGE = 10_000
+"""Largest page: ``index.max_result_window``, above which the server refuses a search."""
+
+NO_INDEX = "index_not_found_exception"
+"""Error type of a search or PIT on an index (pattern) that does not exist."""
 
 KEEP_ALIVE = "5m"
 """How long the server keeps a point in time or scroll between two pages."""
@@ -228,6 +235,16 @@ class BulkTally:
 # -- the shared connector ---------------------------------------------------------------------
 
 
+def check_paging(connector: str, paging: str, refresh: bool | str, page_size: int) -> None:
+    """ConfigError for a paging mode, refresh policy or page size the server cannot take."""
+    if paging not in ("pit", "scroll"):
+        raise ConfigError.unknown("paging mode", str(paging), ("pit", "scroll"))
+    if refresh not in (True, False, "wait_for"):
+        raise ConfigError(f'{connector}: refresh is true, false or "wait_for", not {refresh!r}')
+    if not 1 <= page_size <= MAX_PAGE:
+        raise ConfigError(f"{connector}: page_size must be 1 to {MAX_PAGE}, not {page_size}")
+
+
 class SearchEngineConnector(Connector):
     """Base of the OpenSearch and Elasticsearch connectors: reading and writing documents.
 
@@ -246,8 +263,8 @@ class SearchEngineConnector(Connector):
 
     @property
     def url(self) -> str:
-        """The configured host URL(s), for messages."""
-        return ", ".join(self.hosts)
+        """The configured host URL(s), for messages (without credentials in them)."""
+        return ", ".join(without_credentials(host) for host in self.hosts)
 
     def close(self) -> None:
         """Close the HTTP connections."""

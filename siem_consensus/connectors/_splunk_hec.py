@@ -1,6 +1,6 @@
 """Writing for the Splunk connector: decision documents as HTTP Event Collector events.
 
-:func:`hec_item` wraps an ECS document in a HEC event envelope; :class:`HecSender` posts them
+:func:`hec_item` wraps a decision document in a HEC event envelope; :class:`HecSender` posts them
 in batches and acts on HEC's answer codes: token problems (1-4) raise, an event HEC points at
 (``invalid-event-number``, or every event of an unknown index, code 7) becomes a failure and
 the rest of the batch is sent again, busy answers are retried.
@@ -12,12 +12,13 @@ import json
 import ssl
 import time
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from ..errors import ConnectorError
 from ..models import WriteFailure
+from ._documents import DecisionDocument
 from ._splunk_rest import TRANSIENT, backoff, retry_after, tls_problem
 
 ID_FIELD = "siem_consensus_id"
@@ -44,10 +45,9 @@ class HecItem:
     line: bytes
 
 
-def hec_item(doc: Mapping[str, Any], *, index: str | None, source: str, sourcetype: str) -> HecItem:
-    """The HEC event of one ECS document: the body without ``_id``, the id as indexed field."""
-    body = {k: v for k, v in doc.items() if k != "_id"}
-    stamp = datetime.fromisoformat(str(doc["@timestamp"]))
+def hec_item(doc: DecisionDocument, *, index: str | None, source: str, sourcetype: str) -> HecItem:
+    """The HEC event of one decision document: the body as ``event``, the id as indexed field."""
+    stamp = datetime.fromisoformat(str(doc.source["@timestamp"]))
     envelope: dict[str, Any] = {
         "time": round(stamp.timestamp(), 3),
         "source": source,
@@ -55,11 +55,10 @@ def hec_item(doc: Mapping[str, Any], *, index: str | None, source: str, sourcety
     }
     if index:
         envelope["index"] = index
-    envelope["event"] = body
-    envelope["fields"] = {ID_FIELD: doc["_id"]}
+    envelope["event"] = doc.source
+    envelope["fields"] = {ID_FIELD: doc.doc_id}
     line = json.dumps(envelope, separators=(",", ":"), ensure_ascii=False).encode()
-    incident = str(doc.get("siem_consensus", {}).get("incident_id", ""))
-    return HecItem(str(doc["_id"]), incident, index, line)
+    return HecItem(doc.doc_id, doc.incident_id, index, line)
 
 
 @dataclass(frozen=True)
@@ -76,7 +75,7 @@ class HecSender:
     """
 
     url: str
-    token: str
+    token: str = field(repr=False)
     channel: str
     handler: Any
     max_retries: int

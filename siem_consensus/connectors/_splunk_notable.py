@@ -8,10 +8,10 @@ ES developer documentation creates notables outside correlation searches.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any
 
 from ..errors import ConnectorError
 from ..models import WriteFailure
+from ._documents import DecisionDocument
 from ._splunk_hec import ID_FIELD
 
 _NOTABLE_SEVERITY = {1: "informational", 21: "low", 47: "medium", 73: "high", 99: "critical"}
@@ -22,7 +22,7 @@ Search = Callable[[str, str], tuple[list[object], list[tuple[str, str]]]]
 
 
 def write_notables(
-    alerts: list[dict[str, Any]], search: Search
+    alerts: list[DecisionDocument], search: Search
 ) -> tuple[int, int, list[WriteFailure]]:
     """Create one notable per alert document unless one with its id exists already.
 
@@ -32,7 +32,7 @@ def write_notables(
     """
     if not alerts:
         return 0, 0, []
-    ids = " OR ".join(f'{ID_FIELD}="{doc["_id"]}"' for doc in alerts)
+    ids = " OR ".join(f'{ID_FIELD}="{doc.doc_id}"' for doc in alerts)
     lookup = f"search index=notable ({ids}) | stats count by {ID_FIELD}"
     try:
         rows, _ = search(lookup, "the notable lookup")
@@ -42,7 +42,7 @@ def write_notables(
     created = 0
     failures: list[WriteFailure] = []
     for doc in alerts:
-        if doc["_id"] in existing:
+        if doc.doc_id in existing:
             continue
         try:
             _, messages = search(notable_spl(doc), "the notable event (sendalert)")
@@ -53,14 +53,15 @@ def write_notables(
             failures.append(_notable_failure(doc, "; ".join(errors)))
         else:
             created += 1
-    return created, len(existing & {d["_id"] for d in alerts}), failures
+    return created, len(existing & {d.doc_id for d in alerts}), failures
 
 
-def notable_spl(doc: Mapping[str, Any]) -> str:
+def notable_spl(alert: DecisionDocument) -> str:
     """``| makeresults | eval ... | sendalert notable param.*`` for one alert document."""
+    doc = alert.source
     decided = doc["siem_consensus"]
     fields: dict[str, object] = {
-        ID_FIELD: doc["_id"],
+        ID_FIELD: alert.doc_id,
         "incident_id": decided["incident_id"],
         "confidence": decided["confidence"],
         "risk_score": doc["event"].get("risk_score", 0),
@@ -80,8 +81,8 @@ def notable_spl(doc: Mapping[str, Any]) -> str:
         "security_domain": _SECURITY_DOMAIN.get(detector, "threat"),
         "severity": _NOTABLE_SEVERITY.get(int(doc["event"]["severity"]), "medium"),
     }
-    alert = " ".join(f"param.{key}={_spl_string(value)}" for key, value in params.items())
-    return f"| makeresults | eval {', '.join(evals)} | sendalert notable {alert}"
+    action = " ".join(f"param.{key}={_spl_string(value)}" for key, value in params.items())
+    return f"| makeresults | eval {', '.join(evals)} | sendalert notable {action}"
 
 
 def _spl_string(value: object) -> str:
@@ -89,10 +90,10 @@ def _spl_string(value: object) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def _notable_failure(doc: Mapping[str, Any], reason: str) -> WriteFailure:
+def _notable_failure(doc: DecisionDocument, reason: str) -> WriteFailure:
     return WriteFailure(
-        doc_id=str(doc["_id"]),
-        incident_id=str(doc["siem_consensus"]["incident_id"]),
+        doc_id=doc.doc_id,
+        incident_id=doc.incident_id,
         error_type="notable",
         reason=reason[:500],
     )

@@ -166,8 +166,9 @@ class SplunkRest:
         if isinstance(exc, TimeoutError):
             return ConnectorError(
                 f"Splunk at {url} did not answer {action} within "
-                f"timeout={self.settings.timeout:g} s: raise timeout= for long searches (with "
-                "sort_by_time Splunk finishes the search before it sends the first result)"
+                f"timeout={self.settings.timeout:g} s: if splunkd is up and reachable (a "
+                "firewall that drops packets looks the same), raise timeout= for long searches "
+                "(with sort_by_time Splunk finishes the search before it sends the first result)"
             )
         return ConnectorError(
             f"cannot reach Splunk at {url} during {action} ({exc}): is splunkd running and "

@@ -9,6 +9,7 @@ registers the class in :data:`CONNECTORS`), and implement :meth:`Connector.iter_
 
 from __future__ import annotations
 
+import re
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -27,6 +28,8 @@ __all__ = [
     "WriteResult",
     "get_connector",
 ]
+
+_USERINFO = re.compile(r"^([A-Za-z][\w+.-]*://)?[^/\s]*@")  # "user:password@"
 
 CONNECTORS: dict[str, type[Connector]] = {}
 """Connector classes by name (filled by subclasses that set ``name``)."""
@@ -66,13 +69,23 @@ class Connector(ABC):
     def close(self) -> None:
         """Release network resources."""
 
+    @property
+    def rereadable(self) -> bool:
+        """Whether running a search again yields the same events (``members_path`` re-runs it).
+
+        False for a reader that moves on as it reads, like a Kafka consumer group.
+        """
+        return True
+
     @classmethod
     def from_settings(cls, settings: Mapping[str, Any], *, where: str = "settings") -> Connector:
         """Build the connector from plain settings (a TOML table): keyword arguments by name.
 
         Lists become tuples (``auth = ["user", "${PASSWORD}"]``). An unknown or missing
         setting raises :class:`~siem_consensus.errors.ConfigError` naming ``where`` and the
-        settings the connector accepts.
+        settings the connector accepts. A string given for a plain boolean or number setting
+        (``${VAR}`` always gives one) is converted: ``"true"``/``"false"``, ``"8089"``,
+        ``"2.5"``; any other string is a ConfigError (``"false"`` would otherwise be true).
         """
         import inspect
 
@@ -96,7 +109,10 @@ class Connector(ABC):
         ]
         if missing:
             raise ConfigError(f"{where}: {cls.name} needs {', '.join(missing)}")
-        kwargs = {k: tuple(v) if isinstance(v, list) else v for k, v in settings.items()}
+        kwargs = {
+            name: _setting(value, params[name].annotation, f"{where} {name}")
+            for name, value in settings.items()
+        }
         return cls(**kwargs)
 
     def search(
@@ -150,6 +166,30 @@ class ConnectorQuery:
 
     def __iter__(self) -> Iterator[Event]:
         return self.connector.iter_events(self.query, start=self.start, end=self.end)
+
+
+def _setting(value: Any, annotation: Any, where: str) -> Any:
+    """A TOML value as the keyword argument: lists as tuples, scalar strings converted."""
+    if isinstance(value, list):
+        return tuple(value)
+    kind = getattr(annotation, "__name__", annotation)
+    if not isinstance(value, str) or kind not in ("bool", "int", "float"):
+        return value
+    text = value.strip().lower()
+    try:
+        if kind == "bool" and text in ("true", "false"):
+            return text == "true"
+        if kind != "bool":
+            return int(text) if kind == "int" else float(text)
+    except ValueError:
+        pass
+    expected = {"bool": "true or false", "int": "an integer", "float": "a number"}[kind]
+    raise ConfigError(f"{where}: must be {expected}, not {value!r}")
+
+
+def without_credentials(url: str) -> str:
+    """``url`` without the ``user:password@`` part, for messages (clients accept it in URLs)."""
+    return _USERINFO.sub(r"\1", url)
 
 
 def get_connector(name: str) -> type[Connector]:

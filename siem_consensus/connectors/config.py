@@ -101,11 +101,15 @@ class ConnectorConfig:
 
     Attributes:
         path: The file the settings came from ("<dict>" when built from a mapping).
-        tables: Raw tables by connection name (before interpolation).
+        tables: Raw tables by connection name (before interpolation; ``repr`` shows only
+            their names, as a table may hold a literal secret).
     """
 
     path: str
     tables: Mapping[str, Mapping[str, Any]]
+
+    def __repr__(self) -> str:
+        return f"ConnectorConfig(path={self.path!r}, names={self.names!r})"
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any], path: str = "<dict>") -> ConnectorConfig:

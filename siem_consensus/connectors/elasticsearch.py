@@ -26,20 +26,20 @@ from ..errors import ConfigError, ConnectorError, MissingDependencyError
 from ..models import DeadLetter
 from ._documents import (
     KEEP_ALIVE,
+    NO_INDEX,
     BulkTally,
     DecisionDocument,
     Page,
     SearchEngineConnector,
     bulk_lines,
+    check_paging,
 )
+from .base import without_credentials
 
 if TYPE_CHECKING:
     from elasticsearch import Elasticsearch
 
 __all__ = ["ElasticsearchConnector"]
-
-_NO_INDEX = "index_not_found_exception"
-_MAX_PAGE = 10_000  # index.max_result_window: a larger page is refused
 
 
 def _import_elasticsearch() -> Any:
@@ -65,15 +65,6 @@ def _credentials(
             raise ConfigError('elasticsearch: api_key is "<base64 id:key>" or ["<id>", "<key>"]')
         return {"api_key": (api_key[0], api_key[1])}
     return {"basic_auth": (username, password)} if username is not None else {}
-
-
-def _check_settings(paging: str, refresh: bool | str, page_size: int) -> None:
-    if paging not in ("pit", "scroll"):
-        raise ConfigError.unknown("paging mode", str(paging), ("pit", "scroll"))
-    if refresh not in (True, False, "wait_for"):
-        raise ConfigError(f'elasticsearch: refresh is true, false or "wait_for", not {refresh!r}')
-    if not 1 <= page_size <= _MAX_PAGE:
-        raise ConfigError(f"elasticsearch: page_size must be 1 to {_MAX_PAGE}, not {page_size}")
 
 
 def _error_of(exc: Any) -> tuple[str, str]:
@@ -141,7 +132,7 @@ class ElasticsearchConnector(SearchEngineConnector):
         max_backoff: float = 30.0,
     ) -> None:
         es = _import_elasticsearch()
-        _check_settings(paging, refresh, page_size)
+        check_paging(self.name, paging, refresh, page_size)
         self.hosts = [hosts] if isinstance(hosts, str) else list(hosts)
         self.index = index
         self.target_index = target_index
@@ -171,8 +162,11 @@ class ElasticsearchConnector(SearchEngineConnector):
                 max_retries=0,  # retried here, with backoff
             )
         except ValueError as exc:
+            problem = str(exc)
+            for host in self.hosts:  # the client quotes the URL, password and all
+                problem = problem.replace(host, without_credentials(host))
             raise ConfigError(
-                f"elasticsearch: invalid connection settings ({exc}); hosts are URLs like "
+                f"elasticsearch: invalid connection settings ({problem}); hosts are URLs like "
                 "https://host:9200"
             ) from None
 
@@ -184,7 +178,7 @@ class ElasticsearchConnector(SearchEngineConnector):
                 self.client.open_point_in_time, index=self.index, keep_alive=KEEP_ALIVE
             )
         except self._es.ApiError as exc:
-            if exc.meta.status in (400, 404, 405) and _error_of(exc)[0] != _NO_INDEX:
+            if exc.meta.status in (400, 404, 405) and _error_of(exc)[0] != NO_INDEX:
                 return None  # a server without PIT: scroll instead
             raise self._translate(exc, "open a point in time on", self.index) from exc
         except self._es.TransportError as exc:
@@ -284,7 +278,7 @@ class ElasticsearchConnector(SearchEngineConnector):
                     f"{at} denied {action} {where!r} (HTTP 403): grant the user {need} index "
                     f"privileges on {where!r} ({reason})"
                 )
-            if kind == _NO_INDEX:
+            if kind == NO_INDEX:
                 return ConnectorError(
                     f"index {where!r} not found on {at}: check the index name or pattern "
                     "(GET _cat/indices lists them)"

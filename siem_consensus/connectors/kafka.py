@@ -160,6 +160,12 @@ class KafkaConnector(Connector):
         """The bootstrap servers, for messages."""
         return ",".join(self.bootstrap_servers)
 
+    @property
+    def rereadable(self) -> bool:
+        """False with a ``group_id``: a read commits its end offsets, so the next one starts
+        after them and ``members_path`` could not find the events again."""
+        return self.group_id is None
+
     def close(self) -> None:
         """Close the producer (consumers close when their read ends)."""
         producer, self._producer = self._producer, None

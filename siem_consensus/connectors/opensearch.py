@@ -18,19 +18,19 @@ from ..errors import ConfigError, ConnectorError, MissingDependencyError
 from ..models import DeadLetter
 from ._documents import (
     KEEP_ALIVE,
+    NO_INDEX,
     BulkTally,
     DecisionDocument,
     Page,
     SearchEngineConnector,
     bulk_lines,
+    check_paging,
 )
 
 if TYPE_CHECKING:
     from opensearchpy import OpenSearch
 
 __all__ = ["OpenSearchConnector"]
-
-_NO_INDEX = "index_not_found_exception"
 
 
 def _import_opensearch() -> Any:
@@ -71,7 +71,8 @@ class OpenSearchConnector(SearchEngineConnector):
         auth: ``(user, password)``, the same as ``username`` and ``password``.
         verify_certs: Verify TLS certificates (keep it on; pass ``ca_certs`` for private CAs).
         ca_certs: Path of a CA bundle for TLS verification.
-        page_size: Hits per page when reading, documents per bulk request when writing.
+        page_size: Hits per page when reading, documents per bulk request when writing
+            (1 to 10,000).
         paging: ``"pit"`` (point in time, scroll if the server lacks it) or ``"scroll"``.
         refresh: Refresh policy of bulk writes (``True``, ``False`` or ``"wait_for"``).
         timeout: Seconds per HTTP request.
@@ -98,6 +99,7 @@ class OpenSearchConnector(SearchEngineConnector):
         max_retries: int = 3,
     ) -> None:
         opensearchpy = _import_opensearch()
+        check_paging(self.name, paging, refresh, page_size)
         self.hosts = [hosts] if isinstance(hosts, str) else list(hosts)
         self.index = index
         self.target_index = target_index
@@ -122,7 +124,7 @@ class OpenSearchConnector(SearchEngineConnector):
         try:
             pit = self.client.create_pit(index=self.index, params={"keep_alive": KEEP_ALIVE})
         except self._errors.TransportError as exc:
-            if exc.status_code in (400, 404, 405) and exc.error != _NO_INDEX:
+            if exc.status_code in (400, 404, 405) and exc.error != NO_INDEX:
                 return None  # a server without PIT: scroll instead
             raise self._translate(exc, "open a point in time on", self.index) from exc
         return str(pit["pit_id"])
@@ -174,7 +176,7 @@ class OpenSearchConnector(SearchEngineConnector):
                 f"OpenSearch at {self.url} denied {action} {where!r} (HTTP 403): grant the user "
                 "read on the source index and write on the target index"
             )
-        if isinstance(exc, errors.NotFoundError) and exc.error == _NO_INDEX:
+        if isinstance(exc, errors.NotFoundError) and exc.error == NO_INDEX:
             return ConnectorError(
                 f"index {where!r} not found on OpenSearch at {self.url}: check the index "
                 "name or pattern (GET _cat/indices lists them)"

@@ -31,7 +31,6 @@ from ..models import DeadLetter, Event
 from ..parsers.splunk import SplunkParser
 from ..report import Report
 from ._documents import decision_documents
-from ._splunk_hec import ID_FIELD as ID_FIELD
 from ._splunk_hec import HecSender, hec_item
 from ._splunk_notable import write_notables
 from ._splunk_rest import SplunkRest, import_splunklib, tls_context
@@ -44,7 +43,7 @@ from ._splunk_search import (
     time_range,
     to_event,
 )
-from .base import Connector, WriteResult
+from .base import Connector, WriteResult, without_credentials
 
 __all__ = ["SplunkConnector"]
 
@@ -202,8 +201,7 @@ class SplunkConnector(Connector):
         """
         if not self._hec_token:
             raise ConfigError("splunk: writing decisions needs hec_token= (an HEC token)")
-        written_docs, failures = decision_documents(report)
-        docs = [{"_id": d.doc_id, **d.source} for d in written_docs]
+        docs, failures = decision_documents(report)
         items = [
             hec_item(doc, index=self.index, source=self.source, sourcetype=self.sourcetype)
             for doc in docs
@@ -221,7 +219,7 @@ class SplunkConnector(Connector):
         target = f"{self.index or 'default index of the HEC token'} via {self.hec_url}"
         attempted, updated = len(report.decisions), 0
         if self.notable:
-            alerts = [doc for doc in docs if doc["event"]["kind"] == "alert"]
+            alerts = [doc for doc in docs if doc.source["event"]["kind"] == "alert"]
             search = partial(run_search, self._rest, self.messages)
             created, existing, refused_notables = write_notables(alerts, search)
             attempted += len(alerts)
@@ -246,7 +244,9 @@ def _endpoint(host: str, port: int, scheme: str) -> tuple[str, str, int]:
     if "://" in host:
         parts = urlsplit(host)
         if not parts.hostname:
-            raise ConfigError(f"splunk: host {host!r} is not a URL or host name")
+            raise ConfigError(
+                f"splunk: host {without_credentials(host)!r} is not a URL or host name"
+            )
         scheme, port = parts.scheme, parts.port or port
         host = parts.hostname
     if scheme not in ("https", "http"):
@@ -257,7 +257,10 @@ def _endpoint(host: str, port: int, scheme: str) -> tuple[str, str, int]:
 def _hec_base(url: str) -> str:
     parts = urlsplit(url)
     if parts.scheme not in ("https", "http") or not parts.hostname:
-        raise ConfigError(f"splunk: hec_url {url!r} must look like https://splunk.example:8088")
+        raise ConfigError(
+            f"splunk: hec_url {without_credentials(url)!r} must look like "
+            "https://splunk.example:8088"
+        )
     port = parts.port or (443 if parts.scheme == "https" else 80)
     host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
     return f"{parts.scheme}://{host}:{port}"

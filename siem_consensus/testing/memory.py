@@ -1,12 +1,12 @@
 """An in-memory connector: a SIEM double for tests of code that embeds siem_consensus.
 
 It serves events from a list and keeps written decisions in a dict keyed by document id, with
-the same semantics as the real connectors (time bounds, each event once in time order,
-deterministic ids, re-runs update)::
+the same semantics as the real connectors (time bounds, each event once in time order, the
+same decision documents under the same deterministic ids, re-runs update)::
 
     siem = MemoryConnector(events)
     report = analyze_firewall(siem.search(start=t0), sinks=[siem])
-    assert siem.documents  # the ECS documents, as a SIEM would store them
+    assert siem.documents  # the decision documents, as a SIEM would store them
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
 from typing import Any
 
+from ..connectors._documents import decision_documents
 from ..connectors.base import Connector
 from ..models import Event, WriteFailure, WriteResult
 from ..report import Report
@@ -23,7 +24,7 @@ __all__ = ["MemoryConnector"]
 
 
 class MemoryConnector(Connector):
-    """Events in from a list, ECS decision documents out into :attr:`documents`.
+    """Events in from a list, decision documents out into :attr:`documents`.
 
     Args:
         events: The events to serve (sorted by timestamp on read; untimed ones first).
@@ -31,7 +32,8 @@ class MemoryConnector(Connector):
         refuse: Incident ids whose documents are refused on write (to test failure paths).
 
     Attributes:
-        documents: Written documents by ``_id``.
+        documents: Written documents by ``_id``: what every connector writes (the ECS export
+            document plus the incident, threshold and recommended actions).
         writes: Number of ``write_decisions`` calls.
     """
 
@@ -70,15 +72,12 @@ class MemoryConnector(Connector):
         yield from (event for event in ordered if wanted(event))
 
     def write_decisions(self, report: Report) -> WriteResult:
-        """Store the ECS document of each decision under its deterministic ``_id``."""
-        from ..export.ecs import to_ecs_documents
-
+        """Store the document of each decision under its deterministic ``_id``; a decision
+        whose incident is not in the report is a failure, as with the real connectors."""
         self.writes += 1
         created = updated = 0
-        failures: list[WriteFailure] = []
-        for doc in to_ecs_documents(report):
-            doc_id = doc.pop("_id")
-            incident_id = doc["siem_consensus"]["incident_id"]
+        docs, failures = decision_documents(report)
+        for doc_id, incident_id, doc in docs:
             if incident_id in self.refuse:
                 failures.append(
                     WriteFailure(doc_id=doc_id, incident_id=incident_id, reason="refused")
@@ -90,7 +89,7 @@ class MemoryConnector(Connector):
         return WriteResult(
             connector=self.name,
             target=self.target,
-            attempted=created + updated + len(failures),
+            attempted=len(report.decisions),
             created=created,
             updated=updated,
             failures=tuple(failures),

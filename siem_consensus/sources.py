@@ -275,7 +275,8 @@ class EventStream:
             yield from self._account(src, len(rows), ParsedChunk(rows_to_frame(rows, "events")))
 
     def _connector(self, query: ConnectorQuery) -> Iterator[tuple[str, pl.DataFrame]]:
-        """Events of a connector search, numbered in read order, with its dead letters.
+        """Events of a connector search, numbered in read order, with its dead letters and the
+        records it skipped (connectors may keep ``dead_letters`` and a ``skipped`` count).
 
         Event ids are ``{connector}:{k}``, k counting the events read (the connectors read in
         a deterministic order: ``@timestamp``, then the SIEM's own tie-breaker).
@@ -283,13 +284,14 @@ class EventStream:
         name = query.name
         self.stats.formats[name] = f"connector:{name}"
         letters = query.dead_letters
-        seen = len(letters)
+        seen, skipped_before = len(letters), query.skipped
         iterator = iter(query)
         number = 0
         while True:
             chunk = list(islice(iterator, self.chunk_lines))
             dead, seen = list(letters[seen:]), len(letters)
-            if not chunk and not dead:
+            skipped, skipped_before = query.skipped - skipped_before, query.skipped
+            if not chunk and not dead and not skipped:
                 return
             rows: list[dict[str, Any]] = []
             for event in chunk:
@@ -300,8 +302,8 @@ class EventStream:
             frame = rows_to_frame(rows, name).with_columns(
                 pl.Series("dataset", [row.get("dataset") or name for row in rows], pl.String())
             )
-            parsed = ParsedChunk(frame, dead_letters=dead)
-            yield from self._account(name, len(chunk) + len(dead), parsed)
+            parsed = ParsedChunk(frame, dead_letters=dead, skipped=skipped)
+            yield from self._account(name, len(chunk) + len(dead) + skipped, parsed)
             if self.progress is not None:
                 self.progress(self.stats.lines, 0, 0)
 

@@ -342,6 +342,25 @@ def test_firewall_search_as_source_and_sink(splunk: SplunkReplayServer) -> None:
     assert delivery.written == len(report.decisions) == len(splunk.hec_events)
 
 
+def test_report_accounts_skipped_records_and_dead_letters(splunk: SplunkReplayServer) -> None:
+    eve = [json.loads(line) for line in scenario_2(7)][:50]
+    stats = {"timestamp": eve[0]["timestamp"], "event_type": "stats", "stats": {"uptime": 9}}
+    lines = [json.dumps(stats), *map(json.dumps, eve), json.dumps(stats)]
+    rows = tuple(
+        (datetime.strptime(json.loads(line)["timestamp"], "%Y-%m-%dT%H:%M:%S.%f%z"), line,
+         "suricata", "ids01", "ids")
+        for line in lines
+    )  # fmt: skip
+    splunk.serve_results(_results(rows, table_row_at=10))
+    siem = _connector(splunk)
+    report = correlate_ids_alerts(siem.search("index=ids"))
+    # 52 results: 49 events, 1 dead letter (the table row), 2 stats records without an event.
+    assert (siem.skipped, len(siem.dead_letters)) == (2, 1)
+    stats_in = report.input
+    assert (stats_in.lines, stats_in.events, stats_in.dead_letters) == (52, 49, 1)
+    assert stats_in.skipped_lines == 2
+
+
 def test_sink_without_hec_token_keeps_the_report(splunk: SplunkReplayServer) -> None:
     rows = tuple(row for row in _mixed_rows() if row[3] == "firewall")
     splunk.serve_results(_results(rows))

@@ -164,6 +164,12 @@ class ConnectorQuery:
         letters: list[DeadLetter] = getattr(self.connector, "dead_letters", [])
         return letters
 
+    @property
+    def skipped(self) -> int:
+        """Records the connector read that carry no event, e.g. Suricata ``stats`` (0 if none)."""
+        count: int = getattr(self.connector, "skipped", 0)
+        return count
+
     def __iter__(self) -> Iterator[Event]:
         return self.connector.iter_events(self.query, start=self.start, end=self.end)
 

@@ -295,14 +295,17 @@ def _triage(args: argparse.Namespace) -> int:
     _emit(report, args.format, args.output)
     failed = 0
     for delivery in report.deliveries:
-        failed += len(delivery.failures)
+        failed += len(delivery.failures) + bool(delivery.error)
         print(
             f"{delivery.connector} {delivery.target or '(not reached)'}: "
             f"{delivery.created} created, {delivery.updated} updated, "
             f"{len(delivery.failures)} failed of {delivery.attempted}",
             file=sys.stderr,
         )
-        _print_failures(delivery.failures)
+        if delivery.error:
+            print(f"  {delivery.error}", file=sys.stderr)
+        else:
+            _print_failures(delivery.failures)
     for pending in report.pending_approvals:
         print(
             f"pending approval {pending['thread_id']}/{pending['incident_id']}: "

@@ -317,11 +317,14 @@ class WriteResult(BaseModel):
     created: int = Field(0, description="Documents that did not exist before.")
     updated: int = Field(0, description="Documents that replaced an earlier write (re-runs).")
     failures: tuple[WriteFailure, ...] = Field((), description="Refused documents, one each.")
+    error: str = Field(
+        "", description="Why the whole write failed (sink unreachable, misconfigured), if it did."
+    )
 
     @property
     def ok(self) -> bool:
-        """True when every document was written."""
-        return not self.failures
+        """True when every document was written and the sink did not fail as a whole."""
+        return not self.failures and not self.error
 
     @property
     def written(self) -> int:

@@ -128,7 +128,8 @@ def deliver(report: Report, sink: Connector) -> WriteResult:
 
     A sink that cannot be reached (ConnectorError) or cannot write (ConfigError, e.g. a Splunk
     connection without ``hec_token``) does not lose the run: the report is still returned,
-    with a :class:`~siem_consensus.models.WriteResult` whose failures name each decision.
+    with a :class:`~siem_consensus.models.WriteResult` whose failures name each decision and
+    whose ``error`` says why (also when there was no decision to write).
     """
     try:
         result = sink.write_decisions(report)
@@ -137,7 +138,7 @@ def deliver(report: Report, sink: Connector) -> WriteResult:
             WriteFailure(doc_id="", incident_id=d.incident_id, reason=str(exc))
             for d in report.decisions
         )
-        result = WriteResult(target="", attempted=len(failures), failures=failures)
+        result = WriteResult(target="", attempted=len(failures), failures=failures, error=str(exc))
     name = result.connector or sink.name or type(sink).__name__
     return result.model_copy(update={"connector": name})
 

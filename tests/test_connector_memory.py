@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from siem_consensus import analyze_firewall, correlate_ids_alerts
+from siem_consensus import ConnectorError, analyze_firewall, correlate_ids_alerts
 from siem_consensus.connectors import get_connector
 from siem_consensus.connectors._documents import decision_documents
-from siem_consensus.models import Event
+from siem_consensus.models import Event, WriteResult
+from siem_consensus.report import Report
 from siem_consensus.testing import MemoryConnector
 
 T0 = datetime(2024, 5, 1, tzinfo=UTC)
@@ -78,3 +79,16 @@ def test_writes_what_every_connector_writes_and_lists_orphans() -> None:
     sink = MemoryConnector()
     sink.write_decisions(report)
     assert sink.documents == {d.doc_id: d.source for d in decision_documents(report)[0]}
+
+
+class _Down(MemoryConnector):
+    def write_decisions(self, report: Report) -> WriteResult:
+        raise ConnectorError("cannot reach the SIEM at https://siem.example (test)")
+
+
+def test_a_sink_that_fails_says_why_even_with_nothing_to_write() -> None:
+    report = analyze_firewall(MemoryConnector(), sinks=[_Down()])
+    [delivery] = report.deliveries
+    assert not report.decisions and not delivery.failures
+    assert not delivery.ok and "cannot reach the SIEM" in delivery.error
+    assert delivery.connector == "memory"

@@ -42,7 +42,9 @@ class Connector(ABC):
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        if cls.name:
+        # Only a class that names itself registers: a subclass that inherits the name (a test
+        # double, a customised connector) must not silently replace the registered class.
+        if "name" in cls.__dict__ and cls.name:
             CONNECTORS[cls.name] = cls
 
     @abstractmethod

@@ -13,7 +13,7 @@ import polars as pl
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from parser_checks import assert_accounted
+from parser_checks import assert_accounted, mutated_lines
 
 from siem_consensus.parsers import PARSERS
 from siem_consensus.parsers.aitads import AitAdsParser, _runs, read_ait_labels
@@ -176,16 +176,8 @@ def test_real_scenarios_complete_with_labels() -> None:
 _SAMPLES = [line for line in RAW if line.strip()]
 
 
-@st.composite
-def _mutated(draw: st.DrawFn) -> str:
-    line = draw(st.sampled_from(_SAMPLES))
-    cut = draw(st.integers(0, len(line)))
-    if draw(st.booleans()):
-        return line[:cut]
-    noise = draw(
-        st.text(st.sampled_from(',"\r\t\x1c\xa0\ud800:.-0123456789abcdef \x00'), max_size=6)
-    )
-    return line[:cut] + noise + line[cut:]
+def _mutated() -> st.SearchStrategy[str]:
+    return mutated_lines(_SAMPLES, ',"\r\t\x1c\xa0\ud800:.-0123456789abcdef \x00')
 
 
 @settings(max_examples=120, deadline=None)

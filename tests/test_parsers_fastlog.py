@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from parser_checks import assert_accounted
+from parser_checks import assert_accounted, mutated_lines
 
 from siem_consensus.parsers import PARSERS
 from siem_consensus.parsers.fastlog import FastLogParser
@@ -179,16 +179,8 @@ def test_does_not_claim_other_fixtures(path: Path) -> None:
 _SAMPLES = [line for line in RAW if line.strip()]
 
 
-@st.composite
-def _mutated(draw: st.DrawFn) -> str:
-    line = draw(st.sampled_from(_SAMPLES))
-    cut = draw(st.integers(0, len(line)))
-    if draw(st.booleans()):
-        return line[:cut]
-    noise = draw(
-        st.text(st.sampled_from("[]{}*:/.- >0123456789abcdefABCDEF\x00\t\ud800"), max_size=6)
-    )
-    return line[:cut] + noise + line[cut:]
+def _mutated() -> st.SearchStrategy[str]:
+    return mutated_lines(_SAMPLES, "[]{}*:/.- >0123456789abcdefABCDEF\x00\t\ud800")
 
 
 @settings(max_examples=120, deadline=None)

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from parser_checks import assert_accounted
+from parser_checks import assert_accounted, mutated_lines
 
 from siem_consensus.parsers import PARSERS
 from siem_consensus.parsers.base import LineError
@@ -208,14 +208,8 @@ def test_real_eve_alerts_all_become_events() -> None:
 _SAMPLES = [line for line in RAW if line.strip()]
 
 
-@st.composite
-def _mutated(draw: st.DrawFn) -> str:
-    line = draw(st.sampled_from(_SAMPLES))
-    cut = draw(st.integers(0, len(line)))
-    if draw(st.booleans()):
-        return line[:cut]
-    noise = draw(st.text(st.sampled_from('{}[]":,0123456789-.eE\\ \x00nulltrue'), max_size=6))
-    return line[:cut] + noise + line[cut:]
+def _mutated() -> st.SearchStrategy[str]:
+    return mutated_lines(_SAMPLES, '{}[]":,0123456789-.eE\\ \x00nulltrue')
 
 
 _JSON = st.recursive(

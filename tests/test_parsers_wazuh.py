@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from parser_checks import assert_accounted
+from parser_checks import assert_accounted, mutated_lines
 
 from siem_consensus.parsers import PARSERS
 from siem_consensus.parsers.base import LineError
@@ -188,14 +188,8 @@ _PATHS = (
 )
 
 
-@st.composite
-def _mutated(draw: st.DrawFn) -> str:
-    line = draw(st.sampled_from(_SAMPLES))
-    cut = draw(st.integers(0, len(line)))
-    if draw(st.booleans()):
-        return line[:cut]
-    noise = draw(st.text(st.sampled_from('{}[]":,0123456789-.\\ \x00null'), max_size=6))
-    return line[:cut] + noise + line[cut:]
+def _mutated() -> st.SearchStrategy[str]:
+    return mutated_lines(_SAMPLES, '{}[]":,0123456789-.\\ \x00null')
 
 
 @settings(max_examples=80, deadline=None)

@@ -16,8 +16,9 @@ from typing import Any, TypeVar
 from langchain_core.runnables import RunnableConfig
 from langgraph.types import Checkpointer
 
-from .analysts.base import Analyst, resolve_analysts
+from .analysts.base import Analyst
 from .analysts.llm.base import LLMSettings
+from .analysts.registry import resolve_analysts
 from .connectors.base import Connector, ConnectorQuery
 from .consensus import Check, ConsensusPolicy
 from .detectors.base import Detector

@@ -12,21 +12,15 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Protocol, runtime_checkable
+from typing import Protocol, runtime_checkable
 
-from ..errors import ConfigError
 from ..models import Incident, Verdict, VerdictStatus
-
-if TYPE_CHECKING:
-    from .llm.base import LLMSettings
 
 __all__ = [
     "ANALYSTS",
     "Analyst",
     "abstain",
-    "get_analyst",
     "register",
-    "resolve_analysts",
     "run_analyst",
     "run_analyst_batch",
 ]
@@ -55,51 +49,6 @@ def register(name: str) -> Callable[[Callable[[], Analyst]], Callable[[], Analys
         return factory
 
     return add
-
-
-def get_analyst(name: str, llm_settings: LLMSettings | None = None) -> Analyst:
-    """A new analyst instance by registry name; unknown names list the valid ones.
-
-    ``claude`` and ``openai`` read their keys from the environment; ``local:<base_url>``
-    builds an OpenAI-compatible local analyst (Ollama, vLLM, llama.cpp). LLM analysts get
-    ``llm_settings`` (budget, cache, retries) when given.
-    """
-    if name.startswith("local:") or name in ("claude", "openai"):
-        from . import llm
-
-        if name.startswith("local:"):
-            return llm.local_analyst(name.removeprefix("local:"), llm_settings)
-        cls = llm.ClaudeAnalyst if name == "claude" else llm.OpenAIAnalyst
-        return cls(settings=llm_settings)
-    try:
-        factory = ANALYSTS[name]
-    except KeyError:
-        valid = {*ANALYSTS, "claude", "openai", "local:<base_url>"}
-        raise ConfigError.unknown("analyst", name, valid) from None
-    return factory()
-
-
-def resolve_analysts(
-    analysts: Sequence[str | Analyst] | str | None, llm_settings: LLMSettings | None = None
-) -> list[Analyst]:
-    """Analyst instances from names, instances, a comma-separated string, or the defaults.
-
-    The default is the embedded ``rules`` and ``baseline`` analysts (no key, no network),
-    whether or not API keys are present: nothing is sent to a provider unless asked for.
-    Names must be unique, since verdicts are attributed by analyst name.
-    """
-    if analysts is None:
-        analysts = ["rules", "baseline"]
-    if isinstance(analysts, str):
-        analysts = [part.strip() for part in analysts.split(",") if part.strip()]
-    resolved = [get_analyst(a, llm_settings) if isinstance(a, str) else a for a in analysts]
-    if not resolved:
-        raise ConfigError("at least one analyst is required")
-    names = [a.name for a in resolved]
-    duplicates = sorted({n for n in names if names.count(n) > 1})
-    if duplicates:
-        raise ConfigError(f"analyst names must be unique; repeated: {', '.join(duplicates)}")
-    return resolved
 
 
 def abstain(analyst: str, case: Incident, why: str) -> Verdict:

@@ -13,7 +13,8 @@ from langgraph.graph import END, START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.types import Checkpointer
 
-from ..analysts.base import Analyst, resolve_analysts
+from ..analysts.base import Analyst
+from ..analysts.registry import resolve_analysts
 from ..consensus import Check, ConsensusPolicy, get_policy
 from ..detectors.base import Detector
 from ..enrich.zones import AssetInventory

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
 from ...errors import MissingDependencyError, ProviderError
+from ._sdk_errors import classify_sdk_error
 from .base import Completion, LLMAnalyst, LLMSettings
 from .config import DEFAULT_MODELS, resolve_setting
 
@@ -114,39 +114,3 @@ def _is_loopback(base_url: str | None) -> bool:
     from .config import is_loopback_url
 
     return base_url is not None and is_loopback_url(base_url)
-
-
-def classify_sdk_error(sdk: Any, provider: str, error: BaseException) -> ProviderError:
-    """Map an ``anthropic``/``openai`` SDK exception (same shapes) to a ProviderError."""
-    if isinstance(error, ProviderError):
-        return error
-    if isinstance(error, sdk.APIStatusError):
-        retry_after = _retry_after(error.response.headers.get("retry-after"))
-        body = error.body if isinstance(error.body, str) else json.dumps(error.body, default=str)
-        return ProviderError(
-            f"{provider} returned HTTP {error.status_code}: {str(body)[:200]}",
-            provider=provider,
-            status=error.status_code,
-            body_excerpt=str(body),
-            retry_after=retry_after,
-        )
-    if isinstance(error, sdk.APITimeoutError):
-        return ProviderError(f"{provider} request timed out", provider=provider)
-    if isinstance(error, sdk.APIConnectionError):
-        return ProviderError(f"{provider} connection failed: {error}", provider=provider)
-    if isinstance(error, json.JSONDecodeError | ValueError):
-        return ProviderError(f"{provider} sent a malformed response: {error}", provider=provider)
-    return ProviderError(
-        f"{provider} call failed: {type(error).__name__}: {str(error)[:200]}",
-        provider=provider,
-        status=0,
-    )
-
-
-def _retry_after(value: str | None) -> float | None:
-    if value is None:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        return None

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel
 
 from ...errors import MissingDependencyError, ProviderError
-from .anthropic import classify_sdk_error
+from ._sdk_errors import classify_sdk_error
 from .base import Completion, LLMAnalyst, LLMSettings
 from .config import DEFAULT_MODELS, is_loopback_url, resolve_setting
 

@@ -1,0 +1,38 @@
+"""The small commands: ``export``, ``demo`` and ``formats``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+__all__ = ["run_demo", "run_export", "run_formats"]
+
+
+def run_export(args: argparse.Namespace) -> int:
+    from ..export import export_report
+
+    text = export_report(args.report, args.format)
+    text += "" if text.endswith("\n") else "\n"
+    if args.output:
+        Path(args.output).write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def run_demo(args: argparse.Namespace) -> int:
+    from .. import examples
+
+    for number, run in ((1, examples.example_1), (2, examples.example_2), (3, examples.example_3)):
+        if args.example in (None, number):
+            run()
+    return 0
+
+
+def run_formats() -> int:
+    from ..parsers import PARSERS
+
+    for name in sorted(PARSERS):
+        print(f"{name:<14} {PARSERS[name].description}")
+    return 0

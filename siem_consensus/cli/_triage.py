@@ -1,0 +1,182 @@
+"""The detector commands: ``firewall``, ``ids`` and ``insider`` from files or a connector."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, TextIO
+
+from ..errors import UsageError
+from ..report import Report
+from ._connections import connections
+from ._options import CACHE, COMMANDS
+
+__all__ = ["parse_budget", "run_triage"]
+
+
+def parse_budget(text: str) -> tuple[int | None, float | None]:
+    """``200000``/``200000tok`` -> (tokens, None); ``$5``/``5usd`` -> (None, dollars)."""
+    raw = text.strip().lower().replace("_", "").replace(",", "")
+    try:
+        if raw.startswith("$") or raw.endswith("usd"):
+            return None, float(raw.strip("$").removesuffix("usd"))
+        return int(raw.removesuffix("tok").removesuffix("tokens")), None
+    except ValueError:
+        raise UsageError(
+            f"--budget {text!r} is neither tokens (200000 or 200000tok) nor dollars ($5 or 5usd)"
+        ) from None
+
+
+def _llm_settings(args: argparse.Namespace) -> Any:
+    from ..analysts.cache import ResponseCache
+    from ..analysts.costs import Budget
+    from ..analysts.llm.base import LLMSettings
+
+    budget = None
+    if args.budget:
+        tokens, dollars = parse_budget(args.budget)
+        budget = Budget(max_tokens=tokens, max_cost_usd=dollars)
+    cache = None if args.no_cache else ResponseCache(Path(args.cache or CACHE).expanduser())
+    return LLMSettings(budget=budget, cache=cache)
+
+
+class _Progress:
+    """Single-line progress on stderr, redrawn at most 5 times a second."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+        self.last = 0.0
+
+    def __call__(self, lines: int, done: int, total: int) -> None:
+        now = time.monotonic()
+        if now - self.last < 0.2:
+            return
+        self.last = now
+        share = f" ({done / total:.0%})" if total else ""
+        self.stream.write(f"\rread {lines:,} lines{share}")
+        self.stream.flush()
+
+    def close(self) -> None:
+        if self.last:
+            self.stream.write("\r\033[K")
+            self.stream.flush()
+
+
+def _emit(report: Report, fmt: str, output: str | None) -> None:
+    from ..render import render_markdown, render_table
+
+    if fmt == "json":
+        text = report.to_json()
+    elif fmt == "markdown":
+        text = render_markdown(report)
+    else:
+        text = render_table(report)
+    if output:
+        Path(output).write_text(text + ("" if text.endswith("\n") else "\n"), encoding="utf-8")
+    else:
+        sys.stdout.write(text + ("" if text.endswith("\n") else "\n"))
+
+
+def _thresholds(command: str, path: str | None) -> Any:
+    """The detector's thresholds from a TOML file (top level or a [command] table)."""
+    if path is None:
+        return None
+    import importlib
+    import tomllib
+
+    from pydantic import ValidationError
+
+    module, cls = COMMANDS[command].thresholds.split(":")
+    model = getattr(importlib.import_module(module), cls)
+    try:
+        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+        return model.model_validate(data.get(command, data))
+    except (OSError, tomllib.TOMLDecodeError, ValidationError) as exc:
+        raise UsageError(f"--thresholds {path}: {exc}") from None
+
+
+def _extra(args: argparse.Namespace) -> dict[str, Any]:
+    extra: dict[str, Any] = {"thresholds": _thresholds(args.command, args.thresholds)}
+    if args.command == "ids":
+        from ..enrich.intel import ThreatIntel
+        from ..enrich.zones import AssetInventory
+
+        if args.inventory:
+            extra["inventory"] = AssetInventory.from_file(args.inventory)
+        if args.intel:
+            extra["intel"] = ThreatIntel.from_files(*args.intel)
+    if args.command == "insider":
+        from ..graphs.approval import SqliteActionLog
+
+        extra["checkpointer"] = args.checkpoint
+        extra["action_sink"] = SqliteActionLog(args.actions_log)
+        extra["thread_id"] = f"insider-{time.strftime('%Y%m%dT%H%M%S')}"
+    if args.policy is not None:
+        extra["policy"] = args.policy
+    return extra
+
+
+def run_triage(args: argparse.Namespace) -> int:
+    from .. import api
+
+    entry = getattr(api, COMMANDS[args.command].entry)
+    progress = None if args.no_progress or not sys.stderr.isatty() else _Progress(sys.stderr)
+    settings = _llm_settings(args)
+    stack = contextlib.ExitStack()
+    try:
+        source, sinks = connections(args, stack)
+        report = entry(
+            source,
+            sinks=sinks,
+            input_format=args.input_format,
+            analysts=args.analysts,
+            threshold=args.threshold,
+            members_path=args.members,
+            dead_letter_path=args.dead_letters,
+            progress=progress,
+            llm_settings=settings,
+            **_extra(args),
+        )
+    finally:
+        stack.close()
+        if progress is not None:
+            progress.close()
+        if settings.cache is not None:
+            settings.cache.close()
+    _emit(report, args.format, args.output)
+    failed = 0
+    for delivery in report.deliveries:
+        failed += len(delivery.failures) + bool(delivery.error)
+        print(
+            f"{delivery.connector} {delivery.target or '(not reached)'}: "
+            f"{delivery.created} created, {delivery.updated} updated, "
+            f"{len(delivery.failures)} failed of {delivery.attempted}",
+            file=sys.stderr,
+        )
+        if delivery.error:
+            print(f"  {delivery.error}", file=sys.stderr)
+        else:
+            _print_failures(delivery.failures)
+    for pending in report.pending_approvals:
+        print(
+            f"pending approval {pending['thread_id']}/{pending['incident_id']}: "
+            f"{len(pending['actions'])} action(s); run: siem-consensus review list",
+            file=sys.stderr,
+        )
+    return 3 if failed else 0
+
+
+def _print_failures(failures: Sequence[Any], shown: int = 5) -> None:
+    """A few refused decisions with the reason; one line when they share it (a sink down)."""
+    reasons = {failure.reason for failure in failures}
+    if len(failures) > 1 and len(reasons) == 1:
+        print(f"  all {len(failures)}: {failures[0].reason}", file=sys.stderr)
+        return
+    for failure in failures[:shown]:
+        print(f"  {failure.incident_id or failure.doc_id}: {failure.reason}", file=sys.stderr)
+    if len(failures) > shown:
+        print(f"  ... {len(failures) - shown} more in the report's deliveries", file=sys.stderr)

@@ -14,36 +14,34 @@ import gzip
 import json
 import os
 import re
-import threading
-import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, Protocol, TypeAlias, TypeVar
+from typing import IO, TYPE_CHECKING, Any, TypeAlias, TypeVar
 
 import polars as pl
 
 from . import parsers as _parsers  # noqa: F401  (registers the built-in parsers)
 from .errors import InputError, UnknownFormatError
 from .models import DeadLetter, Event, InputStats
-from .parsers._blocks import PLAIN_BYTES, Block, BlockParser, decode_lines
+from .parsers._blocks import BlockParser
 from .parsers.base import (
     EVENT_SCHEMA,
-    PARSERS,
     JsonParser,
     LineError,
     ParsedChunk,
     _Skip,
-    excerpt,
     get_parser,
     rows_to_frame,
 )
+from .parsers.detect import detect_format, detect_records
+from .parsers.reading import Readable, Rewindable, open_binary, read_ahead, read_blocks, read_lines
 
 if TYPE_CHECKING:
     from .connectors.base import Connector, ConnectorQuery
 
-__all__ = ["Progress", "Source", "EventStream", "detect_format"]
+__all__ = ["EventStream", "Progress", "Source", "detect_format", "read_blocks", "read_lines"]
 
 Source: TypeAlias = (
     "str | os.PathLike[str] | Iterable[str] | Iterable[Mapping[str, Any]] | Iterable[Event]"
@@ -60,26 +58,6 @@ _SNIFF_LINES = 20
 _T = TypeVar("_T")
 _END: Any = object()
 _ID_RE = re.compile(r"^(?P<source>.+):(?P<line>\d+)$")
-
-
-def detect_format(sample: Sequence[str], name: str = "input") -> str:
-    """Pick the parser that recognises the largest share of ``sample`` (at least half).
-
-    Raises:
-        UnknownFormatError: no registered parser recognises the sample.
-    """
-    lines = [line for line in sample if line.strip()][:_SNIFF_LINES]
-    if not lines:
-        raise UnknownFormatError(f"{name}: no non-blank lines to detect the format from")
-    scores = {fmt: cls.sniff(lines) for fmt, cls in PARSERS.items()}
-    best = max(scores, key=lambda fmt: scores[fmt])
-    if scores[best] < 0.5:
-        first = excerpt(lines[0], 120)
-        raise UnknownFormatError(
-            f"{name}: could not detect the input format (first line: {first!r}); "
-            f"pass --input-format / input_format= with one of: {', '.join(sorted(PARSERS))}"
-        )
-    return best
 
 
 @dataclass
@@ -169,7 +147,7 @@ class EventStream:
         if total == 0:
             self.stats.formats[path.name] = "empty"
             return
-        with _open_binary(path) as fh:
+        with open_binary(path) as fh:
             head = fh.read(1)
             if not head:  # a gzip file of nothing
                 self.stats.formats[path.name] = "empty"
@@ -193,7 +171,7 @@ class EventStream:
                 yield from self._lines(path.name, read_lines(fh), total_bytes=total, fmt=fmt)
 
     def _blocks(
-        self, name: str, fmt: str, fh: _Readable, total_bytes: int
+        self, name: str, fmt: str, fh: Readable, total_bytes: int
     ) -> Iterator[tuple[str, pl.DataFrame]]:
         """Hand a :class:`~.parsers._blocks.BlockParser` whole blocks of raw lines (about
         ``chunk_lines`` each); the lines of each block are counted here, not by the parser."""
@@ -201,7 +179,7 @@ class EventStream:
         assert isinstance(parser, BlockParser)
         self.stats.formats[name] = fmt
         line_no, done_bytes = 1, 0
-        for block in _read_ahead(read_blocks(fh, self.chunk_lines)):
+        for block in read_ahead(read_blocks(fh, self.chunk_lines)):
             parsed = parser.parse_block(block, line_no, name)
             yield from self._account(name, block.lines, parsed)
             line_no += block.lines
@@ -232,7 +210,7 @@ class EventStream:
             chunk = list(islice(iterator, self.chunk_lines))
 
     def _json_array(
-        self, name: str, fh: _Rewindable, total_bytes: int
+        self, name: str, fh: Rewindable, total_bytes: int
     ) -> Iterator[tuple[str, pl.DataFrame]]:
         """A file holding one JSON array (``fh`` at its start): its elements are records."""
         try:
@@ -249,7 +227,7 @@ class EventStream:
     def _records(self, name: str, records: Iterable[Any]) -> Iterator[tuple[str, pl.DataFrame]]:
         iterator = iter(records)
         head = list(islice(iterator, _SNIFF_LINES))
-        fmt = self.input_format or _detect_records(head)
+        fmt = self.input_format or detect_records(head)
         parser = get_parser(fmt)()
         if not isinstance(parser, JsonParser):
             raise UnknownFormatError(
@@ -351,129 +329,6 @@ def _records_chunk(
         row["line"] = number
         rows.append(row)
     return ParsedChunk(rows_to_frame(rows, parser.name), dead, skipped)
-
-
-class _Readable(Protocol):
-    def read(self, size: int = -1, /) -> bytes: ...
-
-
-class _Rewindable(_Readable, Protocol):
-    def seek(self, offset: int, /) -> int: ...
-
-
-def read_lines(fh: _Readable, block: int = 1 << 22) -> Iterator[str]:
-    """Decoded physical lines of a binary file, read and decoded in large blocks.
-
-    Equivalent to iterating the file and decoding each line (UTF-8, invalid bytes replaced,
-    line ends and trailing ``\r`` removed), but the per-line Python work is the hot path of
-    parsing, so it is done once per block (:func:`read_blocks` of whole lines, decoded by
-    :func:`~.parsers._blocks.decode_lines`). Splitting on ``\n`` before decoding is safe: the
-    byte never occurs inside a multi-byte UTF-8 sequence.
-    """
-    for lines in read_blocks(fh, 1, piece=block):
-        yield from decode_lines(lines.data)
-
-
-def read_blocks(
-    fh: _Readable, lines: int, piece: int = 1 << 20, max_bytes: int = 1 << 26
-) -> Iterator[Block]:
-    """Blocks of whole physical lines of a binary file, with their number of lines.
-
-    Each block ends with a newline (only the last block of the input may end without one) and
-    holds at least ``lines`` lines, or at least ``max_bytes`` bytes, unless the input ends
-    first. Lines are not decoded (:func:`~.parsers._blocks.decode_lines` gives the lines
-    :func:`read_lines` would). The pass that counts newlines also tells whether a block is
-    ``plain`` (:data:`~.parsers._blocks.PLAIN_BYTES` and newlines only): one pass, not two.
-    """
-    pending: list[bytes] = []
-    size = count = 0
-    plain = True
-    while data := fh.read(piece):
-        odd = data.translate(None, PLAIN_BYTES)  # the newlines, and any byte that is not plain
-        newlines = odd.count(b"\n")
-        clean = newlines == len(odd)
-        if newlines and (count + newlines >= lines or size + len(data) >= max_bytes):
-            cut = data.rfind(b"\n") + 1
-            pending.append(data[:cut])
-            yield Block(b"".join(pending), count + newlines, plain and clean)
-            rest = data[cut:]
-            # the rest of the piece goes with the next block (plain only if the whole piece was)
-            pending, size, count, plain = ([rest] if rest else []), len(rest), 0, clean
-            continue
-        pending.append(data)
-        size += len(data)
-        count += newlines
-        plain = plain and clean
-    if pending:
-        data = b"".join(pending)
-        yield Block(data, count + (0 if data.endswith(b"\n") else 1), plain)
-
-
-def _read_ahead(items: Iterator[_T]) -> Iterator[_T]:
-    """``items``, each one produced in a background thread while the previous one is used.
-
-    Reading a block (decompressing, counting, copying) then overlaps with parsing the one
-    before, which runs in polars without the GIL. Each item is made by a thread of its own,
-    started once the previous item was taken: at most two are alive, and no thread outlives
-    the item it makes, whether the consumer finishes, fails, closes or drops this generator
-    (closing waits for the item in the making, so the file is not closed under it). An
-    exception of the producer is raised here, in order.
-    """
-
-    def start() -> tuple[threading.Thread, list[tuple[bool, Any]]]:
-        box: list[tuple[bool, Any]] = []
-
-        def produce() -> None:
-            try:
-                box.append((True, next(items, _END)))
-            except BaseException as exc:  # raised again in the consumer
-                box.append((False, exc))
-
-        worker = threading.Thread(target=produce, name="siem-consensus-read-ahead", daemon=True)
-        worker.start()
-        return worker, box
-
-    worker, box = start()
-    try:
-        while True:
-            worker.join()
-            made, item = box[0]
-            if not made:
-                raise item
-            if item is _END:
-                return
-            worker, box = start()
-            yield item
-    finally:
-        worker.join()
-
-
-def _open_binary(path: Path) -> gzip.GzipFile | IO[bytes]:
-    """``path`` opened for binary reading; gzip files (by their magic bytes) are decompressed
-    on the fly, in place."""
-    with path.open("rb") as fh:
-        magic = fh.read(2)
-    return _GzipInput(path, "rb") if magic == b"\x1f\x8b" else path.open("rb")
-
-
-class _GzipInput(gzip.GzipFile):
-    """A gzip input: a truncated or corrupt stream is an :class:`InputError` naming the file,
-    raised where the reading stops (what was read before it has been parsed)."""
-
-    def read(self, size: int | None = -1) -> bytes:
-        try:
-            return super().read(size)
-        except (EOFError, gzip.BadGzipFile, zlib.error) as exc:
-            raise InputError(f"{self.name}: truncated or corrupt gzip data ({exc})") from exc
-
-
-def _detect_records(head: Sequence[Any]) -> str:
-    """The JSON format of decoded records (Suricata EVE, Wazuh, ...); ``ecs`` when unsure."""
-    sample = [json.dumps(r, default=str) for r in head if isinstance(r, Mapping)]
-    json_formats = {fmt for fmt, cls in PARSERS.items() if issubclass(cls, JsonParser)}
-    scores = {fmt: PARSERS[fmt].sniff(sample) for fmt in sorted(json_formats)} if sample else {}
-    best = max(scores, key=lambda fmt: scores[fmt], default="ecs")
-    return best if scores.get(best, 0.0) >= 0.5 else "ecs"
 
 
 def _chain(first: list[Any], rest: Iterator[Any]) -> Iterator[Any]:

@@ -13,9 +13,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from siem_consensus.detectors import get_detector
-from siem_consensus.detectors._fw_rules import internal_values
-from siem_consensus.detectors._fw_state import SlotStore, batch_partial
 from siem_consensus.detectors.firewall import FirewallDetector, FirewallThresholds
+from siem_consensus.detectors.firewall._rules import internal_values
+from siem_consensus.detectors.firewall._state import SlotStore, batch_partial
 from siem_consensus.errors import UsageError
 from siem_consensus.models import Incident, Severity
 from siem_consensus.parsers.base import EVENT_SCHEMA

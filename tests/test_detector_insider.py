@@ -27,8 +27,8 @@ from test_detector_insider_data import (
 )
 
 from siem_consensus.detectors import get_detector
-from siem_consensus.detectors._ins_baseline import usual_hours
 from siem_consensus.detectors.insider import InsiderDetector, InsiderThresholds
+from siem_consensus.detectors.insider._baseline import usual_hours
 from siem_consensus.enrich.attack import is_valid_technique
 from siem_consensus.errors import UsageError
 from siem_consensus.models import Incident, Severity

@@ -10,9 +10,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_detector_insider_data import company, directory, frame, scenario_3, usb_theft
 
-from siem_consensus.detectors._ins_state import PartialStore
 from siem_consensus.detectors.base import detect_stream
 from siem_consensus.detectors.insider import InsiderDetector, InsiderThresholds
+from siem_consensus.detectors.insider._state import PartialStore
 
 USERS = ["bob.engineer", "alice.dev", "carol.dev", "dan.sales", "erin.sales"]
 DATA = frame(company(users=USERS) + scenario_3() + usb_theft())

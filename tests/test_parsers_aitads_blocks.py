@@ -18,9 +18,9 @@ from hypothesis import strategies as st
 from parser_checks import assert_accounted
 
 from siem_consensus.errors import InputError
-from siem_consensus.parsers import _aitads_block
 from siem_consensus.parsers._blocks import Block, count_lines, decode_lines, is_plain
 from siem_consensus.parsers.aitads import AitAdsParser
+from siem_consensus.parsers.aitads import _block as _aitads_block
 from siem_consensus.parsers.base import LineParser, ParsedChunk
 from siem_consensus.sources import EventStream, read_blocks
 
@@ -200,7 +200,7 @@ def test_gzip_in_place_for_a_line_parser(tmp_path: Path) -> None:
 
 
 def test_read_ahead_keeps_order_raises_in_order_and_stops_early() -> None:
-    from siem_consensus.sources import _read_ahead
+    from siem_consensus.parsers.reading import read_ahead as _read_ahead
 
     assert list(_read_ahead(iter(range(50)))) == list(range(50))
 
@@ -274,13 +274,13 @@ def test_a_stream_stopped_early_leaves_no_reader_behind(
 
     path = _write(tmp_path / name, block_of([good(i).encode() for i in range(30_000)]))
     opened: list[BinaryIO] = []
-    open_binary = sources._open_binary
+    open_binary = sources.open_binary
 
     def spy(p: Path) -> BinaryIO:
         opened.append(cast(BinaryIO, open_binary(p)))
         return opened[-1]
 
-    with mock.patch.object(sources, "_open_binary", spy):
+    with mock.patch.object(sources, "open_binary", spy):
         stream = iter(EventStream([path], input_format="ait-ads", chunk_lines=1000))
         next(stream)
     if how == "closed":
@@ -366,6 +366,6 @@ def test_a_file_is_opened_once(tmp_path: Path, fmt: str | None, name: str) -> No
     else:
         data = block_of([HEADER.encode()] + [good(i).encode() for i in range(100)])
     path = _write(tmp_path / name, data)
-    with mock.patch.object(sources, "_open_binary", wraps=sources._open_binary) as opened:
+    with mock.patch.object(sources, "open_binary", wraps=sources.open_binary) as opened:
         assert sum(f.height for _, f in EventStream([path], input_format=fmt)) > 0
     assert opened.call_count == 1

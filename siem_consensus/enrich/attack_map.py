@@ -47,6 +47,7 @@ import os
 import tomllib
 from collections.abc import Collection, Iterable, Sequence
 from functools import cached_property
+from importlib.resources import files
 from pathlib import Path
 from typing import Any, Final
 
@@ -167,133 +168,48 @@ class MappingRule(BaseModel):
         return f"attempted {self.label}"
 
 
-_TEXT = ("rule_name", "rule_category")
-_PAYLOAD = (*_TEXT, "message", "url_original")
+def load_rules(path: str | os.PathLike[str]) -> tuple[MappingRule, ...]:
+    """Read mapping rules from TOML (``[[rule]]``) or JSON (list or ``{"rules": [...]}``).
 
-# (name, pattern, technique, tactic, label, narrative, fields, also); order = priority.
-# fmt: off
-_TABLE: Final = (
-    ("web_shell",
-     r"web ?shell|c99shell|r57shell|china ?chopper|b374k|weevely",
-     "T1505.003", "persistence", "web shell", "used a web shell on {dst}", _PAYLOAD, ()),
-    ("reverse_shell",
-     r"reverse[ _-]?shell|bind[ _-]?shell|meterpreter|\bncat\b|netcat",
-     "T1095", "command-and-control", "reverse shell",
-     "opened a reverse shell to {dst}:{port}", _PAYLOAD, ("T1059",)),
-    ("command_injection",
-     r"command injection|(?:os|shell|code) injection|remote (?:code|command) exec|\brce\b"
-     r"|shellshock|/bin/(?:ba|z|da)?sh\b|cmd\.exe|powershell(?:\.exe)? +-(?:e|enc|nop)\b|[;"
-     r"|\x60] *(?:wget|curl|bash|sh|nc)\b",
-     "T1059", "execution", "command injection", None, _PAYLOAD, ("T1190",)),
-    ("sql_injection",
-     r"sql ?injection|\bsqli\b|sqlmap|union(?:\s|%20|\+)+(?:all(?:\s|%20|\+)+)?select"
-     r"|' *or *'?1'? *= *'?1|%27(?:\s|%20|\+)*or(?:\s|%20|\+)",
-     "T1190", "initial-access", "SQL injection", None, _PAYLOAD, ()),
-    ("vulnerability_scanner",
-     r"nikto|wpscan|nessus|openvas|acunetix|nuclei|qualys|w3af|skipfish|arachni"
-     r"|vulnerability scan|web (?:app(?:lication)? )?scan",
-     "T1595.002", "reconnaissance", "vulnerability scanning", "scanned {dst}", _TEXT, ()),
-    ("wordlist_scanner",
-     r"\bdirb(?:uster)?\b|gobuster|wfuzz|\bffuf\b|feroxbuster|wordlist|directory (?:brute"
-     r"|enumeration)|multiple .*\b4[0-9][0-9] (?:error|response)",
-     "T1595.003", "reconnaissance", "wordlist scanning", "scanned {dst}", _TEXT, ()),
-    ("dns_tunnel",
-     r"dns ?tunnel|dnscat|iodine|dnsteal|dns2tcp|high entropy in dns|dns exfil",
-     "T1048", "exfiltration", "DNS tunnelling", "tunnelled data over DNS", _TEXT, ()),
-    ("exfiltration",
-     r"exfil|large (?:outbound |data |file )*(?:transfer|upload)|data (?:leak|theft)"
-     r"|outbound data transfer",
-     "T1041", "exfiltration", "large outbound transfer", "sent {n} large transfer{s}", _TEXT, ()),
-    ("service_stop",
-     r"service[ _-]?stop|(?:stopped|disabled|killed) (?:the )?service"
-     r"|service (?:was )?(?:stopped|disabled)",
-     "T1489", "impact", "service stop", "stopped services on {dst}", _TEXT, ()),
-    ("data_destruction",
-     r"ransomware|encrypted files|data destruction|\bwiper\b|defacement",
-     "T1486", "impact", "data encryption or destruction", None, _TEXT, ()),
-    ("denial_of_service",
-     r"denial of service|\bd?dos\b|syn flood",
-     "T1498", "impact", "denial of service", "flooded {dst}", _TEXT, ()),
-    ("sudo",
-     r"\bsudo\b",
-     "T1548.003", "privilege-escalation", "sudo to root",
-     "escalated privileges with sudo on {dst}", _TEXT, ()),
-    ("uid_change",
-     r"changed uid|\bsu to root|su(?:do)? session .*root",
-     "T1548", "privilege-escalation", "user switch", "switched user on {dst}", _TEXT, ()),
-    ("privilege_escalation",
-     r"privilege escalation|local exploit|kernel exploit|dirty ?(?:cow|pipe)|pwnkit"
-     r"|successful (?:administrator|user) privilege gain",
-     "T1068", "privilege-escalation", "privilege escalation",
-     "escalated privileges on {dst}", _TEXT, ()),
-    ("brute_force",
-     r"brute[ -]?force|password (?:guess|spray)|(?:authentication|login|logon) fail"
-     r"|fail(?:ed|ure)? (?:login|logon|password|auth)|invalid user|credential stuffing"
-     r"|cracking|\bhydra\b|\bmedusa\b",
-     "T1110", "credential-access", "password guessing", "guessed passwords on {dst}", _TEXT, ()),
-    ("exploit",
-     r"exploit|cve-[0-9]{4}|web application attack|attempted (?:administrator"
-     r"|user) privilege|common web attack|cross[- ]site|\bxss\b|(?:directory"
-     r"|path) traversal|\.\./|file inclusion|\b[lr]fi\b|suspicious url|log4j|jndi:"
-     r"|deserializ|overflow attempt",
-     "T1190", "initial-access", "exploitation", None, _TEXT, ()),
-    ("malware_c2",
-     r"\bc2\b|\bcnc\b|c&c|command and control|beacon|trojan|malware|botnet|backdoor"
-     r"|cobalt ?strike",
-     "T1071", "command-and-control", "malware command and control",
-     "talked to command and control {dst}", _TEXT, ()),
-    ("lateral_movement",
-     r"lateral movement|psexec|pass[- ]the[- ]hash|wmiexec|smbexec",
-     "T1021", "lateral-movement", "lateral movement", "moved laterally to {dst}", _TEXT, ()),
-    ("create_account",
-     r"(?:user|account) (?:was )?(?:added|created)|new user (?:added|created)|useradd"
-     r"|adduser",
-     "T1136", "persistence", "account creation", "created an account on {dst}", _TEXT, ()),
-    ("cron",
-     r"crontab|cron job",
-     "T1053.003", "persistence", "cron job", "added a cron job on {dst}", _TEXT, ()),
-    ("log_clearing",
-     r"logs? (?:cleared|deleted|wiped)|clear(?:ed)? (?:event|audit) log",
-     "T1070", "defense-evasion", "log clearing", "cleared logs on {dst}", _TEXT, ()),
-    ("nonstandard_port",
-     r"non-?standard port|unusual port|suspicious port",
-     "T1571", "command-and-control", "connection to a non-standard port",
-     "connected out to {dst}:{port}", _TEXT, ()),
-    ("network_scan",
-     r"\bscan|nmap|masscan|zmap|port ?sweep|\bprobe|fingerprint|attempted[- ]recon"
-     r"|information leak|reconnaissance|insecure connection attempt",
-     "T1595", "reconnaissance", "scanning", "scanned {dst}", _TEXT, ()),
+    Raises:
+        ConfigError: unreadable or malformed file, or an invalid rule (named by position).
+    """
+    file = Path(path)
+    try:
+        text = file.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"{file}: cannot read ATT&CK mapping rules: {exc}") from None
+    return _parse_rules(text, file.name, toml=file.suffix.lower() == ".toml")
+
+
+def _parse_rules(text: str, where: str, *, toml: bool) -> tuple[MappingRule, ...]:
+    try:
+        data: Any = tomllib.loads(text) if toml else json.loads(text)
+    except ValueError as exc:
+        raise ConfigError(f"{where}: cannot read ATT&CK mapping rules: {exc}") from None
+    items = data.get("rule", data.get("rules")) if isinstance(data, dict) else data
+    if not isinstance(items, list):
+        raise ConfigError(f"{where}: expected a list of rules ([[rule]] in TOML, a JSON list)")
+    return tuple(_rule(where, n, item) for n, item in enumerate(items, start=1))
+
+
+def _rule(where: str, number: int, item: object) -> MappingRule:
+    try:
+        return MappingRule.model_validate(item)
+    except ValidationError as exc:
+        name = item.get("name") if isinstance(item, dict) else None
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        raise ConfigError(f"{where}: rule {number} ({name!r}): {problems}") from None
+
+
+DEFAULT_RULES: Final[tuple[MappingRule, ...]] = _parse_rules(
+    files(__package__).joinpath("attack_rules.toml").read_text(encoding="utf-8"),
+    "attack_rules.toml",
+    toml=True,
 )
-# fmt: on
-
-
-def _row(item: tuple[Any, ...]) -> MappingRule:
-    name, pattern, technique, tactic, label, narrative, fields, also = item
-    return MappingRule(
-        name=name,
-        pattern=pattern,
-        technique=technique,
-        tactic=tactic,
-        label=label,
-        narrative=narrative,
-        fields=fields,
-        also=also,
-    )
-
-
-DEFAULT_RULES: Final[tuple[MappingRule, ...]] = (
-    *(_row(item) for item in _TABLE),
-    MappingRule(
-        name="c2_port",
-        technique="T1571",
-        tactic="command-and-control",
-        ports=C2_PORTS,
-        label="connection to a non-standard port",
-        narrative="connected out to {dst}:{port}",
-    ),
-)
-"""The built-in table (``docs/ids.md`` shows it as a table). The last rule has no pattern: an
-alert on a classic reverse-shell/backdoor port (:data:`C2_PORTS`) that nothing above explained."""
+"""The built-in table, shipped as data (``attack_rules.toml`` beside this module; ``docs/ids.md``
+shows it as a table). The last rule has no pattern: an alert on a classic reverse-shell/backdoor
+port (:data:`C2_PORTS`) that nothing above explained."""
 
 
 class AttackMap:
@@ -450,33 +366,6 @@ def _validate(rule: MappingRule) -> tuple[AttackRef, ...]:
         return (primary, *(attack_ref(t) for t in rule.also))
     except ConfigError as exc:
         raise ConfigError(f"{where}: {exc}") from None
-
-
-def load_rules(path: str | os.PathLike[str]) -> tuple[MappingRule, ...]:
-    """Read mapping rules from TOML (``[[rule]]``) or JSON (list or ``{"rules": [...]}``).
-
-    Raises:
-        ConfigError: unreadable or malformed file, or an invalid rule (named by position).
-    """
-    file = Path(path)
-    try:
-        text = file.read_text(encoding="utf-8")
-        data: Any = tomllib.loads(text) if file.suffix.lower() == ".toml" else json.loads(text)
-    except (OSError, ValueError) as exc:
-        raise ConfigError(f"{file}: cannot read ATT&CK mapping rules: {exc}") from None
-    items = data.get("rule", data.get("rules")) if isinstance(data, dict) else data
-    if not isinstance(items, list):
-        raise ConfigError(f"{file}: expected a list of rules ([[rule]] in TOML, a JSON list)")
-    return tuple(_rule(file, n, item) for n, item in enumerate(items, start=1))
-
-
-def _rule(file: Path, number: int, item: object) -> MappingRule:
-    try:
-        return MappingRule.model_validate(item)
-    except ValidationError as exc:
-        name = item.get("name") if isinstance(item, dict) else None
-        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-        raise ConfigError(f"{file}: rule {number} ({name!r}): {problems}") from None
 
 
 def default_map() -> AttackMap:

@@ -1,0 +1,130 @@
+"""Entity-centric grouping of the kept rows into candidate incidents.
+
+1. **Entity chains.** Each entity (address or host name) is *active* in the windows where it is
+   an endpoint of an attack step. Its active windows split into chains wherever two are more
+   than ``campaign_gap_s`` apart: a node of the graph is one (entity, chain).
+2. **Links.** Every attack step joining two endpoints links their nodes (union-find). So
+   alerts from different sensors about the same pair meet in one node pair; an attacker's
+   steps against a victim and the victim's later outbound steps (post-exploitation: a
+   connection to a C2 port, a large transfer) meet at the victim's node; two attackers
+   against two other victims, or the same entities far apart in time, stay apart.
+3. **Members.** A connected component's entities are its *members*, and the windows where they
+   were active its *active windows*. A kept row belongs to the component when one of its
+   endpoints is active in the row's window within the component and every endpoint is a
+   member (so a noise alert between a member and an outsider does not join, and neither do an
+   entity's alerts in windows where it showed no attack step). Rows of one entity alone
+   (host-based alerts) belong to its node.
+4. **Kinds.** A component with at least ``min_alerts`` attack-step alerts, or with an attack
+   step in one of the ``standalone_stages`` (impact by default), is an incident: ``campaign``
+   with at least ``campaign_min_stages`` distinct kill-chain stages, else ``single_stage``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import polars as pl
+
+from ._config import IdsThresholds
+from ._windows import is_in, stage_expr
+
+__all__ = ["components", "qualify"]
+
+
+def components(kept: pl.DataFrame, cfg: IdsThresholds) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Rows with their component (``group``), and the active windows ``group, e, slot`` of
+    each component's members.
+
+    Rows whose endpoints are not all members of one component are left out.
+    """
+    active = _active(kept, cfg.gap_windows)
+    nodes = active.select("e", "chain").unique().sort("e", "chain").with_row_index("node")
+    active = active.join(nodes, on=["e", "chain"])
+    rows = _with_nodes(kept, active.select("slot", "e", "node"))
+    edges = (
+        rows.filter(
+            pl.col("step") & pl.col("node_a").is_not_null() & pl.col("node_b").is_not_null()
+        )
+        .select("node_a", "node_b")
+        .unique()
+    )
+    roots = _union_find(nodes.height, edges.iter_rows())
+    group_of = pl.DataFrame(
+        {"node": range(nodes.height), "group": roots},
+        schema={"node": pl.UInt32, "group": pl.Int64},
+    )
+    windows = active.join(group_of, on="node").select("group", "e", "slot")
+    members = windows.select("group", "e").unique()
+    rows = rows.with_columns(pl.coalesce("node_a", "node_b").alias("node")).join(
+        group_of, on="node"
+    )
+    owned = rows.join(members, left_on=["group", "a"], right_on=["group", "e"], how="semi")
+    alone = owned.filter(pl.col("b").is_null())
+    pair = owned.filter(pl.col("b").is_not_null()).join(
+        members, left_on=["group", "b"], right_on=["group", "e"], how="semi"
+    )
+    return pl.concat([alone, pair]).drop("node", "node_a", "node_b"), windows
+
+
+def qualify(rows: pl.DataFrame, cfg: IdsThresholds, stages: list[str]) -> pl.DataFrame:
+    """``group, kind`` of the components that are incidents (see the module docstring)."""
+    summary = (
+        rows.filter(pl.col("step"))
+        .with_columns(stage_expr(stages))
+        .group_by("group")
+        .agg(
+            pl.col("n").sum().alias("steps"),
+            pl.col("stage").drop_nulls().n_unique().alias("k"),
+            is_in(pl.col("stage"), sorted(cfg.standalone_stages), pl.String()).any().alias("lone"),
+        )
+    )
+    kind = (
+        pl.when(pl.col("k") >= cfg.campaign_min_stages)
+        .then(pl.lit("campaign"))
+        .otherwise(pl.lit("single_stage"))
+    )
+    enough = (pl.col("steps") >= cfg.min_alerts) | pl.col("lone").fill_null(False)
+    return summary.filter(enough).select("group", kind.alias("kind"))
+
+
+def _active(kept: pl.DataFrame, gap: int) -> pl.DataFrame:
+    """``slot, e, chain``: where each entity is active, and which of its chains that is."""
+    steps = kept.filter(pl.col("step"))
+    active = (
+        pl.concat([steps.select("slot", e="a"), steps.select("slot", e="b")])
+        .drop_nulls("e")
+        .unique()
+    )
+    timed = active.filter(pl.col("slot").is_not_null()).sort("e", "slot")
+    new_chain = (pl.col("slot").diff().over("e") > gap).fill_null(False).cast(pl.Int64)
+    timed = timed.with_columns(new_chain.cum_sum().over("e").alias("chain"))
+    untimed = active.filter(pl.col("slot").is_null()).with_columns(
+        pl.lit(-1, pl.Int64).alias("chain")
+    )
+    return pl.concat([timed, untimed])
+
+
+def _with_nodes(kept: pl.DataFrame, active: pl.DataFrame) -> pl.DataFrame:
+    at_a = active.rename({"e": "a", "node": "node_a"})
+    at_b = active.rename({"e": "b", "node": "node_b"})
+    return kept.join(at_a, on=["slot", "a"], how="left", nulls_equal=True).join(
+        at_b, on=["slot", "b"], how="left", nulls_equal=True
+    )
+
+
+def _union_find(size: int, edges: Iterable[tuple[Any, ...]]) -> list[int]:
+    """Component of each node, named by its smallest node (deterministic)."""
+    parent = list(range(size))
+
+    def find(x: int) -> int:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for a, b in edges:
+        ra, rb = find(a), find(b)
+        if ra != rb:
+            parent[max(ra, rb)] = min(ra, rb)
+    return [find(x) for x in range(size)]

@@ -1,0 +1,136 @@
+"""Raw input to physical lines: large binary blocks, gzip on the fly, read-ahead.
+
+The lowest layer of reading, shared by :mod:`siem_consensus.sources` and anything else that
+reads files (connectors, evaluations): bytes in, whole lines (or blocks of them) out.
+"""
+
+from __future__ import annotations
+
+import gzip
+import threading
+import zlib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO, Any, Protocol, TypeVar
+
+from ..errors import InputError
+from ._blocks import PLAIN_BYTES, Block, decode_lines
+
+__all__ = ["Readable", "Rewindable", "open_binary", "read_ahead", "read_blocks", "read_lines"]
+
+_T = TypeVar("_T")
+_END: Any = object()
+
+
+class Readable(Protocol):
+    def read(self, size: int = -1, /) -> bytes: ...
+
+
+class Rewindable(Readable, Protocol):
+    def seek(self, offset: int, /) -> int: ...
+
+
+def read_lines(fh: Readable, block: int = 1 << 22) -> Iterator[str]:
+    """Decoded physical lines of a binary file, read and decoded in large blocks.
+
+    Equivalent to iterating the file and decoding each line (UTF-8, invalid bytes replaced,
+    line ends and trailing ``\r`` removed), but the per-line Python work is the hot path of
+    parsing, so it is done once per block (:func:`read_blocks` of whole lines, decoded by
+    :func:`~._blocks.decode_lines`). Splitting on ``\n`` before decoding is safe: the
+    byte never occurs inside a multi-byte UTF-8 sequence.
+    """
+    for lines in read_blocks(fh, 1, piece=block):
+        yield from decode_lines(lines.data)
+
+
+def read_blocks(
+    fh: Readable, lines: int, piece: int = 1 << 20, max_bytes: int = 1 << 26
+) -> Iterator[Block]:
+    """Blocks of whole physical lines of a binary file, with their number of lines.
+
+    Each block ends with a newline (only the last block of the input may end without one) and
+    holds at least ``lines`` lines, or at least ``max_bytes`` bytes, unless the input ends
+    first. Lines are not decoded (:func:`~._blocks.decode_lines` gives the lines
+    :func:`read_lines` would). The pass that counts newlines also tells whether a block is
+    ``plain`` (:data:`~._blocks.PLAIN_BYTES` and newlines only): one pass, not two.
+    """
+    pending: list[bytes] = []
+    size = count = 0
+    plain = True
+    while data := fh.read(piece):
+        odd = data.translate(None, PLAIN_BYTES)  # the newlines, and any byte that is not plain
+        newlines = odd.count(b"\n")
+        clean = newlines == len(odd)
+        if newlines and (count + newlines >= lines or size + len(data) >= max_bytes):
+            cut = data.rfind(b"\n") + 1
+            pending.append(data[:cut])
+            yield Block(b"".join(pending), count + newlines, plain and clean)
+            rest = data[cut:]
+            # the rest of the piece goes with the next block (plain only if the whole piece was)
+            pending, size, count, plain = ([rest] if rest else []), len(rest), 0, clean
+            continue
+        pending.append(data)
+        size += len(data)
+        count += newlines
+        plain = plain and clean
+    if pending:
+        data = b"".join(pending)
+        yield Block(data, count + (0 if data.endswith(b"\n") else 1), plain)
+
+
+def read_ahead(items: Iterator[_T]) -> Iterator[_T]:
+    """``items``, each one produced in a background thread while the previous one is used.
+
+    Reading a block (decompressing, counting, copying) then overlaps with parsing the one
+    before, which runs in polars without the GIL. Each item is made by a thread of its own,
+    started once the previous item was taken: at most two are alive, and no thread outlives
+    the item it makes, whether the consumer finishes, fails, closes or drops this generator
+    (closing waits for the item in the making, so the file is not closed under it). An
+    exception of the producer is raised here, in order.
+    """
+
+    def start() -> tuple[threading.Thread, list[tuple[bool, Any]]]:
+        box: list[tuple[bool, Any]] = []
+
+        def produce() -> None:
+            try:
+                box.append((True, next(items, _END)))
+            except BaseException as exc:  # raised again in the consumer
+                box.append((False, exc))
+
+        worker = threading.Thread(target=produce, name="siem-consensus-read-ahead", daemon=True)
+        worker.start()
+        return worker, box
+
+    worker, box = start()
+    try:
+        while True:
+            worker.join()
+            made, item = box[0]
+            if not made:
+                raise item
+            if item is _END:
+                return
+            worker, box = start()
+            yield item
+    finally:
+        worker.join()
+
+
+def open_binary(path: Path) -> gzip.GzipFile | IO[bytes]:
+    """``path`` opened for binary reading; gzip files (by their magic bytes) are decompressed
+    on the fly, in place."""
+    with path.open("rb") as fh:
+        magic = fh.read(2)
+    return _GzipInput(path, "rb") if magic == b"\x1f\x8b" else path.open("rb")
+
+
+class _GzipInput(gzip.GzipFile):
+    """A gzip input: a truncated or corrupt stream is an :class:`InputError` naming the file,
+    raised where the reading stops (what was read before it has been parsed)."""
+
+    def read(self, size: int | None = -1) -> bytes:
+        try:
+            return super().read(size)
+        except (EOFError, gzip.BadGzipFile, zlib.error) as exc:
+            raise InputError(f"{self.name}: truncated or corrupt gzip data ({exc})") from exc

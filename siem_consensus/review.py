@@ -69,6 +69,9 @@ class PendingApproval(BaseModel):
 
 @dataclass(frozen=True)
 class _Answer:
+    thread_id: str
+    incident_id: str
+    interrupt_id: str
     approve: list[str]
     reject: list[str]
     by: str
@@ -78,6 +81,10 @@ class _Answer:
 
     def resume_value(self) -> dict[str, Any]:
         return {"approve": self.approve, "by": self.by, "note": self.note}
+
+    def same(self, answer: dict[str, Any]) -> bool:
+        """Whether ``answer`` (validated) is this one re-sent: same reviewer, same actions."""
+        return self.by == answer["by"] and self.approve == list(answer["approve"])
 
 
 class AlreadyAnsweredError(UsageError):
@@ -113,6 +120,11 @@ class AlreadyAnsweredError(UsageError):
 class _AnswerStore:
     """The answers table in the checkpoint database: one row per answered interrupt."""
 
+    _COLUMNS = (
+        "thread_id, incident_id, interrupt_id, approve, reject, answered_by, note, "
+        "answered_at, completed_at"
+    )
+
     def __init__(self, db: str | os.PathLike[str]) -> None:
         self._db = sqlite3.connect(os.fspath(db), timeout=30, isolation_level=None)
         self._db.execute(_TABLE)
@@ -121,45 +133,59 @@ class _AnswerStore:
         self._db.close()
 
     def claim(self, item: PendingApproval, answer: dict[str, Any]) -> tuple[_Answer, bool]:
-        """Store ``answer`` unless the interrupt has one; (the answer that stands, won?)."""
+        """Store ``answer`` unless the interrupt has one: (the answer that stands, stored?).
+
+        The compare-and-set: the primary key makes a second ``INSERT`` fail, atomically,
+        whichever process or connection tries it.
+        """
+        key = (item.thread_id, item.incident_id, item.interrupt_id)
         now = datetime.now(UTC).isoformat(timespec="seconds")
         try:
             self._db.execute(
                 "INSERT INTO approval_answers VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL)",
                 (
-                    *(item.thread_id, item.incident_id, item.interrupt_id),
+                    *key,
                     *(json.dumps(answer["approve"]), json.dumps(answer["reject"])),
                     *(answer["by"], answer["note"], now),
                 ),
             )
         except sqlite3.IntegrityError:
-            stored = self.get(item.thread_id, item.incident_id, item.interrupt_id)
+            stored = self.get(*key)
             assert stored is not None  # rows are never deleted
             return stored, False
-        return _Answer(
-            answer["approve"], answer["reject"], answer["by"], answer["note"], now, None
-        ), True
+        fields = (answer["approve"], answer["reject"], answer["by"], answer["note"])
+        return _Answer(*key, *fields, now, None), True
 
     def get(self, thread: str, incident: str, interrupt_id: str | None = None) -> _Answer | None:
         """The answer to one interrupt, or the latest answer about the incident."""
         sql = (
-            "SELECT approve, reject, answered_by, note, answered_at, completed_at FROM "
-            "approval_answers WHERE thread_id = ? AND incident_id = ?"
+            f"SELECT {self._COLUMNS} FROM approval_answers WHERE thread_id = ? AND incident_id = ?"
         )
         args: tuple[str, ...] = (thread, incident)
         if interrupt_id is not None:
             sql, args = f"{sql} AND interrupt_id = ?", (*args, interrupt_id)
-        row = self._db.execute(f"{sql} ORDER BY answered_at DESC LIMIT 1", args).fetchone()
+        row = self._db.execute(f"{sql} ORDER BY rowid DESC LIMIT 1", args).fetchone()
         if row is None:
             return None
-        return _Answer(json.loads(row[0]), json.loads(row[1]), *row[2:])
+        thread, incident, interrupt_id, approve, reject, by, note, at, done = row
+        return _Answer(
+            thread,
+            incident,
+            interrupt_id,
+            json.loads(approve),
+            json.loads(reject),
+            by,
+            note,
+            at,
+            done,
+        )
 
-    def complete(self, item: PendingApproval) -> None:
+    def complete(self, answer: _Answer) -> None:
         now = datetime.now(UTC).isoformat(timespec="seconds")
         self._db.execute(
             "UPDATE approval_answers SET completed_at = ? WHERE thread_id = ? AND "
             "incident_id = ? AND interrupt_id = ?",
-            (now, item.thread_id, item.incident_id, item.interrupt_id),
+            (now, answer.thread_id, answer.incident_id, answer.interrupt_id),
         )
 
 
@@ -280,70 +306,70 @@ def decide_approval(
         async with AsyncSqliteSaver.from_conn_string(os.fspath(db)) as saver:
             graph, store = build(saver), _AnswerStore(db)
             try:
-                item = await _find(graph, thread, incident)
-                if item is None:
-                    raise await _not_pending(approval_id, graph, saver, store, action_log)
-                answer = validate_answer(
-                    {"approve": list(approve), "by": by, "note": note}, item.actions
-                )
-                stored, won = store.claim(item, answer)
-                if not won and (stored.completed_at or not _same(stored, answer)):
-                    raise AlreadyAnsweredError(approval_id, stored, _recorded(action_log, item))
+                stored = await _claim(graph, saver, store, approval_id, raw, action_log)
                 with _review_lock(db, wait):
-                    return await _resume(graph, store, item, approval_id, action_log)
+                    return await _resume(graph, store, stored, approval_id, action_log)
             finally:
                 store.close()
 
+    raw = {"approve": list(approve), "by": by, "note": note}
     return run_sync(main)
 
 
-def _same(stored: _Answer, answer: dict[str, Any]) -> bool:
-    same: bool = stored.by == answer["by"] and stored.approve == list(answer["approve"])
-    return same
-
-
-def _recorded(log: RecordedActions | None, item: PendingApproval) -> list[str] | None:
-    return None if log is None else log.recorded(item.thread_id, item.incident_id)
+def _recorded(log: RecordedActions | None, answer: _Answer) -> list[str] | None:
+    return None if log is None else log.recorded(answer.thread_id, answer.incident_id)
 
 
 async def _find(graph: Graph, thread: str, incident: str) -> PendingApproval | None:
     return next((p for p in await _pending(graph, [thread]) if p.incident_id == incident), None)
 
 
-async def _not_pending(
-    approval_id: str,
+async def _claim(
     graph: Graph,
     saver: BaseCheckpointSaver[Any],
     store: _AnswerStore,
+    approval_id: str,
+    raw: dict[str, Any],
     log: RecordedActions | None,
-) -> UsageError:
+) -> _Answer:
+    """Validate the answer, then store it unless another stands; the answer to resume with."""
     thread, _, incident = approval_id.rpartition("/")
-    stored = store.get(thread, incident)
-    if stored is not None:
-        recorded = None if log is None else log.recorded(thread, incident)
-        return AlreadyAnsweredError(approval_id, stored, recorded)
-    pending = ", ".join(p.id for p in await _pending(graph, await _threads(saver)))
-    return UsageError(f"no pending approval {approval_id!r}; pending: {pending or 'none'}")
+    item = await _find(graph, thread, incident)
+    if item is not None:
+        answer = validate_answer(raw, item.actions)
+        stored, won = store.claim(item, answer)
+        if won:
+            return stored
+    else:  # not pending: unknown, answered, or answered and its task done before a crash
+        stored_or_none = store.get(thread, incident)
+        if stored_or_none is None:
+            pending = ", ".join(p.id for p in await _pending(graph, await _threads(saver)))
+            raise UsageError(f"no pending approval {approval_id!r}; pending: {pending or 'none'}")
+        stored = stored_or_none
+        answer = validate_answer(raw, [*stored.approve, *stored.reject])
+    if stored.completed_at is not None or not stored.same(answer):
+        raise AlreadyAnsweredError(approval_id, stored, _recorded(log, stored))
+    return stored  # the same answer re-sent after a crash: complete it
 
 
 async def _resume(
     graph: Graph,
     store: _AnswerStore,
-    item: PendingApproval,
+    stored: _Answer,
     approval_id: str,
     log: RecordedActions | None,
 ) -> dict[str, Any]:
     """Resume with the stored answer; under the lock, so no other resume runs meanwhile."""
-    stored = store.get(item.thread_id, item.incident_id, item.interrupt_id)
-    assert stored is not None  # claimed before the lock was taken
-    if stored.completed_at is not None:  # an identical answer finished while we waited
-        raise AlreadyAnsweredError(approval_id, stored, _recorded(log, item))
-    config: RunnableConfig = {"configurable": {"thread_id": item.thread_id}}
-    current = await _find(graph, item.thread_id, item.incident_id)
+    fresh = store.get(stored.thread_id, stored.incident_id, stored.interrupt_id)
+    assert fresh is not None  # claimed before the lock was taken
+    if fresh.completed_at is not None:  # the same answer finished while we waited
+        raise AlreadyAnsweredError(approval_id, fresh, _recorded(log, fresh))
+    config: RunnableConfig = {"configurable": {"thread_id": stored.thread_id}}
+    current = await _find(graph, stored.thread_id, stored.incident_id)
     command: Command[Any] | None = None
     if current is not None:
         command = Command(resume={current.interrupt_id: stored.resume_value()})
-    # current is None: the answered task finished before a crash; running on finishes the step.
+    # current is None: the answered task finished before a crash; running on ends the step.
     result: dict[str, Any] = await graph.ainvoke(command, config)
-    store.complete(item)
+    store.complete(stored)
     return result

@@ -5,7 +5,8 @@ interrupt, prints PENDING and waits to be killed. ``python approval_app.py decid
 DIE_AT [ACTION ...]`` answers an approval of the small graph (one alert, two actions) and
 SIGKILLs itself at DIE_AT: ``before-1`` (answer stored, resume started, nothing recorded),
 ``after-1`` (action 1 of 2 recorded), ``after-2`` (both recorded, the task not finished),
-``checkpoint`` (the task finished, its checkpoint not written) or ``never``.
+``writes`` (the task finished and its writes are saved, other alerts still pending),
+``checkpoint`` (the last alert's task finished, the step's checkpoint not written) or ``never``.
 """
 
 from __future__ import annotations
@@ -21,7 +22,6 @@ from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 from langgraph.graph import END, START, StateGraph
 
 from siem_consensus.detectors.firewall import FirewallDetector
-from siem_consensus.errors import SiemConsensusError
 from siem_consensus.generators.firewall import scenario_1
 from siem_consensus.graphs.approval import (
     SqliteActionLog,
@@ -114,19 +114,33 @@ def race_worker(jobs: Any, results: Any, barrier: Any) -> None:
             )
         except AlreadyAnsweredError as exc:
             results.put((by, "refused", str(exc)))
-        except SiemConsensusError as exc:
+        except Exception as exc:  # reported, so that the test fails with the reason
             results.put((by, "error", f"{type(exc).__name__}: {exc}"))
         else:
             results.put((by, "won", ""))
 
 
-def _decide(db: str, log: str, approval_id: str, by: str, die_at: str, approve: list[str]) -> None:
-    if die_at == "checkpoint":
-        # The answered task has finished (its writes are saved); die before the checkpoint.
-        async def dying_aput(*args: Any, **kwargs: Any) -> Any:
+def _die_in_the_checkpointer(die_at: str) -> None:
+    """Kill this process inside the SQLite checkpointer, after the answered task finished."""
+    put_writes = AsyncSqliteSaver.aput_writes
+
+    async def dying_aput_writes(self: AsyncSqliteSaver, config: Any, writes: Any, *a: Any) -> None:
+        await put_writes(self, config, writes, *a)
+        if any(channel == "actions_log" for channel, _ in writes):  # the task's own result
             os.kill(os.getpid(), signal.SIGKILL)
 
+    async def dying_aput(*args: Any, **kwargs: Any) -> Any:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    if die_at == "writes":  # the task's writes are saved; the step is not finished
+        AsyncSqliteSaver.aput_writes = dying_aput_writes  # type: ignore[method-assign]
+    else:  # the step is finished; its checkpoint is not written
         AsyncSqliteSaver.aput = dying_aput  # type: ignore[method-assign]
+
+
+def _decide(db: str, log: str, approval_id: str, by: str, die_at: str, approve: list[str]) -> None:
+    if die_at in ("writes", "checkpoint"):
+        _die_in_the_checkpointer(die_at)
         die_at = "never"
     decide_approval(
         db,

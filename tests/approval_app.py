@@ -1,10 +1,11 @@
 """Approval apps run in separate processes: crash/restart, kill -9 at each step, and races.
 
 ``python approval_app.py start DB LOG`` runs the firewall triage graph until its approval
-interrupt, prints PENDING and waits to be killed. ``python approval_app.py decide DB LOG ID BY
-DIE_AT [ACTION ...]`` answers an approval of the small graph (one alert, two actions) and
-SIGKILLs itself at DIE_AT: ``before-1`` (answer stored, resume started, nothing recorded),
-``after-1`` (action 1 of 2 recorded), ``after-2`` (both recorded, the task not finished),
+interrupt, prints PENDING and waits to be killed. :func:`decide` (a process target, or
+``python approval_app.py decide DB LOG ID BY DIE_AT [ACTION ...]``) answers an approval of the
+small graph (alerts of two actions each) and SIGKILLs itself at DIE_AT: ``before-1`` (answer
+stored, resume started, nothing recorded), ``after-1`` (action 1 of 2 recorded), ``after-2``
+(both recorded, the task not finished),
 ``writes`` (the task finished and its writes are saved, other alerts still pending),
 ``checkpoint`` (the last alert's task finished, the step's checkpoint not written) or ``never``.
 """
@@ -12,9 +13,14 @@ SIGKILLs itself at DIE_AT: ``before-1`` (answer stored, resume started, nothing 
 from __future__ import annotations
 
 import asyncio
+import multiprocessing
 import os
+import shutil
 import signal
 import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -138,7 +144,40 @@ def _die_in_the_checkpointer(die_at: str) -> None:
         AsyncSqliteSaver.aput = dying_aput  # type: ignore[method-assign]
 
 
-def _decide(db: str, log: str, approval_id: str, by: str, die_at: str, approve: list[str]) -> None:
+@contextmanager
+def memory_dir(fallback: Path) -> Iterator[Path]:
+    """A scratch folder in memory-backed /dev/shm when there is one, else ``fallback``.
+
+    The SQLite files stay real files with real locks; only fsync becomes free, which on a
+    shared disk costs a fraction of a second per commit. A killed process loses nothing
+    either way: its writes are in the OS page cache.
+    """
+    shm = Path("/dev/shm")
+    if not (shm.is_dir() and os.access(shm, os.W_OK)):
+        yield fallback
+        return
+    root = Path(tempfile.mkdtemp(prefix="approval-tests-", dir=shm))
+    try:
+        yield root
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def processes() -> Any:
+    """A multiprocessing context whose processes start in milliseconds: forked from a server
+    that imported the heavy modules once (``spawn`` where there is no fork server)."""
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("spawn")
+    ctx = multiprocessing.get_context("forkserver")
+    # Not this module: Python 3.11's fork server ignores the parent's sys.path (tests/).
+    ctx.set_forkserver_preload(
+        ["siem_consensus.review", "siem_consensus.graphs.triage", "langgraph.checkpoint.sqlite.aio"]
+    )
+    return ctx
+
+
+def decide(db: str, log: str, approval_id: str, by: str, die_at: str, approve: list[str]) -> None:
+    """Answer an approval of the small graph as ``by``, SIGKILLing this process at ``die_at``."""
     if die_at in ("writes", "checkpoint"):
         _die_in_the_checkpointer(die_at)
         die_at = "never"
@@ -168,5 +207,5 @@ if __name__ == "__main__":
     if sys.argv[1] == "start":
         asyncio.run(start(sys.argv[2], sys.argv[3]))
     else:
-        _decide(*sys.argv[2:7], approve=sys.argv[7:])
+        decide(*sys.argv[2:7], approve=sys.argv[7:])
     os._exit(0)

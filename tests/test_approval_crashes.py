@@ -10,10 +10,7 @@ the checkpoint's other alert is answered as if nothing happened.
 from __future__ import annotations
 
 import asyncio
-import os
 import sqlite3
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
@@ -21,13 +18,20 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from approval_app import ACTIONS, THREAD, build_small, start_small
+from approval_app import (
+    ACTIONS,
+    THREAD,
+    build_small,
+    decide,
+    memory_dir,
+    processes,
+    start_small,
+)
 from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 
 from siem_consensus.graphs.approval import SqliteActionLog
 from siem_consensus.review import AlreadyAnsweredError, decide_approval, list_pending
 
-HERE = Path(__file__).parent
 WAIT = 120  # seconds; every wait on a child process is bounded
 ID = f"{THREAD}/ins-1"
 RECORDED_AT_DEATH = {
@@ -43,15 +47,23 @@ RECORDED_AT_DEATH = {
 FINISHED_AT_DEATH = {"writes"}
 
 
-def _child(db: Path, log: Path, die_at: str) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "PYTHONPATH": f"{HERE}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
-    args = [str(db), str(log), ID, "alice", die_at, *ACTIONS]
-    return subprocess.Popen(
-        [sys.executable, str(HERE / "approval_app.py"), "decide", *args],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
+def _child(db: Path, log: Path, die_at: str) -> Any:
+    """Alice's reviewer process, approving both actions of ins-1 and dying at ``die_at``."""
+    proc = processes().Process(
+        target=decide, args=(str(db), str(log), ID, "alice", die_at, ACTIONS), daemon=True
     )
+    proc.start()
+    return proc
+
+
+def _exit_code(proc: Any) -> int:
+    proc.join(timeout=WAIT)
+    if proc.exitcode is None:
+        proc.kill()
+        proc.join(timeout=WAIT)
+        raise AssertionError(f"the reviewer process did not end in {WAIT}s")
+    code: int = proc.exitcode
+    return code
 
 
 @contextmanager
@@ -78,12 +90,11 @@ def _kill_after_the_answer_is_stored(db: Path, log: Path) -> int:
         proc = _child(db, log, "never")
         deadline = time.monotonic() + WAIT
         while not _answer_stored(db):
-            assert proc.poll() is None, proc.communicate(timeout=WAIT)
+            assert proc.is_alive(), f"the reviewer ended ({proc.exitcode}) without waiting"
             assert time.monotonic() < deadline, "the child never stored its answer"
             time.sleep(0.02)
         proc.kill()
-        proc.communicate(timeout=WAIT)
-    return proc.returncode
+        return _exit_code(proc)
 
 
 def _decide(
@@ -100,25 +111,23 @@ def _decide(
 
 
 @pytest.fixture(scope="module")
-def crashed(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Path, Path, int]]:
+def crashed(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[dict[str, tuple[Path, Path, int]]]:
     """One checkpoint per kill point, with alice's reviewer process killed at that point."""
-    root = tmp_path_factory.mktemp("crashes")
-    dbs = {
-        step: (root / f"{step}.sqlite", root / f"{step}-actions.sqlite")
-        for step in RECORDED_AT_DEATH
-    }
-    for db, log in dbs.values():
-        asyncio.run(start_small(db, log, count=2))
-    # Answer the other alert first, so that alice's answer finishes the step (a checkpoint).
-    _decide(*dbs["checkpoint"], f"{THREAD}/ins-2", [], "carol")
-    # The self-killing children run at once: each start-up costs seconds of imports.
-    procs = {step: _child(*dbs[step], step) for step in RECORDED_AT_DEATH if step != "stored"}
-    codes = {"stored": _kill_after_the_answer_is_stored(*dbs["stored"])}
-    for step, proc in procs.items():
-        out, err = proc.communicate(timeout=WAIT)
-        assert b"DONE" not in out, (step, err.decode()[-2000:])
-        codes[step] = proc.returncode
-    return {step: (*dbs[step], codes[step]) for step in RECORDED_AT_DEATH}
+    with memory_dir(tmp_path_factory.mktemp("crashes")) as root:
+        dbs = {
+            step: (root / f"{step}.sqlite", root / f"{step}-actions.sqlite")
+            for step in RECORDED_AT_DEATH
+        }
+        for db, log in dbs.values():
+            asyncio.run(start_small(db, log, count=2))
+        # Answer the other alert first, so that alice's answer finishes the step (a checkpoint).
+        _decide(*dbs["checkpoint"], f"{THREAD}/ins-2", [], "carol")
+        procs = {s: _child(*dbs[s], s) for s in RECORDED_AT_DEATH if s != "stored"}
+        codes = {"stored": _kill_after_the_answer_is_stored(*dbs["stored"])}
+        codes |= {step: _exit_code(proc) for step, proc in procs.items()}
+        yield {step: (*dbs[step], codes[step]) for step in RECORDED_AT_DEATH}
 
 
 @pytest.mark.timeout(600)
@@ -127,7 +136,7 @@ def test_after_a_crash_only_the_same_answer_completes(
     crashed: dict[str, tuple[Path, Path, int]], step: str
 ) -> None:
     db, log, code = crashed[step]
-    assert code == -9  # killed, not finished
+    assert code == -9  # killed (SIGKILL), not finished (0) nor failed (1)
     before = RECORDED_AT_DEATH[step]
     actions = SqliteActionLog(log)
     assert actions.recorded(THREAD, "ins-1") == before

@@ -10,12 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import json
-import multiprocessing
-import os
 import queue
 import shutil
 import sqlite3
-import tempfile
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import closing
@@ -23,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from approval_app import ACTIONS, race_worker, start_small
+from approval_app import ACTIONS, memory_dir, processes, race_worker, start_small
 
 from siem_consensus.graphs.approval import SqliteActionLog
 
@@ -32,10 +29,10 @@ WAIT = 60  # seconds; every wait on a worker process is bounded
 
 
 class Reviewers:
-    """Two long-lived reviewer processes (spawned once: imports take seconds)."""
+    """Two long-lived reviewer processes, reused by every trial."""
 
     def __init__(self, root: Path) -> None:
-        ctx = multiprocessing.get_context("spawn")
+        ctx = processes()
         self.results: Any = ctx.Queue()
         self.jobs: list[Any] = [ctx.Queue(), ctx.Queue()]
         self.barrier: Any = ctx.Barrier(2)  # kept: its semaphore must outlive the start-up
@@ -79,19 +76,12 @@ class Reviewers:
 
 @pytest.fixture(scope="module")
 def reviewers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Reviewers]:
-    # Real SQLite files; in memory-backed /dev/shm when there is one, because fsync on a
-    # shared disk costs ~0.2 s a trial and locking semantics are the same.
-    shm = Path("/dev/shm")
-    if shm.is_dir() and os.access(shm, os.W_OK):
-        root = Path(tempfile.mkdtemp(prefix="approval-races-", dir=shm))
-    else:
-        root = tmp_path_factory.mktemp("races")
-    pool = Reviewers(root)
-    try:
-        yield pool
-    finally:
-        pool.close()
-        shutil.rmtree(root, ignore_errors=True)
+    with memory_dir(tmp_path_factory.mktemp("races")) as root:
+        pool = Reviewers(root)
+        try:
+            yield pool
+        finally:
+            pool.close()
 
 
 def _answers(db: Path) -> list[tuple[str, str]]:

@@ -302,6 +302,8 @@ def decide_approval(
     if not thread or not incident:
         raise UsageError(f"approval id {approval_id!r} is not THREAD/INCIDENT (see: review list)")
 
+    raw = {"approve": list(approve), "by": by, "note": note}
+
     async def main() -> dict[str, Any]:
         async with AsyncSqliteSaver.from_conn_string(os.fspath(db)) as saver:
             graph, store = build(saver), _AnswerStore(db)
@@ -312,7 +314,6 @@ def decide_approval(
             finally:
                 store.close()
 
-    raw = {"approve": list(approve), "by": by, "note": note}
     return run_sync(main)
 
 
@@ -346,7 +347,10 @@ async def _claim(
             pending = ", ".join(p.id for p in await _pending(graph, await _threads(saver)))
             raise UsageError(f"no pending approval {approval_id!r}; pending: {pending or 'none'}")
         stored = stored_or_none
-        answer = validate_answer(raw, [*stored.approve, *stored.reject])
+        try:
+            answer = validate_answer(raw, [*stored.approve, *stored.reject])
+        except UsageError:  # not the stored answer either way; say who answered
+            raise AlreadyAnsweredError(approval_id, stored, _recorded(log, stored)) from None
     if stored.completed_at is not None or not stored.same(answer):
         raise AlreadyAnsweredError(approval_id, stored, _recorded(log, stored))
     return stored  # the same answer re-sent after a crash: complete it

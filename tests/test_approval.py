@@ -138,7 +138,7 @@ def test_a_typo_writes_nothing_and_never_blocks_other_alerts(two_alerts: tuple[P
 def test_a_second_answer_names_who_answered_and_when(two_alerts: tuple[Path, Path]) -> None:
     db, log = two_alerts
     _decide(db, log, "ins-1", [], "bob")
-    for by, approve in (("alice", ACTIONS), ("bob", ACTIONS), ("bob", [])):
+    for by, approve in (("alice", ACTIONS), ("bob", ACTIONS), ("bob", []), ("x", ["typo"])):
         with pytest.raises(AlreadyAnsweredError, match=r"answered by bob at 20\d\d-") as info:
             _decide(db, log, "ins-1", approve, by)
         assert info.value.answered_by == "bob" and info.value.approved == []

@@ -130,7 +130,7 @@ def build_parser() -> argparse.ArgumentParser:
         dest="approve",
         action="append",
         default=[],
-        help="approve only this action (repeat; default: all of them)",
+        help="approve only this action, its exact text from 'review list' (repeat; default: all)",
     )
     review.add_argument("--by", default=None, help="who decides (recorded; required to decide)")
     review.add_argument("--note", default="", help="reason, recorded with the decision")

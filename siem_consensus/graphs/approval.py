@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
@@ -29,9 +29,11 @@ from .nodes import TriageState
 
 __all__ = [
     "ActionSink",
+    "RecordedActions",
     "SqliteActionLog",
     "make_approval_fan_out",
     "make_approve",
+    "validate_answer",
 ]
 
 
@@ -42,6 +44,14 @@ class ActionSink(Protocol):
         self, thread_id: str, incident_id: str, action: str, approved_by: str, note: str
     ) -> bool:
         """Record (or perform) one approved action; False if it was already recorded."""
+        ...
+
+
+class RecordedActions(Protocol):
+    """What an action log can tell a reviewer: the actions already recorded for one alert."""
+
+    def recorded(self, thread_id: str, incident_id: str) -> list[str]:
+        """The actions recorded for ``incident_id`` in ``thread_id``, oldest first."""
         ...
 
 
@@ -76,6 +86,16 @@ class SqliteActionLog:
             )
             return cursor.rowcount == 1
 
+    def recorded(self, thread_id: str, incident_id: str) -> list[str]:
+        """The actions recorded for one alert, oldest first."""
+        with self._lock, self._connect() as db:
+            rows = db.execute(
+                "SELECT action FROM approved_actions WHERE thread_id = ? AND incident_id = ? "
+                "ORDER BY recorded_at",
+                (thread_id, incident_id),
+            ).fetchall()
+        return [str(row[0]) for row in rows]
+
     def entries(self) -> list[dict[str, str]]:
         """Every recorded approval, oldest first."""
         with self._lock, self._connect() as db:
@@ -84,18 +104,50 @@ class SqliteActionLog:
         return [dict(row) for row in rows]
 
 
-def _answer(raw: Any, actions: list[str]) -> dict[str, Any]:
-    """Normalise a human answer: {"approve": [...], "reject": [...], "by": ..., "note": ...}."""
+def _strings(raw: Mapping[str, Any], key: str) -> list[str]:
+    value = raw.get(key, [])
+    if isinstance(value, str) or not isinstance(value, list | tuple):
+        raise UsageError(f"{key!r} must be a list of action texts, got {type(value).__name__}")
+    if not all(isinstance(item, str) for item in value):
+        raise UsageError(f"{key!r} must be a list of action texts (strings)")
+    return list(value)
+
+
+def validate_answer(raw: Any, actions: Sequence[str]) -> dict[str, Any]:
+    """Check a human answer completely and normalise it, before anything is recorded.
+
+    Args:
+        raw: ``{"approve": [...], "by": "name", "note": "..."}``; ``"reject"`` may list the
+            rejected actions too. Every action must be exactly one of ``actions``.
+        actions: The alert's recommended actions, as listed in its interrupt.
+
+    Returns:
+        ``{"approve": [...], "reject": [...], "by": ..., "note": ...}`` with both lists in the
+        alert's order; every action not approved is rejected.
+
+    Raises:
+        UsageError: Not a mapping, an action that is not exactly one of ``actions`` (the
+            message lists them), an action both approved and rejected, or no ``by``.
+    """
     if not isinstance(raw, Mapping):
         raise UsageError(f"an approval answer must be a mapping, got {type(raw).__name__}")
-    approve = [a for a in raw.get("approve", []) if a in actions]
-    unknown = [a for a in [*raw.get("approve", []), *raw.get("reject", [])] if a not in actions]
+    approve, reject = _strings(raw, "approve"), _strings(raw, "reject")
+    unknown = [a for a in [*approve, *reject] if a not in actions]
     if unknown:
-        raise UsageError(f"unknown action(s) {unknown}; this alert recommends {actions}")
+        valid = "; ".join(repr(a) for a in actions)
+        raise UsageError(
+            f"unknown action(s) {unknown}: an action must be exactly one of this alert's "
+            f"recommended actions: {valid}"
+        )
+    if both := sorted(set(approve) & set(reject)):
+        raise UsageError(f"action(s) {both} both approved and rejected")
+    by = raw.get("by")
+    if not isinstance(by, str) or not by.strip():
+        raise UsageError("an approval answer needs 'by': who decided (recorded with it)")
     return {
-        "approve": approve,
+        "approve": [a for a in actions if a in approve],
         "reject": [a for a in actions if a not in approve],
-        "by": str(raw.get("by", "unknown")),
+        "by": by.strip(),
         "note": str(raw.get("note", "")),
     }
 
@@ -118,6 +170,18 @@ def make_approval_fan_out(
     return fan_out
 
 
+def _ask(question: dict[str, Any], actions: list[str]) -> dict[str, Any]:
+    """Interrupt until a valid answer arrives. An invalid answer asks again (with the error in
+    the new interrupt) instead of raising: a raised error would be replayed with the stored
+    answer on every later resume of the thread and block every other alert's approval."""
+    while True:
+        raw = interrupt(question)
+        try:
+            return validate_answer(raw, actions)
+        except UsageError as exc:
+            question = {**question, "error": str(exc)}
+
+
 def make_approve(
     sink: ActionSink | None,
 ) -> Callable[[Mapping[str, Any], RunnableConfig], dict[str, Any]]:
@@ -131,16 +195,14 @@ def make_approve(
     def approve(task: Mapping[str, Any], config: RunnableConfig) -> dict[str, Any]:
         decision, incident = task["decision"], task["incident"]
         actions = list(decision["recommended_actions"])
-        raw = interrupt(
-            {
-                "incident_id": decision["incident_id"],
-                "title": incident.get("title", ""),
-                "users": incident.get("entities", {}).get("users", []),
-                "confidence": decision.get("confidence"),
-                "actions": actions,
-            }
-        )
-        answer = _answer(raw, actions)
+        question: dict[str, Any] = {
+            "incident_id": decision["incident_id"],
+            "title": incident.get("title", ""),
+            "users": incident.get("entities", {}).get("users", []),
+            "confidence": decision.get("confidence"),
+            "actions": actions,
+        }
+        answer = _ask(question, actions)
         thread = str(config.get("configurable", {}).get("thread_id", "default"))
         log = []
         for action in answer["approve"]:

@@ -9,17 +9,22 @@ analyst that errors on real data fails the evaluation (:func:`exit_on_errors`).
 
 from __future__ import annotations
 
+import asyncio
 import sys
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from ..models import Decision, Outcome, VerdictStatus
+from ..analysts import BaselineAnalyst, RulesAnalyst, run_analyst
+from ..api import DECISION_DEFAULTS
+from ..consensus import decide, get_policy
+from ..models import Decision, Incident, Outcome, VerdictStatus
 
 __all__ = [
     "EMBEDDED",
     "OUTCOMES",
     "embedded_errors",
     "exit_on_errors",
+    "judge_embedded",
     "outcome_counts",
     "outcomes_by_incident",
     "reaches_human",
@@ -30,6 +35,27 @@ EMBEDDED = ("rules", "baseline")
 
 OUTCOMES = tuple(o.value for o in Outcome)
 """``alert``, ``needs_review``, ``dismissed``."""
+
+
+def judge_embedded(detector: str, incidents: Sequence[Incident]) -> list[Decision]:
+    """Decide incidents as the graphs do after detection: both embedded analysts, each alone
+    (failures become error verdicts), then claim checks and the detector's default policy.
+
+    For evaluations that keep the detector object for their own figures (the insider one
+    needs its user-days); the others call the public entry point instead.
+    """
+    defaults = DECISION_DEFAULTS[detector]
+    policy = get_policy(defaults.policy, defaults.threshold)
+
+    async def run() -> list[Decision]:
+        analysts = (RulesAnalyst(), BaselineAnalyst())
+        out = []
+        for incident in incidents:
+            verdicts = [await run_analyst(a, incident) for a in analysts]
+            out.append(decide(incident, verdicts, policy))
+        return out
+
+    return asyncio.run(run())
 
 
 def outcomes_by_incident(decisions: Iterable[Decision]) -> dict[str, Decision]:

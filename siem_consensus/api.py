@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from typing import Any, TypedDict, Unpack
+from typing import Any, NamedTuple, TypedDict, Unpack
 
 from langgraph.types import Checkpointer
 
@@ -23,12 +23,33 @@ from .runner import RunOptions, run_triage, write_members
 from .sources import Progress, Source
 
 __all__ = [
+    "DECISION_DEFAULTS",
+    "DecisionDefaults",
     "RunArgs",
     "analyze_firewall",
     "correlate_ids_alerts",
     "detect_insider_threats",
     "write_members",
 ]
+
+
+class DecisionDefaults(NamedTuple):
+    """A detector's default consensus policy and confidence threshold."""
+
+    policy: str
+    threshold: float
+
+
+DECISION_DEFAULTS: dict[str, DecisionDefaults] = {
+    "firewall": DecisionDefaults("unanimous", 0.8),
+    "ids": DecisionDefaults("majority", 0.8),
+    "insider": DecisionDefaults("unanimous", 0.85),
+}
+"""Default policy and threshold per detector, shared by the API, the CLI (``--help`` shows
+them), the demo, the evaluations and the docs. Insider is stricter: a person's career is at
+stake. The IDS default is ``majority``: more than half of the analysts must agree."""
+
+_FIREWALL, _IDS, _INSIDER = (DECISION_DEFAULTS[k] for k in ("firewall", "ids", "insider"))
 
 
 class RunArgs(TypedDict, total=False):
@@ -67,8 +88,8 @@ class RunArgs(TypedDict, total=False):
 def analyze_firewall(
     source: Source | Sequence[os.PathLike[str]],
     *,
-    policy: str | ConsensusPolicy = "unanimous",
-    threshold: float = 0.8,
+    policy: str | ConsensusPolicy = _FIREWALL.policy,
+    threshold: float = _FIREWALL.threshold,
     thresholds: Any = None,
     inventory: AssetInventory | None = None,
     **run: Unpack[RunArgs],
@@ -79,7 +100,7 @@ def analyze_firewall(
         source: A path, a list of ``Path`` objects, or an iterable of raw lines, decoded
             JSON records (ECS) or :class:`~siem_consensus.models.Event` objects.
         policy: ``unanimous`` (default), ``majority`` or ``weighted``, or a policy instance.
-        threshold: Confidence an outcome must reach (0-1).
+        threshold: Confidence an outcome must reach (0-1); default 0.8.
         thresholds: ``FirewallThresholds`` for the detector.
         inventory: Asset inventory for zones and criticality.
         **run: The shared run options, see :class:`RunArgs`.
@@ -99,8 +120,8 @@ def analyze_firewall(
 def correlate_ids_alerts(
     source: Source | Sequence[os.PathLike[str]],
     *,
-    policy: str | ConsensusPolicy = "majority",
-    threshold: float = 0.8,
+    policy: str | ConsensusPolicy = _IDS.policy,
+    threshold: float = _IDS.threshold,
     thresholds: Any = None,
     inventory: AssetInventory | None = None,
     intel: Any = None,
@@ -114,7 +135,7 @@ def correlate_ids_alerts(
         source: Suricata EVE, fast.log, Wazuh alerts.json, Splunk JSON export, AIT-ADS CSV or
             ECS JSON: a path, a list of ``Path`` objects, lines, records or Events.
         policy: Default ``majority`` (more than half of the analysts must agree).
-        threshold: Confidence an outcome must reach (0-1).
+        threshold: Confidence an outcome must reach (0-1); default 0.8.
         thresholds: ``IdsThresholds`` for the correlator.
         inventory: Asset inventory: criticality raises incident scores.
         intel: ``ThreatIntel`` lists: listed addresses and domains raise scores.
@@ -140,8 +161,8 @@ def correlate_ids_alerts(
 def detect_insider_threats(
     source: Source | Sequence[os.PathLike[str]],
     *,
-    policy: str | ConsensusPolicy = "unanimous",
-    threshold: float = 0.85,
+    policy: str | ConsensusPolicy = _INSIDER.policy,
+    threshold: float = _INSIDER.threshold,
     thresholds: Any = None,
     directory: Any = None,
     action_sink: Any = None,

@@ -30,7 +30,7 @@ def example_1(seed: int = 7, *, quiet: bool = False) -> FirewallReport:
     from .generators.firewall import scenario_1
 
     lines = scenario_1(seed)
-    report = analyze_firewall(lines, input_format="asa", policy="unanimous", threshold=0.8)
+    report = analyze_firewall(lines, input_format="asa")  # default: unanimous at 0.8
     if not quiet:
         _print_example_1(report)
     return report
@@ -64,7 +64,7 @@ def example_2(seed: int = 7, *, quiet: bool = False) -> IdsReport:
     from .generators.ids import scenario_2
 
     lines = scenario_2(seed)
-    report = correlate_ids_alerts(lines, input_format="suricata", policy="majority")
+    report = correlate_ids_alerts(lines, input_format="suricata")  # default: majority at 0.8
     if not quiet:
         _print_example_2(report)
     return report

@@ -130,3 +130,32 @@ def test_unknown_and_duplicate_analysts_are_config_errors() -> None:
         resolve_analysts("rules,nope")
     with pytest.raises(ConfigError, match="unique"):
         resolve_analysts([RulesAnalyst(), RulesAnalyst()])
+
+
+IDS_POPULATION = {"keys": 500, "alerts_mean": 100.0, "alerts_std": 50.0,
+                  "signatures_mean": 3.0, "signatures_std": 1.0}  # fmt: skip
+
+
+def _ids_group(**stats: Any) -> Incident:
+    return _incident("single_stage", population=IDS_POPULATION, **stats).model_copy(
+        update={"detector": "ids"}
+    )
+
+
+@pytest.mark.parametrize(
+    ("alerts", "windows", "threat", "confidence"),
+    [(140, 1, False, 0.85), (500, 2, True, 0.8), (500, 1, True, 0.942)],
+)
+def test_baseline_judges_a_single_stage_group_by_alerts_per_active_window(
+    alerts: int, windows: int, threat: bool, confidence: float
+) -> None:
+    # many distinct signatures (background in the group) do not make it unusual
+    case = _ids_group(alerts=alerts, windows=windows, distinct_signatures=9)
+    verdict = _judge(BaselineAnalyst(), case)
+    assert (verdict.is_threat, verdict.confidence) == (threat, confidence)
+    assert "alerts per window" in (verdict.rationale or "")
+
+
+def test_baseline_rejects_a_non_positive_z_line() -> None:
+    with pytest.raises(ConfigError, match="z_threat"):
+        BaselineAnalyst(z_threat=0)

@@ -17,6 +17,13 @@ def test_evaluation_figures() -> None:
     classes = result["classes"]
     for attack in ("Portscan", "Infiltration - Portscan", "FTP-Patator", "SSH-Patator"):
         assert classes[attack]["in_incidents"] >= 0.99 * classes[attack]["flows"], attack
+        # decisions: every detected attack class reaches a human, by an alert
+        assert classes[attack]["review"] == classes[attack]["in_incidents"], attack
+        assert classes[attack]["alert"] >= 0.98 * classes[attack]["flows"], attack
     assert classes["BENIGN"]["in_incidents"] <= 0.01 * classes["BENIGN"]["flows"]
     assert result["precision"] >= 0.99
-    assert result["sources"]["false_positive"] == 0
+    assert result["sources"]["any"]["false_positive"] == 0
+    decisions = result["decisions"]
+    assert result["embedded_errors"] == [] and decisions["degraded"] == 0
+    assert decisions["attack_incidents_dismissed"] == 0
+    assert decisions["review_load"] == 5 and result["policy"] == "unanimous at 0.8"

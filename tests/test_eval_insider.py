@@ -23,6 +23,11 @@ def test_evaluation_on_a_few_seeds() -> None:
     assert result["benign"]["high_or_critical"] == 0
     assert result["users"]["precision"] is not None and result["users"]["precision"] >= 0.9
     assert result["benign"]["per_1000_user_days"] < 1.0
+    assert result["embedded_errors"] == [] and result["decisions"]["degraded"] == 0
+    for name in ("night_mass_download", "cloud_upload"):
+        assert scenarios[name]["alert"] == 6, name  # unanimous at 0.85
+    assert all(row["dismissed"] == 0 for row in scenarios.values())
+    assert result["decisions"]["benign_by_outcome"].get("alert", 0) == 0
 
 
 @pytest.mark.slow
@@ -30,3 +35,4 @@ def test_command_line_prints_the_summary(capsys: pytest.CaptureFixture[str]) -> 
     main(["--seeds", "1", "--variants", "all"])
     out = capsys.readouterr().out
     assert "precision" in out and "per 1,000" in out and "night_mass_download" in out
+    assert "decisions (unanimous at 0.85, embedded analysts)" in out

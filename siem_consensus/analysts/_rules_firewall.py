@@ -1,62 +1,80 @@
-"""Rules for firewall detections: port scan, network sweep, brute force, beaconing."""
+"""Rules for firewall detections: port scan, network sweep, brute force, beaconing.
+
+Thresholds (boundary-tested in ``tests/test_rules_thresholds.py``): a port scan is a threat
+from :data:`SCAN_MIN_PORTS` distinct ports, a sweep from :data:`SWEEP_MIN_HOSTS` hosts, brute
+force from :data:`BRUTE_MIN_ATTEMPTS` attempts against one target.
+"""
 
 from __future__ import annotations
 
 import math
 
-from ._rules_base import Judgement, KindRule, Stats
+from ._rules_base import Judgement, KindRule, Stats, as_number, count, flag, items, number
 
-__all__ = ["FIREWALL_RULES"]
+__all__ = ["BRUTE_MIN_ATTEMPTS", "FIREWALL_RULES", "SCAN_MIN_PORTS", "SWEEP_MIN_HOSTS"]
+
+SCAN_MIN_PORTS = 10
+"""Distinct ports from one source at which a port scan is a threat."""
+SWEEP_MIN_HOSTS = 20
+"""Distinct hosts from one source at which a network sweep is a threat."""
+BRUTE_MIN_ATTEMPTS = 50
+"""Attempts against one authentication service at which brute force is a threat."""
 
 _BENIGN_BEACON_PORTS = {53: "DNS", 123: "NTP"}
 
 
 def _bonus(stats: Stats) -> tuple[float, list[str]]:
     score, why = 0.0, []
-    if not stats.get("internal_source", False):
+    if not flag(stats, "internal_source"):
         score += 0.05
         why.append("source is external")
-    if stats.get("deny_ratio", 0.0) >= 0.9:
+    deny = number(stats, "deny_ratio") or 0.0
+    if deny >= 0.9:
         score += 0.04
-        why.append(f"{stats.get('deny_ratio', 0.0):.0%} of attempts were denied")
+        why.append(f"{deny:.0%} of attempts were denied")
     return score, why
 
 
 def _port_scan(stats: Stats) -> Judgement:
-    ports, sensitive = stats.get("distinct_ports", 0), len(stats.get("sensitive_ports", []))
+    ports, sensitive = count(stats, "distinct_ports"), len(items(stats, "sensitive_ports"))
     extra, why = _bonus(stats)
     conf = 0.6 + min(0.02 * max(ports - 10, 0), 0.1) + min(0.03 * sensitive, 0.18) + extra
     why.insert(0, f"{ports} distinct ports probed, {sensitive} of them sensitive services")
-    return ports >= 10, min(conf, 0.97), why
+    return ports >= SCAN_MIN_PORTS, min(conf, 0.97), why
 
 
 def _sweep(stats: Stats) -> Judgement:
-    hosts, sensitive = stats.get("distinct_hosts", 0), len(stats.get("sensitive_ports", []))
+    hosts, sensitive = count(stats, "distinct_hosts"), len(items(stats, "sensitive_ports"))
     extra, why = _bonus(stats)
     conf = 0.6 + min(0.01 * max(hosts - 20, 0), 0.15) + min(0.05 * sensitive, 0.1) + extra
     why.insert(0, f"{hosts} hosts contacted on few ports")
-    return hosts >= 20, min(conf, 0.97), why
+    return hosts >= SWEEP_MIN_HOSTS, min(conf, 0.97), why
 
 
 def _brute_force(stats: Stats) -> Judgement:
-    attempts = stats.get("max_attempts_same_target", 0)
+    attempts = count(stats, "max_attempts_same_target")
     extra, why = _bonus(stats)
     conf = 0.65 + min(0.05 * math.log2(max(attempts, 1) / 50), 0.2) + extra
     why.insert(0, f"{attempts} attempts against one authentication service")
-    return attempts >= 50, max(0.5, min(conf, 0.97)), why
+    return attempts >= BRUTE_MIN_ATTEMPTS, max(0.5, min(conf, 0.97)), why
+
+
+def _ports(stats: Stats) -> set[int]:
+    values = (as_number(port, None) for port in items(stats, "ports"))
+    return {int(value) for value in values if value is not None}
 
 
 def _beaconing(stats: Stats) -> Judgement:
-    cv = stats.get("beacon_cv")
-    ports = set(stats.get("ports", []))
+    cv = number(stats, "beacon_cv", None)
+    ports = _ports(stats)
     service = next((name for port, name in _BENIGN_BEACON_PORTS.items() if port in ports), None)
-    if cv is None:
+    if cv is None or cv < 0:
         return False, 0.5, ["no inter-arrival statistics"]
     why = [f"inter-arrival coefficient of variation {cv:.2f} (regular)"]
     if service is not None:
         return False, 0.7, [*why, f"regular {service} traffic is expected"]
     conf = 0.6 + 0.25 * max(0.0, 1 - cv / 0.3)
-    if stats.get("internal_source", False):
+    if flag(stats, "internal_source"):
         why.append("an internal host calls out on a fixed schedule")
     return True, min(conf, 0.9), why
 

@@ -8,9 +8,9 @@ fired), ``volume_ratio``, ``new_resources``, ``off_hours_share``, ``removable_me
 
 from __future__ import annotations
 
-from ._rules_base import Judgement, KindRule, Stats
+from ._rules_base import Judgement, KindRule, Stats, count, flag, items, number
 
-__all__ = ["INSIDER_RULES", "insider_rule"]
+__all__ = ["INSIDER_MIN_SIGNALS", "INSIDER_RULES", "insider_rule"]
 
 _ACTIONS = (
     "Disable the account pending review (needs approval: career-impacting)",
@@ -20,15 +20,20 @@ _ACTIONS = (
 )
 
 
+INSIDER_MIN_SIGNALS = 3
+"""Independent signals at which an insider detection is a threat."""
+
+
 def _signals(stats: Stats) -> dict[str, str]:
     """Independent signals: the detector's fired features plus the raw indicators, by name."""
-    signals = {str(name): str(name).replace("_", " ") for name in stats.get("features") or []}
-    ratio = float(stats.get("volume_ratio") or 0.0)
+    signals = {str(name): str(name).replace("_", " ") for name in items(stats, "features") if name}
+    ratio = number(stats, "volume_ratio") or 0.0
     if ratio >= 10:
         signals["volume"] = f"data volume {ratio:,.0f}x the user's baseline"
-    if float(stats.get("off_hours_share") or 0.0) >= 0.5:
-        signals["off_hours"] = f"{float(stats.get('off_hours_share') or 0):.0%} of it off-hours"
-    if stats.get("removable_media_first_time"):
+    off_hours = number(stats, "off_hours_share") or 0.0
+    if off_hours >= 0.5:
+        signals["off_hours"] = f"{off_hours:.0%} of it off-hours"
+    if flag(stats, "removable_media_first_time"):
         signals["removable_media_first_time"] = "first-ever removable media use"
     for key, label in (
         ("cloud_uploads", "cloud/paste uploads"),
@@ -36,9 +41,10 @@ def _signals(stats: Stats) -> dict[str, str]:
         ("job_sites", "job-search/competitor visits"),
         ("privilege_actions", "privilege actions"),
     ):
-        if int(stats.get(key) or 0) > 0:
-            signals[key] = f"{stats.get(key)} {label}"
-    if stats.get("left_company"):
+        value = count(stats, key)
+        if value > 0:
+            signals[key] = f"{value} {label}"
+    if flag(stats, "left_company"):
         signals["leaver"] = "the user left the company right after"
     return signals
 
@@ -46,13 +52,14 @@ def _signals(stats: Stats) -> dict[str, str]:
 def _judge(stats: Stats) -> Judgement:
     """Threat only on three or more independent signals; confidence grows with each one."""
     signals = _signals(stats)
-    count = len(signals)
-    pattern = str(stats.get("pattern") or "")
+    count_ = len(signals)
+    pattern = stats.get("pattern")
+    pattern = pattern if isinstance(pattern, str) else ""
     why = [*signals.values(), *([f"pattern: {pattern}"] if pattern else [])]
-    if count < 3:
-        note = f"only {count} independent signal(s): not enough to accuse anyone"
-        return False, 0.6 if count == 2 else 0.75, [*why, note]
-    return True, min(0.6 + 0.07 * count, 0.95), [f"{count} independent signals", *why]
+    if count_ < INSIDER_MIN_SIGNALS:
+        note = f"only {count_} independent signal(s): not enough to accuse anyone"
+        return False, 0.6 if count_ == 2 else 0.75, [*why, note]
+    return True, min(0.6 + 0.07 * count_, 0.95), [f"{count_} independent signals", *why]
 
 
 def insider_rule(category: str, goal: str) -> KindRule:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from dataclasses import dataclass
 
+from ..api import DECISION_DEFAULTS
+
 __all__ = ["ACTIONS_DB", "CACHE", "COMMANDS", "FORMATS", "RUNS_DB", "Command", "build_parser"]
 
 
@@ -84,15 +86,17 @@ def _add_approval_dbs(p: argparse.ArgumentParser) -> None:
     )
 
 
-def _add_common(p: argparse.ArgumentParser) -> None:
+def _add_common(p: argparse.ArgumentParser, command: str) -> None:
+    defaults = DECISION_DEFAULTS[command]
     p.add_argument("--input-format", help="parser to use (default: detected per file)")
     p.add_argument("--format", choices=FORMATS, default="table", help="output format")
     p.add_argument("--analysts", help="comma-separated analyst names (default: rules,baseline)")
+    p.add_argument("--policy", help=f"unanimous, majority or weighted (default: {defaults.policy})")
     p.add_argument(
-        "--policy",
-        help="unanimous, majority or weighted (default: firewall unanimous, ids majority)",
+        "--threshold",
+        type=float,
+        help=f"confidence threshold 0-1 (default: {defaults.threshold:g})",
     )
-    p.add_argument("--threshold", type=float, default=0.8, help="confidence threshold (0-1)")
     p.add_argument("--members", metavar="CSV", help="write event_id,incident_id for members")
     p.add_argument("--dead-letters", metavar="JSONL", help="write every rejected line here")
     p.add_argument("--output", "-o", metavar="FILE", help="write the report here, not stdout")
@@ -121,7 +125,7 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument("--intel", metavar="FILE", nargs="+", help="threat-intel list files")
         if name == "insider":
             _add_approval_dbs(p)
-        _add_common(p)
+        _add_common(p, name)
     review = sub.add_parser("review", help="list, approve or reject pending insider actions")
     review.add_argument("action", choices=("list", "approve", "reject"))
     review.add_argument("id", nargs="?", help="pending approval id (thread/incident)")

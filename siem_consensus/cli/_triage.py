@@ -117,6 +117,8 @@ def _extra(args: argparse.Namespace) -> dict[str, Any]:
         extra["thread_id"] = f"insider-{time.strftime('%Y%m%dT%H%M%S')}"
     if args.policy is not None:
         extra["policy"] = args.policy
+    if args.threshold is not None:
+        extra["threshold"] = args.threshold
     return extra
 
 
@@ -134,7 +136,6 @@ def run_triage(args: argparse.Namespace) -> int:
             sinks=sinks,
             input_format=args.input_format,
             analysts=args.analysts,
-            threshold=args.threshold,
             members_path=args.members,
             dead_letter_path=args.dead_letters,
             progress=progress,

@@ -19,7 +19,15 @@ Reported:
 * incidents on benign users per 1,000 benign user-days (active users x days of the
   detection period), how many of them are high or critical (the goal is none), and the
   first 50 of them in the JSON output;
-* the review load: incidents per data set by severity.
+* the review load: incidents per data set by severity;
+* decisions (the embedded analysts, each alone, then the insider default policy,
+  ``unanimous`` at 0.85): per scenario, insiders with an ``alert``, with an alert or
+  ``needs_review`` (degraded decisions never count) and insiders whose every incident was
+  dismissed; benign users' incidents by outcome (false alerts); outcome counts, degraded,
+  embedded-analyst errors and the review load (alert + needs_review) per data set and per
+  day of data.
+
+The command exits with status 1 when any embedded-analyst verdict is an error.
 """
 
 from __future__ import annotations
@@ -36,9 +44,17 @@ from typing import Any
 from ..detectors.base import detect_stream
 from ..detectors.insider import InsiderDetector, InsiderThresholds
 from ..generators.insider import SCENARIOS, generate_insider_dataset
-from ..models import Incident, Severity
+from ..models import Decision, Incident, Outcome, Severity
 from ..parsers.cert import cert_inputs, read_ldap
 from ..sources import EventStream
+from ._decisions import (
+    embedded_errors,
+    exit_on_errors,
+    judge_embedded,
+    outcome_counts,
+    outcomes_by_incident,
+    reaches_human,
+)
 
 __all__ = ["COMPETITORS", "RunResult", "evaluate", "main", "parse_seeds", "run_one"]
 
@@ -60,6 +76,8 @@ class RunResult:
     seconds: float
     benign_users: int = 0
     notes: list[str] = field(default_factory=list)
+    decisions: list[Decision] = field(default_factory=list)
+    days: int = 0
 
     def flagged(self) -> set[str]:
         """Users with at least one incident."""
@@ -101,6 +119,8 @@ def run_one(
         benign_user_days=benign_days,
         seconds=time.perf_counter() - started,
         benign_users=len(data.benign_users),
+        decisions=judge_embedded("insider", incidents),
+        days=days,
     )
 
 
@@ -134,18 +154,43 @@ def evaluate(
     return summarise(runs, {"seeds": seeds, "users": users, "days": days, "variants": variants})
 
 
+_SCENARIO_COLUMNS = ("injected", "found", "high", "alert", "review", "dismissed", "degraded")
+
+
 def _per_scenario(runs: list[RunResult]) -> dict[str, dict[str, int]]:
-    table: dict[str, dict[str, int]] = {
-        s: {"injected": 0, "found": 0, "high": 0} for s in SCENARIOS
-    }
+    table = {s: dict.fromkeys(_SCENARIO_COLUMNS, 0) for s in SCENARIOS}
     for run in runs:
+        by_id = outcomes_by_incident(run.decisions)
         for user, scenario in run.insiders.items():
             mine = [i for i in run.incidents if i.entities.users == (user,)]
+            decided = [by_id.get(i.id) for i in mine]
             row = table[scenario]
             row["injected"] += 1
             row["found"] += bool(mine)
             row["high"] += any(i.severity.rank >= Severity.HIGH.rank for i in mine)
+            row["alert"] += any(reaches_human(d, alert_only=True) for d in decided)
+            row["review"] += any(reaches_human(d) for d in decided)
+            row["dismissed"] += bool(mine) and all(
+                d is not None and d.outcome is Outcome.DISMISSED for d in decided
+            )
+            row["degraded"] += any(d is not None and d.degraded for d in decided)
     return table
+
+
+def _decisions(runs: list[RunResult]) -> dict[str, Any]:
+    """Outcome counts over every data set, the review load per data set and per day."""
+    decisions = [d for r in runs for d in r.decisions]
+    days = sum(r.days for r in runs)
+    counts = outcome_counts(decisions, days or None)
+    counts["review_load_per_data_set"] = round(counts["review_load"] / len(runs), 2) if runs else 0
+    benign: Counter[str] = Counter()
+    for run in runs:
+        by_id = outcomes_by_incident(run.decisions)
+        for incident in run.incidents:
+            if incident.entities.users[0] not in run.insiders and incident.id in by_id:
+                benign[by_id[incident.id].outcome.value] += 1
+    counts["benign_by_outcome"] = dict(benign)
+    return counts
 
 
 def _load(runs: list[RunResult]) -> dict[str, float]:
@@ -194,6 +239,10 @@ def summarise(runs: list[RunResult], setup: dict[str, Any]) -> dict[str, Any]:
                 if i.entities.users[0] not in r.insiders
             ][:50],
         },
+        "decisions": _decisions(runs),
+        "embedded_errors": [
+            f"seed {r.seed} {r.variant}: {e}" for r in runs for e in embedded_errors(r.decisions)
+        ],
         "review_load_per_data_set": _load(runs),
         "review_load_by_variant": {
             name: _load([r for r in runs if r.variant == name])
@@ -213,15 +262,27 @@ def _print(result: dict[str, Any]) -> None:
         f"users: TP {users['true_positive']} FN {users['false_negative']} FP "
         f"{users['false_positive']}  precision {users['precision']}  recall {users['recall']}"
     )
-    print(f"{'scenario':<28}{'injected':>9}{'found':>7}{'high+':>7}")
+    print(f"{'scenario':<28}{'injected':>9}{'found':>7}{'high+':>7}{'alert':>7}{'al|rev':>8}"
+          f"{'dismissed':>10}{'degraded':>9}")  # fmt: skip
     for name, row in result["scenarios"].items():
-        print(f"{name:<28}{row['injected']:>9}{row['found']:>7}{row['high']:>7}")
+        print(
+            f"{name:<28}{row['injected']:>9}{row['found']:>7}{row['high']:>7}{row['alert']:>7}"
+            f"{row['review']:>8}{row['dismissed']:>10}{row['degraded']:>9}"
+        )
     print(
         f"benign: {benign['incidents']} incidents over {benign['user_days']:,} user-days = "
         f"{benign['per_1000_user_days']} per 1,000; high or critical: "
         f"{benign['high_or_critical']}; by kind {benign['by_kind']}"
     )
-    print(f"review load per data set: {result['review_load_per_data_set']}")
+    d = result["decisions"]
+    print(
+        f"decisions (unanimous at 0.85, embedded analysts): alert {d['alert']}, needs_review "
+        f"{d['needs_review']}, dismissed {d['dismissed']}, degraded {d['degraded']}, embedded "
+        f"errors {d['errors']}; review load {d['review_load_per_data_set']} per data set, "
+        f"{d['review_load_per_day']} per day of data; benign users' incidents by outcome "
+        f"{d['benign_by_outcome']}"
+    )
+    print(f"incidents per data set by severity: {result['review_load_per_data_set']}")
     for name, load in result["review_load_by_variant"].items():
         print(f"  {name:<26} {load}")
     print(f"time: {result['seconds']} s")  # fmt: skip
@@ -247,6 +308,7 @@ def main(argv: list[str] | None = None) -> None:
     _print(result)
     if args.json:
         args.json.write_text(json.dumps(result, indent=2))
+    exit_on_errors(result)
 
 
 if __name__ == "__main__":

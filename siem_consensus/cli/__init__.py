@@ -39,6 +39,3 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"siem-consensus: failed: {exc}", file=sys.stderr)
         return 3
 
-
-if __name__ == "__main__":  # pragma: no cover
-    raise SystemExit(main())

@@ -113,7 +113,9 @@ class FirewallDetector(Detector):
         if batch.is_empty():
             return
         cfg = self.thresholds
-        part = batch_partial(batch, cfg.hop_us, cfg.deny_actions, cfg.ignored_actions)
+        part = batch_partial(
+            batch, cfg.hop_us, cfg.deny_actions, cfg.ignored_actions, cfg.unanswered_actions
+        )
         self.counters["events"] += batch.height
         self.counters["ignored_actions"] += batch.height - int(part["n"].sum())
         part = self._drop_unusable(part)

@@ -136,6 +136,11 @@ class FirewallThresholds(BaseModel):
         "(counted as horizon_evicted).",
     )
     deny_actions: frozenset[str] = Field(DENY_ACTIONS, description="Refusal actions, lower case.")
+    unanswered_actions: frozenset[str] = Field(
+        frozenset({"no_reply"}),
+        description="Refusal actions that mean nobody answered (a sensor's view, e.g. Zeek S0) "
+        "rather than a firewall's refusal: scans count them as denied, beaconing does not.",
+    )
     ignored_actions: frozenset[str] = Field(
         IGNORED_ACTIONS, description="Actions not counted at all (connection teardown), lower case."
     )

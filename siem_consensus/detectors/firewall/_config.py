@@ -131,7 +131,7 @@ class FirewallThresholds(BaseModel):
     long_horizon_max_rows: int = Field(
         300_000,
         ge=1_000,
-        description="Rows (one per source, target and bucket, about 200 bytes each) the long "
+        description="Rows (one per source, target and bucket, about 150 bytes each) the long "
         "horizon keeps at most; past it the sources with the fewest targets are forgotten first "
         "(counted as horizon_evicted).",
     )

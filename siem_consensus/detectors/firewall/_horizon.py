@@ -2,14 +2,17 @@
 
 The detector's windows (an hour by default) find fast activity. Scanners on the internet mostly
 probe one exposed host on 10-100 ports spread over many hours, each hour far below the window
-rules. A second, coarser state catches them: one merged partial row (:mod:`._state`) per
-``(bucket, source, destination, port, transport)``, a bucket being ``long_horizon_s`` of log
-time (a day by default). When the newest timestamp is ``allowed_lateness_s`` past a bucket's
-end, the bucket is evaluated with the same scan and sweep rules as a window, at the long
-horizon's thresholds (``slow_scan_ports``, ``slow_sweep_hosts``, ``slow_min_events``), and
-dropped. Brute force and beaconing stay with the windows: their rules are about rates.
+rules. A second, coarser state catches them: one compact row per ``(bucket, source,
+destination, port, transport)``, a bucket being ``long_horizon_s`` of log time (a day by
+default), with the counts, the first and last timestamps and the first event (for evidence).
+Only targets that count towards fan-out are kept (allowed outbound connections never
+make a scan or a sweep, see :mod:`._rules`), and rows are merged with a hash aggregation, not
+the windows' ordered merge: the long horizon needs counts and sets, not inter-arrival times.
+When the newest timestamp is ``allowed_lateness_s`` past a bucket's end, the bucket is
+evaluated with the same scan and sweep rules as a window, at the long horizon's thresholds
+(``slow_scan_ports``, ``slow_sweep_hosts``, ``slow_min_events``), and dropped. Brute force and beaconing stay with the windows: their rules are about rates.
 
-Memory is bounded by ``long_horizon_max_rows`` rows (about 200 bytes each). When the state
+Memory is bounded by ``long_horizon_max_rows`` rows (about 150 bytes each). When the state
 grows past it, whole sources are forgotten, those with the fewest targets in the oldest open
 bucket first, until a quarter of the budget is free; each forgotten (bucket, source) is counted
 in ``counters["horizon_evicted"]``. A source with one or two targets (the bulk of background
@@ -25,7 +28,7 @@ from ...models import Incident
 from ._config import FirewallThresholds
 from ._incidents import build_incidents
 from ._rules import Population, candidates, tag_fanout
-from ._state import KEY, merge_partials, summarize
+from ._state import EVENT_COLS, KEY, summarize
 
 __all__ = ["FAN_OUT_KINDS", "LongHorizon", "horizon_thresholds"]
 
@@ -33,6 +36,15 @@ FAN_OUT_KINDS = ("port_scan", "network_sweep")
 """The kinds the long horizon looks for."""
 
 _BUCKET_KEY = ("bucket", *KEY)
+_FIRST = tuple(f"f_{c}" for c in EVENT_COLS)
+_SUMS = ("n", "deny", "silent")
+_COLUMNS = (*_BUCKET_KEY, *_SUMS, "t_first", "t_last", *_FIRST)
+_MERGE = (
+    *(pl.col(c).sum() for c in _SUMS),
+    pl.col("t_first").min(),
+    pl.col("t_last").max(),
+    *(pl.col(c).first() for c in _FIRST),  # arrival order: the first event of the target
+)
 
 
 def horizon_thresholds(cfg: FirewallThresholds) -> FirewallThresholds:
@@ -77,8 +89,14 @@ class LongHorizon:
 
     def add(self, part: pl.DataFrame) -> None:
         """Fold one batch partial in (untimed rows have no horizon and are left out)."""
-        rows = part.filter(pl.col("slot").is_not_null()).with_columns(
-            (pl.col("t_first").dt.epoch("us") // self._span_us).alias("bucket")
+        timed = part.filter(pl.col("slot").is_not_null())
+        if timed.is_empty():
+            return
+        rows = (
+            tag_fanout(timed, self.cfg)
+            .filter(pl.col("fanout"))
+            .with_columns((pl.col("t_first").dt.epoch("us") // self._span_us).alias("bucket"))
+            .select(_COLUMNS)
         )
         if self._closed is not None:
             late = pl.col("bucket") <= self._closed
@@ -86,7 +104,7 @@ class LongHorizon:
             rows = rows.filter(~late)
         if rows.is_empty():
             return
-        self._pending.append(rows.drop("slot"))
+        self._pending.append(rows)
         self._pending_rows += rows.height
         if self._pending_rows > max(self.cfg.long_horizon_max_rows // 4, self._merged_rows()):
             self._merge()
@@ -100,7 +118,7 @@ class LongHorizon:
     def _merge(self) -> pl.DataFrame:
         if self._pending:
             frames = [f for f in (self._state, *self._pending) if f is not None]
-            self._state = merge_partials(pl.concat(frames, how="diagonal"), _BUCKET_KEY)
+            self._state = pl.concat(frames).group_by(_BUCKET_KEY).agg(*_MERGE)
             self._pending, self._pending_rows = [], 0
         if self._state is None:
             self._state = pl.DataFrame()
@@ -150,7 +168,9 @@ class LongHorizon:
 
     def _evaluate(self, rows: pl.DataFrame) -> None:
         cfg = self.cfg
-        targets = tag_fanout(rows.rename({"bucket": "window"}), cfg)
+        # no inter-arrival statistics here: beaconing (a window rule) cannot fire
+        gaps = (pl.lit(0, pl.Int64).alias(c) for c in ("g_n", "g_sum", "g_sq"))
+        targets = tag_fanout(rows.rename({"bucket": "window"}).with_columns(*gaps), cfg)
         summary = summarize(targets, ("window", "source_ip"))
         maybe = summary.filter(
             (pl.col("events") >= cfg.min_events)
@@ -163,8 +183,11 @@ class LongHorizon:
         )
         if found.is_empty():
             return
-        kept = found.join(
-            targets.drop("fanout").with_columns(pl.col("window").alias("slot")),
-            on=["window", "source_ip"],
+        kept = found.join(targets.drop("fanout"), on=["window", "source_ip"])
+        # the columns of a windows' partial (:mod:`._state`): no gaps, first event as last event
+        self._findings.append(
+            kept.with_columns(
+                pl.col("window").alias("slot"),
+                *(pl.col(f"f_{c}").alias(f"l_{c}") for c in EVENT_COLS),
+            )
         )
-        self._findings.append(kept)

@@ -10,7 +10,8 @@ make a scan or a sweep, see :mod:`._rules`), and rows are merged with a hash agg
 the windows' ordered merge: the long horizon needs counts and sets, not inter-arrival times.
 When the newest timestamp is ``allowed_lateness_s`` past a bucket's end, the bucket is
 evaluated with the same scan and sweep rules as a window, at the long horizon's thresholds
-(``slow_scan_ports``, ``slow_sweep_hosts``, ``slow_min_events``), and dropped. Brute force and beaconing stay with the windows: their rules are about rates.
+(``slow_scan_ports``, ``slow_sweep_hosts``, ``slow_min_events``), and dropped. Brute force
+and beaconing stay with the windows: their rules are about rates.
 
 Memory is bounded by ``long_horizon_max_rows`` rows (about 150 bytes each). When the state
 grows past it, whole sources are forgotten, those with the fewest targets in the oldest open

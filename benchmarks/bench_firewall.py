@@ -17,7 +17,9 @@ belongs to one run (``--repeat N`` keeps the fastest of N runs, for shared machi
 * ``detect``: the same stream feeding ``FirewallDetector.update``, then ``finish``;
 * ``pipelined``: the same, with ``update`` in one worker thread so that detecting a batch
   overlaps parsing the next (polars releases the GIL); batches stay in order and at most one
-  waits, so memory stays bounded.
+  waits, so memory stays bounded;
+* ``windows``: ``detect`` with the long horizon off (``long_horizon_s=None``), so the table
+  shows what the second horizon costs in time and memory, measured side by side.
 
 Times exclude interpreter start-up and imports (about a second for ``siem_consensus``, which
 pulls in langgraph); the import time of the detect run is printed below the table.
@@ -39,7 +41,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-MODES = ("floor", "parse", "detect", "pipelined")
+MODES = ("floor", "parse", "detect", "pipelined", "windows")
 
 
 def _run_floor(path: Path) -> dict[str, Any]:
@@ -59,12 +61,17 @@ def _run_parse(path: Path, chunk: int) -> dict[str, Any]:
     return {"lines": stream.stats.lines, "events": events}
 
 
-def _run_detect(path: Path, chunk: int, hops: int, pipelined: bool) -> dict[str, Any]:
+def _run_detect(
+    path: Path, chunk: int, hops: int, pipelined: bool, horizon: bool = True
+) -> dict[str, Any]:
     from siem_consensus.detectors.base import detect_stream
     from siem_consensus.detectors.firewall import FirewallDetector, FirewallThresholds
     from siem_consensus.sources import EventStream
 
-    detector = FirewallDetector(FirewallThresholds(hops_per_window=hops))
+    cfg = FirewallThresholds(hops_per_window=hops)
+    if not horizon:  # the windows alone: what the long horizon costs, side by side
+        cfg = cfg.model_copy(update={"long_horizon_s": None})
+    detector = FirewallDetector(cfg)
     stream = EventStream([path], input_format="asa", chunk_lines=chunk)
     if pipelined:  # what the graph's parse_detect node does
         incidents = detect_stream(stream, detector)
@@ -100,7 +107,9 @@ def worker(mode: str, path: Path, chunk: int, hops: int) -> None:
     elif mode == "parse":
         result = _run_parse(path, chunk)
     else:
-        result = _run_detect(path, chunk, hops, pipelined=mode == "pipelined")
+        result = _run_detect(
+            path, chunk, hops, pipelined=mode == "pipelined", horizon=mode != "windows"
+        )
     result["seconds"] = time.perf_counter() - started
     result["import_s"] = started - began
     result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -133,7 +142,7 @@ def _ensure_file(cache: Path, size: int, seed: int) -> Path:
 
 
 def _row(size: int, runs: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    floor, parse, detect, piped = (runs[m] for m in MODES)
+    floor, parse, detect, piped, windows = (runs[m] for m in MODES)
     return {
         "size": size,
         "floor_lps": size / floor["seconds"],
@@ -142,6 +151,8 @@ def _row(size: int, runs: dict[str, dict[str, Any]]) -> dict[str, Any]:
         "ratio": detect["seconds"] / floor["seconds"],
         "piped_lps": size / piped["seconds"],
         "piped_ratio": piped["seconds"] / floor["seconds"],
+        "horizon_cost": detect["seconds"] / windows["seconds"],
+        "windows_rss_mb": windows["peak_rss_mb"],
         "rss_mb": detect["peak_rss_mb"],
         "piped_rss_mb": piped["peak_rss_mb"],
         "parse_rss_mb": parse["peak_rss_mb"],
@@ -165,6 +176,10 @@ def _print_table(rows: list[dict[str, Any]]) -> None:
         )
     for r in rows:
         print(f"{r['size']:>10,} lines: {r['incidents']} incidents {r['kinds']}")
+        print(
+            f"{'':>10} long horizon: parse+detect takes {r['horizon_cost']:.2f}x the windows "
+            f"alone; peak RSS {r['rss_mb']:.0f} MB vs {r['windows_rss_mb']:.0f} MB"
+        )
     if len(rows) >= 2:
         first, last = rows[0], rows[-1]
         growth = last["rss_mb"] / first["rss_mb"]

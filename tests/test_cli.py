@@ -129,7 +129,7 @@ def test_budget_flag_turns_calls_into_degraded_reviews(
 
 def test_thresholds_file(asa_log: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     config = tmp_path / "fw.toml"
-    config.write_text("[firewall]\nport_scan_ports = 20\n")
+    config.write_text("[firewall]\nport_scan_ports = 20\nlong_horizon_s = 0\n")
     assert main(["firewall", str(asa_log), "--format", "json", "--thresholds", str(config)]) == 0
     assert json.loads(capsys.readouterr().out)["incidents"] == []
     config.write_text("port_scan_ports = 'many'\n")

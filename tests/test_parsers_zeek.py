@@ -116,3 +116,30 @@ def test_zeek_json_is_not_taken_for_ecs() -> None:
     assert EcsParser.sniff(lines[:6]) == 0.0
     ecs = (DATA / "ecs.jsonl").read_text().splitlines()[:2]
     assert ZeekJsonParser.sniff(ecs) == 0.0
+
+
+_HEADER = [
+    "#separator \\x09",
+    "#set_separator\t,",
+    "#empty_field\t(empty)",
+    "#unset_field\t-",
+    "#path\tconn",
+    "#open\t2017-03-08-13-47-04",
+    "#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto\tservice\tduration"
+    "\torig_bytes\tresp_bytes\tconn_state\tlabel",
+    "#types\ttime\tstring\taddr\tport\taddr\tport\tenum\tstring\tinterval\tcount\tcount\tstring"
+    "\tstring",
+]
+
+
+def test_relative_timestamps_and_a_long_header_are_detected_as_zeek() -> None:
+    """Relabelled captures (Stratosphere) count ts from the capture's start, not the epoch."""
+    from siem_consensus.parsers.detect import detect_format
+
+    rows = [
+        f"{19.9 + i:.6f}\tC{i}\t192.168.1.115\t{40000 + i}\t41.108.179.197\t1177\ttcp\t-"
+        "\t3.0\t0\t0\tS0\tMalicious"
+        for i in range(4)
+    ]
+    assert detect_format([*_HEADER, *rows]) == "zeek"
+    assert ZeekParser.sniff(rows) == 1.0  # rows alone, with no header in the sample

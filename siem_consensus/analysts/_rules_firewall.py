@@ -79,6 +79,17 @@ def _beaconing(stats: Stats) -> Judgement:
     return True, min(conf, 0.9), why
 
 
+def _internet_scan(stats: Stats) -> Judgement:
+    """Background scanning of an internet-facing host: a threat only where a service answered."""
+    sources = stats.get("sources", 0)
+    exposed = list(stats.get("exposed_sensitive_ports") or [])
+    why = [f"{sources} external source(s) slowly probed {stats.get('distinct_ports', 0)} ports"]
+    if exposed:
+        listed = ", ".join(str(p) for p in exposed)
+        return True, 0.7, [*why, f"sensitive services reachable from the internet: {listed}"]
+    return False, 0.8, [*why, "every sensitive probe was refused: routine internet background"]
+
+
 FIREWALL_RULES: dict[str, KindRule] = {
     "port_scan": KindRule(
         category="reconnaissance",
@@ -121,5 +132,16 @@ FIREWALL_RULES: dict[str, KindRule] = {
             "Look up the destination in threat intelligence",
         ),
         judge=_beaconing,
+    ),
+    "internet_scan": KindRule(
+        category="reconnaissance",
+        goal="find exposed services on an internet-facing address, at internet scale",
+        impact="none while every probed service is closed; an exposed admin or database port "
+        "is the first step of an intrusion",
+        actions=(
+            "Check that the exposed sensitive services must be reachable from the internet",
+            "Restrict them to known sources or a VPN (recommend; needs approval)",
+        ),
+        judge=_internet_scan,
     ),
 }

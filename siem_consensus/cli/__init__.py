@@ -38,4 +38,3 @@ def main(argv: Sequence[str] | None = None) -> int:
     except RuntimeFailure as exc:
         print(f"siem-consensus: failed: {exc}", file=sys.stderr)
         return 3
-

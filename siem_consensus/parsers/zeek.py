@@ -46,7 +46,8 @@ DEFAULT_FIELDS: Final = (
 """Column order of a default ``conn.log`` (used when a file has no ``#fields`` line)."""
 
 _ACTIONS: Final = {"REJ": "reject", "S0": "no_reply"}
-_ROW: Final = re.compile(r"[0-9]{9,10}\.[0-9]+\t")
+# ts is epoch seconds, or seconds since the capture started in relabelled captures
+_ROW: Final = re.compile(r"[0-9]+\.[0-9]+\t\S+\t[0-9a-fA-F:.]+\t")
 _DIRECTIVE: Final = re.compile(
     r"#(?:separator|set_separator|empty_field|unset_field|path|open"
     r"|fields|types|close)\b"
@@ -108,7 +109,13 @@ class ZeekParser(LineParser):
 
     @classmethod
     def sniff(cls, lines: Sequence[str]) -> float:
-        """Share of lines that are Zeek directives or tab-separated rows starting with a ``ts``."""
+        """Share of lines that are Zeek directives or tab-separated rows starting with a ``ts``.
+
+        A sample holding a conn ``#fields`` header (``ts uid id.orig_h ...``) is Zeek whatever
+        the rows look like.
+        """
+        if any(line.startswith("#fields\tts\tuid\tid.orig_h\t") for line in lines):
+            return 1.0
         return share(lines, lambda line: _DIRECTIVE.match(line) or _ROW.match(line))
 
     def parse_line(self, line: str) -> dict[str, Any] | _Skip:

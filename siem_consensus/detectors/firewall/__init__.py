@@ -47,7 +47,9 @@ import polars as pl
 from ...errors import UsageError
 from ...models import Incident
 from ..base import Detector, register
+from ._background import INTERNET_SCAN, combine
 from ._config import FirewallThresholds
+from ._horizon import LongHorizon
 from ._incidents import build_incidents
 from ._rules import TARGET_KINDS, Population, candidates, tag_fanout
 from ._state import (
@@ -93,6 +95,11 @@ class FirewallDetector(Detector):
         self._watermark: int | None = None
         self._evaluated: int | None = None
         self._incidents: list[Incident] | None = None
+        self._horizon = (
+            LongHorizon(self.thresholds, self.counters)
+            if self.thresholds.long_horizon_s is not None
+            else None
+        )
 
     @property
     def population(self) -> dict[str, Any]:
@@ -106,7 +113,9 @@ class FirewallDetector(Detector):
         if batch.is_empty():
             return
         cfg = self.thresholds
-        part = batch_partial(batch, cfg.hop_us, cfg.deny_actions, cfg.ignored_actions)
+        part = batch_partial(
+            batch, cfg.hop_us, cfg.deny_actions, cfg.ignored_actions, cfg.unanswered_actions
+        )
         self.counters["events"] += batch.height
         self.counters["ignored_actions"] += batch.height - int(part["n"].sum())
         part = self._drop_unusable(part)
@@ -114,6 +123,10 @@ class FirewallDetector(Detector):
         if isinstance(newest, int):
             self._watermark = max(newest, self._watermark or newest)
         self._store.add(part)
+        if self._horizon is not None:
+            self._horizon.add(part)
+            if self._watermark is not None:
+                self._horizon.close(self._watermark)
         self._flush(final=False)
 
     def _drop_unusable(self, part: pl.DataFrame) -> pl.DataFrame:
@@ -168,7 +181,12 @@ class FirewallDetector(Detector):
             self._store.clear()
             findings = pl.concat(self._findings) if self._findings else pl.DataFrame()
             self._findings = []
-            self._incidents = build_incidents(findings, self.thresholds, self._population)
+            fast = build_incidents(findings, self.thresholds, self._population)
+            if self._horizon is None:
+                self._incidents = fast
+            else:
+                slow = self._horizon.finish(self._population)
+                self._incidents = combine(fast, slow, self.thresholds)
         return list(self._incidents)
 
     def assign(self, batch: pl.DataFrame, incidents: Sequence[Incident]) -> pl.DataFrame:
@@ -235,17 +253,21 @@ def _incident_spec(incidents: Sequence[Incident]) -> pl.DataFrame:
         if incident.detector != "firewall" or not incident.entities.source_ips:
             continue
         target = incident.stats.get("target") or {}
-        rows.append(
-            {
-                "incident_id": incident.id,
-                "source_ip": incident.entities.source_ips[0],
-                "first_seen": incident.first_seen,
-                "last_seen": incident.last_seen,
-                "t_dst": target.get("destination_ip"),
-                "t_dport": target.get("destination_port"),
-                "t_transport": target.get("transport"),
-            }
-        )
+        grouped = incident.kind == INTERNET_SCAN  # many sources, one target host
+        for source in incident.entities.source_ips if grouped else incident.entities.source_ips[:1]:
+            rows.append(
+                {
+                    "incident_id": incident.id,
+                    "source_ip": source,
+                    "first_seen": incident.first_seen,
+                    "last_seen": incident.last_seen,
+                    "t_dst": incident.entities.destination_ips[0]
+                    if grouped and len(incident.entities.destination_ips) == 1
+                    else target.get("destination_ip"),
+                    "t_dport": target.get("destination_port"),
+                    "t_transport": target.get("transport"),
+                }
+            )
     schema: dict[str, pl.DataType] = {
         "incident_id": pl.String(),
         "source_ip": pl.String(),

@@ -106,11 +106,50 @@ class FirewallThresholds(BaseModel):
         description="Count allowed internal-to-external targets in scan/sweep fan-out "
         "(off: browsing many web servers is not a sweep).",
     )
+    long_horizon_s: int | None = Field(
+        86_400,
+        ge=0,
+        description="Second, long horizon (tumbling buckets of this many seconds of log time) "
+        "for slow port scans and sweeps that stay under the window rules; 0 or None turns it "
+        "off.",
+    )
+    slow_scan_ports: int = Field(
+        9,
+        ge=1,
+        description="Slow port scan: more than this many ports on at most port_scan_max_hosts "
+        "hosts within the long horizon.",
+    )
+    slow_sweep_hosts: int = Field(
+        20,
+        ge=1,
+        description="Slow network sweep: more than this many hosts on at most sweep_max_ports "
+        "ports within the long horizon.",
+    )
+    slow_min_events: int = Field(
+        10, ge=1, description="Sources with fewer events in a long-horizon bucket are skipped."
+    )
+    long_horizon_max_rows: int = Field(
+        300_000,
+        ge=1_000,
+        description="Rows (one per source, target and bucket, about 150 bytes each) the long "
+        "horizon keeps at most; past it the sources with the fewest targets are forgotten first "
+        "(counted as horizon_evicted).",
+    )
     deny_actions: frozenset[str] = Field(DENY_ACTIONS, description="Refusal actions, lower case.")
+    unanswered_actions: frozenset[str] = Field(
+        frozenset({"no_reply"}),
+        description="Refusal actions that mean nobody answered (a sensor's view, e.g. Zeek S0) "
+        "rather than a firewall's refusal: scans count them as denied, beaconing does not.",
+    )
     ignored_actions: frozenset[str] = Field(
         IGNORED_ACTIONS, description="Actions not counted at all (connection teardown), lower case."
     )
     evidence_limit: int = Field(50, ge=1, le=1000, description="Evidence events per incident.")
+
+    @field_validator("long_horizon_s")
+    @classmethod
+    def _off_at_zero(cls, value: int | None) -> int | None:
+        return value or None
 
     @field_validator("internal_networks")
     @classmethod
@@ -123,6 +162,8 @@ class FirewallThresholds(BaseModel):
     def _check_hop(self) -> FirewallThresholds:
         if (self.window_s * 1_000_000) % self.hops_per_window:
             raise ValueError("window_s (in microseconds) must divide evenly by hops_per_window")
+        if self.long_horizon_s is not None and self.long_horizon_s < self.window_s:
+            raise ValueError("long_horizon_s must be at least window_s (or None to turn it off)")
         return self
 
     @property

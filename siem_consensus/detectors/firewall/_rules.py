@@ -12,7 +12,9 @@ Rules, per source and window (defaults in :class:`FirewallThresholds`):
 * ``brute_force``: more than ``brute_force_attempts`` attempts on one host, auth port and
   transport.
 * ``beaconing``: one (destination, port, transport) contacted at least
-  ``beacon_min_connections`` times, mostly allowed, mean interval of at least
+  ``beacon_min_connections`` times, mostly not refused (attempts nobody answered, the
+  ``unanswered_actions``, are not refusals: a bot keeps calling a C2 server that is down,
+  as NjRAT does in the Stratosphere capture), mean interval of at least
   ``beacon_min_interval_s`` and coefficient of variation of the intervals below
   ``beacon_max_cv``; by default only internal sources talking to external destinations.
 
@@ -175,7 +177,7 @@ def _beacons(targets: pl.DataFrame, cfg: FirewallThresholds) -> pl.DataFrame:
         (pl.col("n") >= cfg.beacon_min_connections)
         & (pl.col("g_n") >= cfg.beacon_min_connections - 1)
         & (pl.col("g_sum") > 0)
-        & (pl.col("deny") <= pl.col("n") * cfg.beacon_max_deny_ratio)
+        & (pl.col("deny") - pl.col("silent") <= pl.col("n") * cfg.beacon_max_deny_ratio)
         & (mean >= cfg.beacon_min_interval_s * 1000.0)
         & (var.sqrt() / mean < cfg.beacon_max_cv)
     )

@@ -52,12 +52,17 @@ def actions_in(batch: pl.DataFrame, wanted: frozenset[str]) -> list[str]:
 
 
 def batch_partial(
-    batch: pl.DataFrame, hop_us: int, deny: frozenset[str], ignored: frozenset[str]
+    batch: pl.DataFrame,
+    hop_us: int,
+    deny: frozenset[str],
+    ignored: frozenset[str],
+    unanswered: frozenset[str] = frozenset(),
 ) -> pl.DataFrame:
     """Aggregate one event batch (EVENT_SCHEMA plus ``source``) into partial rows.
 
     Rows whose action is in ``ignored`` are left out; a null timestamp gives a null slot (the
-    single untimed window).
+    single untimed window). ``deny`` counts the actions in ``deny``, ``silent`` those in both
+    ``deny`` and ``unanswered`` (attempts nobody answered, rather than a firewall's refusal).
     """
     action = pl.col("event_action")
     ts = pl.col("ts")
@@ -74,6 +79,10 @@ def batch_partial(
             pl.col("event_action").alias("action"),
             pl.col("rule_name").alias("rule"),
             action.is_in(actions_in(batch, deny)).fill_null(False).cast(pl.Int64).alias("deny"),
+            action.is_in(actions_in(batch, deny & unanswered))
+            .fill_null(False)
+            .cast(pl.Int64)
+            .alias("silent"),
         )
     )
     runs = _sorted_runs(events, SLOT_KEY, "ts")
@@ -85,6 +94,7 @@ def batch_partial(
         sums={
             "n": pl.lit(1, pl.Int64),
             "deny": pl.col("deny"),
+            "silent": pl.col("silent"),
             "g_n": pl.col("gap").is_not_null().cast(pl.Int64),
             "g_sum": pl.col("gap").fill_null(0),
             "g_sq": pl.col("gap").fill_null(0) ** 2,
@@ -108,6 +118,7 @@ def merge_partials(frame: pl.DataFrame | pl.LazyFrame, keys: Sequence[str]) -> p
         sums={
             "n": pl.col("n"),
             "deny": pl.col("deny"),
+            "silent": pl.col("silent"),
             "g_n": pl.col("g_n") + pl.col("_joined"),
             "g_sum": pl.col("g_sum") + pl.col("_between"),
             "g_sq": pl.col("g_sq") + pl.col("_between") ** 2,

@@ -118,7 +118,7 @@ def test_token_budget_refuses_a_call_that_would_exceed_it() -> None:
     budget.check(1000)
     budget.record(usage(600, 200))
     budget.check(200)
-    pattern = r"token budget exhausted: spent 800 tokens \+ estimated 201 .* limit of 1000 tokens"
+    pattern = r"token budget exhausted: spent 800 tokens \+ reserved 201 .* limit of 1000 tokens"
     with pytest.raises(BudgetExhausted, match=pattern) as info:
         budget.check(201)
     assert isinstance(info.value, RuntimeFailure)

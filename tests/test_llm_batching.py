@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from typing import Any
 
 from llm_helpers import claims, make_analyst, request_text, scan_incident
@@ -28,9 +29,13 @@ def _judge(analyst: Any, cases: list[Incident]) -> list[Verdict]:
     return asyncio.run(go())
 
 
-def _batch_answer(request: RecordedRequest, drop: str | None = None) -> dict[str, Any]:
-    ids = [f"fw-{k}" for k in range(10) if f'fw-{k}\\"' in request_text(request.body)]
-    return {"verdicts": [{**claims(scan_incident()), "incident_id": i} for i in ids if i != drop]}
+def _batch_answer(request: RecordedRequest, drop: int | None = None) -> dict[str, Any]:
+    """One verdict per case alias seen in the request (the real ids are never sent)."""
+    text = request_text(request.body)
+    assert "fw-0" not in text
+    ids = list(dict.fromkeys(re.findall(r"CASE-[a-z0-9]+-\d{4}", text)))
+    answer = claims(scan_incident())
+    return {"verdicts": [{**answer, "incident_id": i} for n, i in enumerate(ids) if n != drop]}
 
 
 def test_three_medium_incidents_take_one_call(provider_simulator: ProviderSimulator) -> None:
@@ -47,7 +52,7 @@ def test_three_medium_incidents_take_one_call(provider_simulator: ProviderSimula
 def test_a_case_missing_from_the_batch_answer_abstains(
     provider_simulator: ProviderSimulator,
 ) -> None:
-    provider_simulator.openai.respond_with(lambda r: _batch_answer(r, drop="fw-1"))
+    provider_simulator.openai.respond_with(lambda r: _batch_answer(r, drop=1))
     analyst = make_analyst("openai", provider_simulator, batch_size=4)
     verdicts = _judge(analyst, _cases(3))
     assert [v.status for v in verdicts] == [

@@ -35,7 +35,8 @@ from .openai import OpenAIAnalyst  # noqa: E402
 def local_analyst(base_url: str, settings: LLMSettings | None = None) -> OpenAIAnalyst:
     """An OpenAI-compatible local endpoint (Ollama, vLLM, llama.cpp) named ``local``.
 
-    The model comes from ``SIEM_CONSENSUS_LOCAL_MODEL`` (default ``llama3.1``).
+    The model comes from ``SIEM_CONSENSUS_LOCAL_MODEL`` (default ``llama3.1``). The model runs
+    on your machine, so pseudonymization is off unless ``settings.pseudonymize`` is True.
     """
     model = resolve_setting("SIEM_CONSENSUS_LOCAL_MODEL") or "llama3.1"
-    return OpenAIAnalyst(model, base_url=base_url, name="local", settings=settings)
+    return OpenAIAnalyst(model, base_url=base_url, name="local", settings=settings, local=True)

@@ -48,7 +48,7 @@ def _errors(exc: ValidationError) -> str:
 
 
 def restore_claims(claims: VerdictClaims, pseudonymizer: Pseudonymizer) -> VerdictClaims:
-    """Real values back into the free-text fields of an answer (locally)."""
+    """Real values back into the free-text fields and event ids of an answer (locally)."""
     restore = pseudonymizer.restore_text
     return claims.model_copy(
         update={
@@ -57,6 +57,7 @@ def restore_claims(claims: VerdictClaims, pseudonymizer: Pseudonymizer) -> Verdi
             "attacker_goal": restore(claims.attacker_goal),
             "business_impact": restore(claims.business_impact),
             "recommended_actions": [restore(a) for a in claims.recommended_actions],
+            "evidence_event_ids": [restore(e) for e in claims.evidence_event_ids],
         }
     )
 

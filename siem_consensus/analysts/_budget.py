@@ -192,9 +192,9 @@ class Budget:
     async def acquire(self, amounts: Sequence[Amount]) -> list[Reservation]:
         """Reserve several amounts at once (all or none), waiting while calls are in flight.
 
-        When the amounts do not fit now but other reservations are open, waits until one of
-        them settles and tries again; when nothing is in flight and they still do not fit,
-        refuses. So a budget is never refused for money that calls in flight will give back.
+        When the amounts do not fit now but calls are in flight, waits until one of them
+        settles and tries again; when no call is in flight (reservations held as tickets for
+        calls not yet started do not count) and they still do not fit, refuses.
 
         Raises:
             BudgetExhausted: The amounts cannot fit even with nothing in flight.
@@ -206,7 +206,10 @@ class Budget:
                 try:
                     return self._take(amounts)
                 except BudgetExhausted:
-                    if self._open == 0:
+                    # Only calls in flight give money back soon; a ticket held for a task that
+                    # has not started yet might never be reached (that task may be queued
+                    # behind this one), so waiting for tickets could deadlock.
+                    if self._open - len(self._tickets) <= 0:
                         raise
                 self._waiters.append((loop, waiter))
             await waiter

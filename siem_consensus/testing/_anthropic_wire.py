@@ -10,6 +10,7 @@ from siem_consensus.testing._wire import (
     IdMaker,
     Output,
     WireResponse,
+    cap_of,
     dumps,
     estimate_tokens,
     json_response,
@@ -66,13 +67,17 @@ class AnthropicWire:
             return name if isinstance(name, str) else None
         return None
 
+    def max_tokens(self, body: dict[str, Any]) -> int | None:
+        """``max_tokens`` (required by the real API; the simulator tolerates its absence)."""
+        return cap_of(body, "max_tokens")
+
     def completion(self, request: RecordedRequest, output: Output) -> WireResponse:
         """A ``message`` object, or its SSE event sequence when ``stream`` is true."""
         if request.stream:
             return sse_response(self._events(request, output), self._headers())
         message = self._message(request, output)
         message["content"] = [self._block(output, streaming=False)]
-        message["stop_reason"] = _STOP_REASONS[output.kind]
+        message["stop_reason"] = _stop_reason(output)
         message.update(self._stop_details(output))
         message["usage"]["output_tokens"] = output.output_tokens
         return json_response(200, message, self._headers())
@@ -135,14 +140,15 @@ class AnthropicWire:
 
     def _block(self, output: Output, *, streaming: bool) -> dict[str, Any]:
         if output.kind == "tool":
-            tool_input = {} if streaming else output.tool_input
+            # A tool call cut by max_tokens has no parseable input.
+            tool_input = {} if streaming or output.truncated else output.tool_input
             return {
                 "type": "tool_use",
                 "id": self._ids.new("toolu_"),
                 "name": output.tool_name,
                 "input": tool_input,
             }
-        return {"type": "text", "text": "" if streaming else output.text}
+        return {"type": "text", "text": "" if streaming else output.shown_text}
 
     @staticmethod
     def _stop_details(output: Output) -> dict[str, Any]:
@@ -154,7 +160,7 @@ class AnthropicWire:
     def _events(self, request: RecordedRequest, output: Output) -> list[bytes]:
         block = self._block(output, streaming=True)
         stop = {
-            "stop_reason": _STOP_REASONS[output.kind],
+            "stop_reason": _stop_reason(output),
             "stop_sequence": None,
             **self._stop_details(output),
         }
@@ -178,9 +184,13 @@ class AnthropicWire:
 def _deltas(output: Output) -> list[dict[str, Any]]:
     if output.kind == "tool":
         # The API opens a tool_use block with an empty partial_json before the pieces.
-        pieces = ["", *split_text(dumps(output.tool_input))]
+        pieces = ["", *split_text(output.shown_text)]
         return [{"type": "input_json_delta", "partial_json": piece} for piece in pieces]
-    return [{"type": "text_delta", "text": piece} for piece in split_text(output.text)]
+    return [{"type": "text_delta", "text": piece} for piece in split_text(output.shown_text)]
+
+
+def _stop_reason(output: Output) -> str:
+    return "max_tokens" if output.truncated else _STOP_REASONS[output.kind]
 
 
 def _model_info(name: str) -> dict[str, Any]:

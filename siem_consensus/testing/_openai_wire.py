@@ -11,6 +11,7 @@ from siem_consensus.testing._wire import (
     IdMaker,
     Output,
     WireResponse,
+    cap_of,
     dumps,
     estimate_tokens,
     json_response,
@@ -68,13 +69,17 @@ class OpenAIWire:
             return name if isinstance(name, str) else None
         return None
 
+    def max_tokens(self, body: dict[str, Any]) -> int | None:
+        """``max_completion_tokens`` (or the older ``max_tokens``), if set."""
+        return cap_of(body, "max_completion_tokens", "max_tokens")
+
     def completion(self, request: RecordedRequest, output: Output) -> WireResponse:
         """A ``chat.completion`` object, or ``chat.completion.chunk`` SSE ending in ``[DONE]``."""
         if request.stream:
             return sse_response(self._chunks(request, output), self._headers())
         message: dict[str, Any] = {"role": "assistant", "content": None, "refusal": None}
         if output.kind == "text":
-            message["content"] = output.text
+            message["content"] = output.shown_text
         elif output.kind == "refusal":
             message["refusal"] = output.text
         else:
@@ -134,7 +139,7 @@ class OpenAIWire:
         }
 
     def _tool_call(self, output: Output, arguments: object) -> dict[str, Any]:
-        text = arguments if isinstance(arguments, str) else dumps(arguments)
+        text = arguments if isinstance(arguments, str) else output.shown_text
         function = {"name": output.tool_name, "arguments": text}
         return {"id": self._ids.new("call_"), "type": "function", "function": function}
 
@@ -159,16 +164,19 @@ class OpenAIWire:
         if output.kind == "tool":
             call = self._tool_call(output, "")
             first = {"role": "assistant", "content": None, "tool_calls": [{"index": 0, **call}]}
-            pieces = split_text(dumps(output.tool_input))
+            pieces = split_text(output.shown_text)
             rest = [{"tool_calls": [{"index": 0, "function": {"arguments": p}}]} for p in pieces]
             return [first, *rest]
         field = "refusal" if output.kind == "refusal" else "content"
         other = "content" if field == "refusal" else "refusal"
         first = {"role": "assistant", field: "", other: None}
-        return [first, *({field: piece} for piece in split_text(output.text))]
+        text = output.shown_text if field == "content" else output.text
+        return [first, *({field: piece} for piece in split_text(text))]
 
 
 def _finish_reason(request: RecordedRequest, output: Output) -> str:
+    if output.truncated:
+        return "length"
     # OpenAI answers a *named* tool_choice with finish_reason "stop", not "tool_calls".
     if output.kind != "tool":
         return "stop"

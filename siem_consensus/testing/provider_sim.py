@@ -229,7 +229,10 @@ def _answer(wire: Wire, request: RecordedRequest, reply: Reply) -> WireResponse:
         return wire.error(fault.status or 500, fault.text)
     if fault is not None and fault.kind is FaultKind.MALFORMED_JSON:
         return wire.malformed(request)
-    return wire.completion(request, plan_output(reply, wire.forced_tool(request.body or {})))
+    body = request.body or {}
+    return wire.completion(
+        request, plan_output(reply, wire.forced_tool(body), wire.max_tokens(body))
+    )
 
 
 def _seconds(value: float) -> str:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from .base import Completion, LLMAnalyst, LLMSettings
 from .chat_model import ChatModelAnalyst
-from .config import DEFAULT_MODELS, available_llm_analysts, resolve_setting
+from .config import DEFAULT_MODELS, available_llm_analysts, describe_privacy, resolve_setting
 from .prompt import PROMPT_VERSION, SYSTEM_PROMPT, VerdictClaims, build_case_prompt, estimate_tokens
 
 __all__ = [
@@ -22,6 +22,7 @@ __all__ = [
     "OpenAIAnalyst",
     "VerdictClaims",
     "available_llm_analysts",
+    "describe_privacy",
     "build_case_prompt",
     "estimate_tokens",
     "local_analyst",

@@ -105,6 +105,7 @@ class TokenStore:
     def discover(self, text: str) -> None:
         """Register the identities that ``text`` shows by their shape (see
         :meth:`pseudonymize_text`), so other text is scrubbed knowing them."""
+        text = redact_credentials(text)
         with self._lock:
             for match in p.DISCOVER.finditer(text):
                 email, address = match.group("email"), match.group("ip")

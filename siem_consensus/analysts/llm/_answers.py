@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import json
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
@@ -13,11 +14,18 @@ from .prompt import BatchClaims, VerdictClaims
 if TYPE_CHECKING:
     from .base import Completion, LLMAnalyst
 
-__all__ = ["REPAIR", "restore_claims", "share_usage", "skipped", "validate"]
+__all__ = [
+    "REPAIR",
+    "extract_json_object",
+    "restore_claims",
+    "share_usage",
+    "skipped",
+    "validate",
+]
 
 REPAIR = (
-    "\n\nYour previous answer was rejected: {problem}. Answer again, only by calling "
-    "record_verdict with arguments that match its schema exactly."
+    "\n\nYour previous answer was rejected: {problem}. Answer again, only with a "
+    "record_verdict answer (tool call or JSON, as asked) that matches its schema exactly."
 )
 
 
@@ -90,3 +98,19 @@ def skipped(analyst: LLMAnalyst, case: Incident, min_score: float) -> Verdict:
         rationale=f"detector score {case.score:.2f} below the LLM pre-filter "
         f"{min_score:.2f}: not sent",
     )
+
+
+def extract_json_object(text: str) -> dict[str, Any] | None:
+    """The JSON object in a reply, tolerating Markdown fences and chatter around it."""
+    candidates = [text.strip()]
+    start, end = text.find("{"), text.rfind("}")
+    if 0 <= start < end:
+        candidates.append(text[start : end + 1])
+    for candidate in candidates:
+        try:
+            value = json.loads(candidate)
+        except json.JSONDecodeError:
+            continue
+        if isinstance(value, dict):
+            return value
+    return None

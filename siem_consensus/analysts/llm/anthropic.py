@@ -1,14 +1,21 @@
-"""Claude as an analyst, over the official ``anthropic`` SDK (async client, forced tool use)."""
+"""Claude as an analyst, over the official ``anthropic`` SDK (async client).
+
+Structured output uses Anthropic's JSON outputs (``output_config.format`` with a JSON schema
+transformed by the SDK's own ``transform_schema``) on models that support them - Sonnet 4.5,
+Haiku 4.5, Opus 4.1 and later, every Claude 5.x; newer models favour it, and Sonnet 5.5
+rejects forced tool use - and a forced ``record_verdict`` tool call on older models.
+"""
 
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel
 
 from ...errors import MissingDependencyError, ProviderError
 from ...privacy import redact_credentials
+from ._answers import extract_json_object
 from ._sdk_errors import classify_sdk_error
 from .base import Completion, LLMAnalyst, LLMSettings
 from .config import DEFAULT_MODELS, resolve_setting
@@ -16,7 +23,9 @@ from .config import DEFAULT_MODELS, resolve_setting
 if TYPE_CHECKING:
     import anthropic
 
-__all__ = ["ClaudeAnalyst"]
+__all__ = ["ClaudeAnalyst", "supports_effort", "supports_json_outputs"]
+
+OutputMode = Literal["auto", "json_schema", "tool"]
 
 _TOOL_NAME = "record_verdict"
 # Models that accept ``output_config.effort`` (Claude 5.x, Opus 4.5 and later Opus 4.x).
@@ -30,6 +39,27 @@ def _tool(answer: type[BaseModel]) -> dict[str, Any]:
         "description": "Record your verdict on the case(s).",
         "input_schema": answer.model_json_schema(),
     }
+
+
+# JSON outputs (output_config.format): Sonnet/Haiku 4.5, Opus 4.1+, Sonnet/Opus 4.6+, 5.x.
+_JSON_OUTPUT_MODELS = (
+    "claude-sonnet-4-5",
+    "claude-sonnet-4-6",
+    "claude-haiku-4-5",
+    "claude-opus-4-",
+    "claude-sonnet-5",
+    "claude-opus-5",
+    "claude-haiku-5",
+    "claude-fable-5",
+)
+
+
+def supports_json_outputs(model: str) -> bool:
+    """Whether ``model`` accepts ``output_config.format`` (JSON-schema outputs)."""
+    model = model.lower()
+    if model.startswith("claude-opus-4-0") or model == "claude-opus-4":
+        return False
+    return model.startswith(_JSON_OUTPUT_MODELS)
 
 
 def supports_effort(model: str) -> bool:
@@ -54,6 +84,8 @@ class ClaudeAnalyst(LLMAnalyst):
         settings: Shared LLM settings (timeouts, retries, budget, cache, ...).
         client: A ready ``anthropic.AsyncAnthropic``; it is used with its SDK retries turned
             off (``with_options(max_retries=0)``): the analyst retries itself.
+        output_mode: ``"json_schema"`` (JSON outputs), ``"tool"`` (forced tool use), or
+            ``"auto"``: JSON outputs where the model supports them, else the tool.
 
     Raises:
         MissingDependencyError: the ``anthropic`` package is not installed.
@@ -71,6 +103,7 @@ class ClaudeAnalyst(LLMAnalyst):
         name: str = "claude",
         settings: LLMSettings | None = None,
         client: anthropic.AsyncAnthropic | None = None,
+        output_mode: OutputMode = "auto",
     ) -> None:
         try:
             import anthropic
@@ -81,6 +114,9 @@ class ClaudeAnalyst(LLMAnalyst):
         base_url = base_url or resolve_setting("ANTHROPIC_BASE_URL")
         super().__init__(name=name, model=model, settings=settings, local=False)
         self.base_url = base_url
+        if output_mode == "auto":
+            output_mode = "json_schema" if supports_json_outputs(model) else "tool"
+        self.output_mode: OutputMode = output_mode
         self._given_client = None if client is None else client.with_options(max_retries=0)
         if client is None:
             self._key = api_key or resolve_setting("ANTHROPIC_API_KEY", required=True)
@@ -101,18 +137,26 @@ class ClaudeAnalyst(LLMAnalyst):
     def build_request(
         self, system: str, user: str, answer: type[BaseModel], max_tokens: int
     ) -> dict[str, Any]:
-        """Messages API body: static system block marked for prompt caching, forced tool."""
+        """Messages API body: static system block marked for prompt caching, then JSON outputs
+        or a forced tool (see :attr:`output_mode`), and the effort where supported."""
         request: dict[str, Any] = {
             "model": self.model,
             "max_tokens": max_tokens,
             "system": [{"type": "text", "text": system, "cache_control": {"type": "ephemeral"}}],
             "messages": [{"role": "user", "content": user}],
-            "tools": [_tool(answer)],
-            "tool_choice": {"type": "tool", "name": _TOOL_NAME},
         }
+        output: dict[str, Any] = {}
+        if self.output_mode == "json_schema":
+            schema = self._sdk.transform_schema(answer.model_json_schema())
+            output["format"] = {"type": "json_schema", "schema": schema}
+        else:
+            request["tools"] = [_tool(answer)]
+            request["tool_choice"] = {"type": "tool", "name": _TOOL_NAME}
         effort = self.settings.reasoning_effort
         if effort is not None and supports_effort(self.model):
-            request["output_config"] = {"effort": effort}
+            output["effort"] = effort
+        if output:
+            request["output_config"] = output
         return request
 
     async def send(self, request: dict[str, Any]) -> Completion:
@@ -127,7 +171,10 @@ class ClaudeAnalyst(LLMAnalyst):
             if block.type == "tool_use" and block.name == _TOOL_NAME and not truncated:
                 payload = block.input if isinstance(block.input, dict) else None
                 return replace(billed, payload=payload)
-        return replace(billed, text=_text(message.content), truncated=truncated)
+        text = _text(message.content)
+        if self.output_mode == "json_schema" and not truncated:
+            return replace(billed, payload=extract_json_object(text), text=text)
+        return replace(billed, text=text, truncated=truncated)
 
     def classify(self, error: BaseException) -> ProviderError:
         """SDK exception -> ProviderError (credentials in URLs redacted)."""

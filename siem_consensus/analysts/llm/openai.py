@@ -14,6 +14,7 @@ from pydantic import BaseModel
 
 from ...errors import MissingDependencyError, ProviderError
 from ...privacy import redact_credentials
+from ._answers import extract_json_object
 from ._sdk_errors import classify_sdk_error
 from .base import Completion, LLMAnalyst, LLMSettings
 from .config import DEFAULT_MODELS, is_loopback_url, resolve_setting
@@ -21,7 +22,7 @@ from .config import DEFAULT_MODELS, is_loopback_url, resolve_setting
 if TYPE_CHECKING:
     import openai
 
-__all__ = ["OpenAIAnalyst"]
+__all__ = ["OpenAIAnalyst", "extract_json_object", "strict_schema"]
 
 
 # Models that reason and take ``reasoning_effort`` (sending it to others is a 400).
@@ -185,19 +186,3 @@ def _completion(completion: Any) -> Completion:
         input_tokens=tokens[0],
         output_tokens=tokens[1],
     )
-
-
-def extract_json_object(text: str) -> dict[str, Any] | None:
-    """The JSON object in a reply, tolerating Markdown fences and chatter around it."""
-    candidates = [text.strip()]
-    start, end = text.find("{"), text.rfind("}")
-    if 0 <= start < end:
-        candidates.append(text[start : end + 1])
-    for candidate in candidates:
-        try:
-            value = json.loads(candidate)
-        except json.JSONDecodeError:
-            continue
-        if isinstance(value, dict):
-            return value
-    return None

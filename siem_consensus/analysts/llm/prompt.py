@@ -36,7 +36,7 @@ __all__ = [
     "estimate_tokens",
 ]
 
-PROMPT_VERSION = "2"
+PROMPT_VERSION = "3"
 
 SYSTEM_PROMPT = """\
 You are a senior SOC analyst. Deterministic detectors produced one candidate incident from \
@@ -85,9 +85,13 @@ _STAT_KEYS = (
 
 
 class VerdictClaims(BaseModel):
-    """The structured answer an LLM analyst must give (tool input / JSON schema)."""
+    """The structured answer an LLM analyst must give (tool input / JSON schema).
 
-    model_config = ConfigDict(extra="forbid")
+    Strict: ``confidence`` must be a JSON number and ``is_threat`` a JSON boolean; strings
+    such as ``"0.9"`` or ``"true"`` and a boolean confidence are rejected (and repaired).
+    """
+
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     is_threat: bool = Field(description="True if the evidence shows malicious activity.")
     confidence: float = Field(ge=0.0, le=1.0, description="0-1 certainty of is_threat.")
@@ -112,7 +116,7 @@ class CaseVerdictClaims(VerdictClaims):
 class BatchClaims(BaseModel):
     """The answer to a batch of cases: exactly one verdict per case."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     verdicts: list[CaseVerdictClaims] = Field(description="One verdict per case, by id.")
 

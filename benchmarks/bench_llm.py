@@ -8,10 +8,13 @@ Prints, measured side by side in one run:
      target <= 0.1x
   C. estimated prompt tokens for a 10,000-event incident: target <= 3,000
 
-Run with --costs for D instead: calls, input/output tokens and dollars per scenario (examples
-1-3, the CIC-IDS2017 samples, the six AIT-ADS scenarios read in place from ../shared/data) with
-the default models, Claude and OpenAI, answered by the simulator with realistic-length
-verdicts; usage is the simulator's count (request body and answer at 4 characters a token).
+Run with --wire for E instead: raw identities in the recorded requests of one incident that
+carries every identity-bearing field (default settings, loopback base URL), and budget
+overshoot for 64 calls at concurrency 16. Run with --costs for D instead: calls, input/output
+tokens and dollars per scenario (examples 1-3, the CIC-IDS2017 samples, the six AIT-ADS
+scenarios read in place from ../shared/data) with the default models, Claude and OpenAI,
+answered by the simulator with realistic-length verdicts; usage is the simulator's count
+(request body and answer at 4 characters a token).
 """
 
 from __future__ import annotations
@@ -223,6 +226,140 @@ def _row(name: str, cells: list[Any]) -> None:
     print(f"   {name:28} " + " ".join(f"{c:>10}" for c in shown))
 
 
+# -- E. raw identities on the wire, budget overshoot ------------------------------------------
+
+_RAW = {
+    "alice.smith": "user.name",
+    "ws-finance-07": "host.name",
+    "203.0.113.9": "destination.ip",
+    "10.1.2.3": "source.ip",
+    "shop.example.com": "url.original host",
+    "jdoe2": "url.original user / file.path profile",
+    "s3cr3t": "url.original password",
+    "evil-c2.example.net": "dns.question.name",
+    "cdn.example.org": "tls.client.server_name",
+    "alice.smith@corp.example": "email.from.address",
+    "bob.jones@gmail.com": "email.to.address",
+    "suricata-dmz": "observer.name",
+}
+
+
+def _identity_incident(k: int = 0) -> Any:
+    import hashlib
+    from datetime import UTC, datetime
+
+    from siem_consensus import Entities, Event, Incident, Severity
+
+    event = Event.model_validate(
+        {
+            "event_id": f"proxy.log:{k}",
+            "@timestamp": datetime(2026, 1, 1, tzinfo=UTC),
+            "source.ip": "10.1.2.3",
+            "destination.ip": "203.0.113.9",
+            "user.name": "alice.smith",
+            "host.name": "ws-finance-07",
+            "url.original": "https://jdoe2:s3cr3t@shop.example.com/cart?u=alice.smith@corp.example",
+            "user_agent.original": "curl/8.0 (ws-finance-07)",
+            "dns.question.name": "evil-c2.example.net",
+            "tls.client.server_name": "cdn.example.org",
+            "file.path": "C:\\Users\\jdoe2\\Documents\\plan.xlsx",
+            "email.from.address": "alice.smith@corp.example",
+            "email.to.address": "bob.jones@gmail.com",
+            "observer.name": "suricata-dmz",
+            "message": "GET from ws-finance-07",
+        }
+    )
+    digest = hashlib.sha256(f"insider|alice.smith|2026-01-01|{k}".encode()).hexdigest()[:16]
+    return Incident(
+        id=f"insider-{digest}",
+        detector="insider",
+        kind="exfiltration",
+        title="exfiltration by alice.smith",
+        severity=Severity.HIGH,
+        score=0.9,
+        entities=Entities(
+            users=("alice.smith",),
+            hosts=("ws-finance-07",),
+            source_ips=("10.1.2.3",),
+            destination_ips=("203.0.113.9",),
+        ),
+        evidence=(event,),
+        evidence_event_ids=(event.event_id,),
+        event_count=1,
+    )
+
+
+def _wire_and_budget() -> None:
+    """Raw identities in recorded requests (default settings, loopback base URL) and budget
+    overshoot with 64 calls at concurrency 16."""
+    import asyncio
+
+    from siem_consensus.analysts import run_analyst
+    from siem_consensus.analysts.costs import Budget
+    from siem_consensus.analysts.resilience import RetryPolicy
+
+    answer = _answer(None)
+    for provider in ("anthropic", "openai"):
+        with ProviderSimulator() as sim:
+            sim.provider(provider).respond_with(lambda r: answer)
+            settings = LLMSettings(retry=RetryPolicy(max_attempts=1))
+            analyst: Any = (
+                ClaudeAnalyst(
+                    "claude-sonnet-4-6",
+                    api_key="k",
+                    base_url=sim.anthropic_base_url,
+                    settings=settings,
+                )
+                if provider == "anthropic"
+                else OpenAIAnalyst(
+                    "gpt-5.4-mini", api_key="k", base_url=sim.openai_base_url, settings=settings
+                )
+            )
+            incident = _identity_incident()
+
+            async def one(a: Any = analyst, i: Any = incident) -> None:
+                try:
+                    await run_analyst(a, i, 30)
+                finally:
+                    await a.aclose()
+
+            asyncio.run(one())
+            sent = json.dumps([r.body for r in sim.requests])
+        raw = {**_RAW, incident.id: "incident id"}
+        leaked = [
+            f"{v} ({where})"
+            for v, where in raw.items()
+            if re.search(rf"(?<![0-9a-z]){re.escape(v)}(?![0-9a-z])", sent)
+        ]
+        print(f"E  {provider}: raw identities in requests {len(leaked)}/{len(raw)} {leaked}")
+    for limit in ({"max_tokens": 20_000}, {"max_cost_usd": 0.01}):
+        with ProviderSimulator(latency=0.05) as sim:
+            sim.openai.respond_with(lambda r: answer)
+            budget = Budget(**limit)  # type: ignore[arg-type]
+            settings = LLMSettings(
+                budget=budget,
+                limits=ProviderLimits(concurrency=16),
+                retry=RetryPolicy(max_attempts=1),
+            )
+            analyst = OpenAIAnalyst(
+                "gpt-5.4-mini", api_key="k", base_url=sim.openai_base_url, settings=settings
+            )
+
+            async def many(a: Any = analyst) -> None:
+                try:
+                    cases = [_identity_incident(k) for k in range(64)]
+                    await asyncio.gather(*(run_analyst(a, c, 30) for c in cases))
+                finally:
+                    await a.aclose()
+
+            asyncio.run(many())
+            calls = len(sim.requests)
+        print(
+            f"E  budget {limit}: {calls} of 64 calls made, spent {budget.spent_tokens:,} tokens "
+            f"/ ${budget.spent_cost_usd:.4f}"
+        )
+
+
 def _timed(lines: list[str], analysts: list[Any], concurrency: int) -> tuple[float, Any]:
     started = time.perf_counter()
     report = analyze_firewall(
@@ -238,9 +375,13 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--repeat", type=int, default=5, help="runs per A figure (median)")
     parser.add_argument("--costs", action="store_true", help="only D: cost per scenario")
+    parser.add_argument("--wire", action="store_true", help="only E: identities, overshoot")
     parser.add_argument("--batch-size", type=int, help="D: LLMSettings.batch_size")
     parser.add_argument("--min-score", type=float, help="D: LLMSettings.min_score")
     args = parser.parse_args()
+    if args.wire:
+        _wire_and_budget()
+        return
     if args.costs:
         tuned = {"batch_size": args.batch_size, "min_score": args.min_score}
         _costs({k: v for k, v in tuned.items() if v is not None})

@@ -202,3 +202,70 @@ def test_budget_shared_by_many_tasks() -> None:
     asyncio.run(main())
     assert budget.spent_tokens == 10_000 and budget.spent_cost_usd == pytest.approx(0.1)
     assert refused == 50 and budget.exhausted
+
+
+# --- Reservations -----------------------------------------------------------------------------
+
+
+def test_reservations_count_until_settled() -> None:
+    budget = Budget(max_tokens=100)
+    held = budget.reserve(60, None)
+    with pytest.raises(BudgetExhausted, match="spent 60 tokens \\+ reserved 50"):
+        budget.reserve(50, None)  # 60 reserved + 50 > 100, although nothing is spent yet
+    held.settle(usage(20, 10))
+    assert (budget.spent_tokens, budget.reserved_tokens) == (30, 0)
+    budget.reserve(50, None).release()
+    assert (budget.spent_tokens, budget.reserved_tokens) == (30, 0)
+
+
+def test_money_reservation() -> None:
+    budget = Budget(max_cost_usd=0.01)
+    budget.reserve(1, 0.006)
+    with pytest.raises(BudgetExhausted, match="cost budget"):
+        budget.reserve(1, 0.005)
+
+
+def test_acquire_waits_for_calls_in_flight_then_fits_or_refuses() -> None:
+    async def scenario(billed: int) -> str:
+        budget = Budget(max_tokens=100)
+        in_flight = budget.reserve(60, None)
+        waiting = asyncio.create_task(budget.acquire([(60, None)]))
+        await asyncio.sleep(0.01)
+        assert not waiting.done()  # the call in flight may give tokens back: wait
+        in_flight.settle(usage(billed, 0))
+        try:
+            [got] = await asyncio.wait_for(waiting, 1)
+        except BudgetExhausted:
+            return "refused"
+        got.release()
+        return "admitted"
+
+    assert asyncio.run(scenario(30)) == "admitted"  # 30 spent + 60 fits in 100
+    assert asyncio.run(scenario(50)) == "refused"  # 50 + 60 does not, and nothing is in flight
+
+
+def test_acquire_does_not_wait_for_tickets_of_calls_not_started() -> None:
+    # A ticket is held for a task that may be queued behind the one asking: waiting for it
+    # could deadlock, so a request that does not fit is refused at once.
+    async def scenario() -> None:
+        budget = Budget(max_tokens=100)
+        budget.hold(("fw-1", "openai"), budget.reserve(60, None))
+        with pytest.raises(BudgetExhausted):
+            await asyncio.wait_for(budget.acquire([(60, None)]), 1)
+        ticket = budget.claim(("fw-1", "openai"))
+        assert ticket is not None and budget.claim(("fw-1", "openai")) is None
+        ticket.release()
+        [got] = await budget.acquire([(60, None)])
+        got.release()
+
+    asyncio.run(scenario())
+
+
+def test_acquire_is_all_or_nothing() -> None:
+    async def scenario() -> None:
+        budget = Budget(max_tokens=100)
+        with pytest.raises(BudgetExhausted):
+            await budget.acquire([(60, None), (60, None)])
+        assert budget.reserved_tokens == 0
+
+    asyncio.run(scenario())

@@ -83,3 +83,23 @@ def test_without_batching_every_incident_is_its_own_task(
     analyst = make_analyst("anthropic", provider_simulator)
     sends = _tasks([i.model_dump(mode="json") for i in _cases(3, Severity.LOW)], analyst)
     assert all("incident" in s.arg for s in sends) and len(sends) == 3
+
+
+def test_fan_out_interleaves_analysts_incident_by_incident(
+    provider_simulator: ProviderSimulator,
+) -> None:
+    from siem_consensus.analysts.llm import OpenAIAnalyst
+    from siem_consensus.graphs.nodes import make_fan_out
+
+    claude = make_analyst("anthropic", provider_simulator)
+    openai = OpenAIAnalyst(
+        "gpt-5.4-mini", api_key="k", base_url=provider_simulator.openai_base_url, name="gpt"
+    )
+    incidents = [i.model_dump(mode="json") for i in _cases(3, Severity.HIGH)]
+    sends = make_fan_out([claude, openai])({"incidents": incidents})
+    assert isinstance(sends, list)
+    order = [(s.arg["analyst"], s.arg["incident"]["id"]) for s in sends]
+    assert order == [
+        ("claude", "fw-0"), ("gpt", "fw-0"), ("claude", "fw-1"), ("gpt", "fw-1"),
+        ("claude", "fw-2"), ("gpt", "fw-2"),
+    ]  # fmt: skip

@@ -39,7 +39,8 @@ from siem_consensus.models import Usage
     ],
 )
 def test_default_prices_match_dated_ids(model: str, expected: tuple[float, float]) -> None:
-    assert DEFAULT_PRICES.price(model) == ModelPrice(*expected)
+    price = DEFAULT_PRICES.price(model)
+    assert price is not None and price[:2] == expected
 
 
 @pytest.mark.parametrize(
@@ -50,6 +51,22 @@ def test_unknown_models_have_no_price(model: str) -> None:
     # A sibling of a priced family is another model: never price it as the family.
     assert DEFAULT_PRICES.price(model) is None
     assert DEFAULT_PRICES.cost(model, 1000, 1000) is None
+
+
+def test_cached_input_is_billed_at_the_cache_rate() -> None:
+    # Sonnet 5: $2 input, $0.20 cache reads, $10 output per 1M tokens.
+    full = DEFAULT_PRICES.cost("claude-sonnet-5", 1_000_000, 0)
+    cached = DEFAULT_PRICES.cost("claude-sonnet-5", 1_000_000, 0, cached_input_tokens=600_000)
+    assert full == pytest.approx(2.0) and cached == pytest.approx(0.4 * 2.0 + 0.6 * 0.2)
+    table = PriceTable.from_mapping(
+        {"a": [1, 2], "b": {"input": 1, "output": 2, "cached_input": 0}}
+    )
+    assert table.cost("a", 10**6, 0, cached_input_tokens=10**6) == pytest.approx(1.0)  # no rate
+    assert table.cost("b", 10**6, 0, cached_input_tokens=10**6) == 0.0
+    for model in DEFAULT_PRICES:
+        price = DEFAULT_PRICES[model]
+        assert price.cached_input_per_mtok is not None
+        assert price.cached_input_per_mtok <= price.input_per_mtok
 
 
 def test_cost_is_per_million_tokens() -> None:
@@ -67,7 +84,7 @@ def test_wildcard_keys_and_merging() -> None:
     table = DEFAULT_PRICES.merged({"local:*": (0, 0), "gpt-4o": (1.0, 2.0)})
     assert table.cost("local:http://127.0.0.1:8080/llama3", 500, 500) == 0.0
     assert table.price("gpt-4o-2024-11-20") == ModelPrice(1.0, 2.0)
-    assert DEFAULT_PRICES.price("gpt-4o") == ModelPrice(2.5, 10.0)  # original untouched
+    assert DEFAULT_PRICES.price("gpt-4o") == ModelPrice(2.5, 10.0, 1.25)  # original untouched
 
 
 def test_from_mapping_accepts_pairs_and_tables() -> None:
@@ -78,7 +95,9 @@ def test_from_mapping_accepts_pairs_and_tables() -> None:
     assert table.price("other") == ModelPrice(0.5, 1.5)
 
 
-@pytest.mark.parametrize("raw", [[1], [1, 2, 3], [-1, 2], ["1", 2], [True, 1], {"in": 1}, 3.0])
+@pytest.mark.parametrize(
+    "raw", [[1], [1, 2, 3, 4], [-1, 2], [1, 2, -3], ["1", 2], [True, 1], {"in": 1}, 3.0]
+)
 def test_from_mapping_rejects_bad_prices(raw: object) -> None:
     with pytest.raises(ConfigError, match="'m'"):
         PriceTable.from_mapping({"m": raw})

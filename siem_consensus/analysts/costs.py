@@ -51,9 +51,11 @@ class ModelPrice(NamedTuple):
 
     input_per_mtok: float
     output_per_mtok: float
+    cached_input_per_mtok: float | None = None
+    """Input read from the provider's prompt cache; None: billed as ordinary input."""
 
 
-_PriceLike = ModelPrice | tuple[float, float]
+_PriceLike = ModelPrice | tuple[float, ...]
 
 
 class PriceTable(Mapping[str, ModelPrice]):
@@ -66,7 +68,7 @@ class PriceTable(Mapping[str, ModelPrice]):
     """
 
     def __init__(self, prices: Mapping[str, _PriceLike] | None = None) -> None:
-        """Build a table from ``{model: (input_usd_per_mtok, output_usd_per_mtok)}``.
+        """Build a table from ``{model: (input, output[, cached_input])}`` in USD per 1M tokens.
 
         Args:
             prices: The entries; None means the built-in list prices (:data:`DEFAULT_PRICES`).
@@ -90,8 +92,9 @@ class PriceTable(Mapping[str, ModelPrice]):
     def from_mapping(cls, mapping: Mapping[str, Any]) -> PriceTable:
         """Build a table from loaded JSON/TOML data.
 
-        Accepts ``{model: [input, output]}`` or ``{model: {"input": x, "output": y}}``,
-        optionally nested under a top-level ``"prices"`` key.
+        Accepts ``{model: [input, output]}``, ``{model: [input, output, cached_input]}`` or
+        ``{model: {"input": x, "output": y[, "cached_input": z]}}``, optionally nested under
+        a top-level ``"prices"`` key.
 
         Raises:
             ConfigError: An entry is not a pair of non-negative numbers.
@@ -136,12 +139,26 @@ class PriceTable(Mapping[str, ModelPrice]):
                 best = key
         return None if best is None else self._prices[best]
 
-    def cost(self, model: str, input_tokens: int, output_tokens: int) -> float | None:
-        """US dollars for one call's tokens, or None when ``model`` has no price."""
+    def cost(
+        self, model: str, input_tokens: int, output_tokens: int, cached_input_tokens: int = 0
+    ) -> float | None:
+        """US dollars for one call's tokens, or None when ``model`` has no price.
+
+        ``cached_input_tokens`` (part of ``input_tokens``) are billed at the model's cached
+        input rate when it has one.
+        """
         price = self.price(model)
         if price is None:
             return None
-        return (input_tokens * price.input_per_mtok + output_tokens * price.output_per_mtok) / 1e6
+        cached = min(max(cached_input_tokens, 0), input_tokens)
+        cached_rate = price.cached_input_per_mtok
+        if cached_rate is None:
+            cached_rate = price.input_per_mtok
+        return (
+            (input_tokens - cached) * price.input_per_mtok
+            + cached * cached_rate
+            + output_tokens * price.output_per_mtok
+        ) / 1e6
 
 
 def _matches(key: str, model: str) -> bool:
@@ -150,27 +167,33 @@ def _matches(key: str, model: str) -> bool:
     return model.startswith(key) and _SNAPSHOT.fullmatch(model, len(key)) is not None
 
 
-def _parse_entry(model: str, raw: Any) -> tuple[float, float]:
-    if isinstance(raw, Mapping) and set(raw) == {"input", "output"}:
-        raw = (raw["input"], raw["output"])
-    if isinstance(raw, list | tuple) and len(raw) == 2:
-        return (raw[0], raw[1])
+def _parse_entry(model: str, raw: Any) -> tuple[float, ...]:
+    if isinstance(raw, Mapping) and set(raw) in ({"input", "output"}, _WITH_CACHED):
+        raw = tuple(raw[k] for k in ("input", "output", "cached_input") if k in raw)
+    if isinstance(raw, list | tuple) and len(raw) in (2, 3):
+        return tuple(raw)
     raise ConfigError(
-        f"price for {model!r} must be [input, output] or {{input = ..., output = ...}} "
-        f"in USD per 1M tokens, got {raw!r}"
+        f"price for {model!r} must be [input, output(, cached_input)] or "
+        f"{{input = ..., output = ...(, cached_input = ...)}} in USD per 1M tokens, got {raw!r}"
     )
+
+
+_WITH_CACHED = {"input", "output", "cached_input"}
 
 
 def _valid_price(model: str, value: _PriceLike) -> ModelPrice:
     items: tuple[object, ...] = tuple(value) if isinstance(value, tuple | list) else (value,)
+    if len(items) == 3 and items[2] is None:
+        items = items[:2]
     numbers = [n for n in items if isinstance(n, int | float) and not isinstance(n, bool)]
-    valid = len(numbers) == len(items) == 2 and all(math.isfinite(n) and n >= 0 for n in numbers)
-    if not valid:
+    valid = len(numbers) == len(items) and len(items) in (2, 3)
+    if not (valid and all(math.isfinite(n) and n >= 0 for n in numbers)):
         raise ConfigError(
-            f"price for {model!r} must be two non-negative numbers (USD per 1M input and "
-            f"output tokens), got {value!r}"
+            f"price for {model!r} must be two or three non-negative numbers (USD per 1M input, "
+            f"output and optionally cached input tokens), got {value!r}"
         )
-    return ModelPrice(float(numbers[0]), float(numbers[1]))
+    cached = float(numbers[2]) if len(numbers) == 3 else None
+    return ModelPrice(float(numbers[0]), float(numbers[1]), cached)
 
 
 # List prices, USD per 1M tokens, standard (non-batch, uncached) text rates, as published when
@@ -193,41 +216,48 @@ def _valid_price(model: str, value: _PriceLike) -> ModelPrice:
 #   lists $2/$10).
 # Left out on purpose (one source only, or priced per prompt-size band): gpt-5.1, gpt-5.4-nano,
 #   gpt-5-pro, gpt-5.6, Fable 5.x and Haiku 5.5.
+# Cached input (prompt-cache reads): Anthropic bills cache hits at 10% of the input rate on
+#   every model (pricing page, "Cache Hits & Refreshes"; Sonnet 5's page: $0.20 / MTok); cache
+#   writes (1.25x input, 5-minute TTL) are counted as ordinary input here, a small under-count
+#   once per prefix and 5 minutes. OpenAI lists cached input per model: 10% of input for the
+#   gpt-5 family (gpt-5.5 $0.50, gpt-5.4 $0.25), 25% for gpt-4.1, 50% for gpt-4o (openai.com
+#   pricing as quoted by several dated 2026 write-ups: benchr.org, spendwall.app,
+#   plausiblereality.com, which agree).
 PRICES_CHECKED = "2026-12-07"
 """When the default prices were last checked against the sources above."""
 
-_DEFAULT_ENTRIES: dict[str, tuple[float, float]] = {
+_DEFAULT_ENTRIES: dict[str, tuple[float, float, float]] = {
     # Anthropic, Claude 5.x (claude-sonnet-5 is the default Claude model)
-    "claude-sonnet-5-5": (2.00, 10.00),
-    "claude-sonnet-5": (2.00, 10.00),
-    "claude-opus-5-5": (4.00, 20.00),
-    "claude-opus-5": (5.00, 25.00),
+    "claude-sonnet-5-5": (2.00, 10.00, 0.2),
+    "claude-sonnet-5": (2.00, 10.00, 0.2),
+    "claude-opus-5-5": (4.00, 20.00, 0.4),
+    "claude-opus-5": (5.00, 25.00, 0.5),
     # Anthropic, Claude 4.x
-    "claude-opus-4-8": (5.00, 25.00),
-    "claude-opus-4-7": (5.00, 25.00),
-    "claude-opus-4-6": (5.00, 25.00),
-    "claude-opus-4-5": (5.00, 25.00),
-    "claude-opus-4-1": (15.00, 75.00),
-    "claude-opus-4-0": (15.00, 75.00),
-    "claude-opus-4": (15.00, 75.00),  # only as claude-opus-4-20250514 (snapshot suffix)
-    "claude-sonnet-4-6": (3.00, 15.00),
-    "claude-sonnet-4-5": (3.00, 15.00),
-    "claude-sonnet-4-0": (3.00, 15.00),
-    "claude-sonnet-4": (3.00, 15.00),
-    "claude-haiku-4-5": (1.00, 5.00),
+    "claude-opus-4-8": (5.00, 25.00, 0.5),
+    "claude-opus-4-7": (5.00, 25.00, 0.5),
+    "claude-opus-4-6": (5.00, 25.00, 0.5),
+    "claude-opus-4-5": (5.00, 25.00, 0.5),
+    "claude-opus-4-1": (15.00, 75.00, 1.5),
+    "claude-opus-4-0": (15.00, 75.00, 1.5),
+    "claude-opus-4": (15.00, 75.00, 1.5),  # only as claude-opus-4-20250514 (snapshot suffix)
+    "claude-sonnet-4-6": (3.00, 15.00, 0.3),
+    "claude-sonnet-4-5": (3.00, 15.00, 0.3),
+    "claude-sonnet-4-0": (3.00, 15.00, 0.3),
+    "claude-sonnet-4": (3.00, 15.00, 0.3),
+    "claude-haiku-4-5": (1.00, 5.00, 0.1),
     # OpenAI (gpt-5.5 is the default OpenAI model)
-    "gpt-5.5": (5.00, 30.00),
-    "gpt-5.4": (2.50, 15.00),
-    "gpt-5.4-mini": (0.75, 4.50),
-    "gpt-5.2": (1.75, 14.00),
-    "gpt-5": (1.25, 10.00),
-    "gpt-5-mini": (0.25, 2.00),
-    "gpt-5-nano": (0.05, 0.40),
-    "gpt-4.1": (2.00, 8.00),
-    "gpt-4.1-mini": (0.40, 1.60),
-    "gpt-4.1-nano": (0.10, 0.40),
-    "gpt-4o": (2.50, 10.00),
-    "gpt-4o-mini": (0.15, 0.60),
+    "gpt-5.5": (5.00, 30.00, 0.5),
+    "gpt-5.4": (2.50, 15.00, 0.25),
+    "gpt-5.4-mini": (0.75, 4.50, 0.075),
+    "gpt-5.2": (1.75, 14.00, 0.175),
+    "gpt-5": (1.25, 10.00, 0.125),
+    "gpt-5-mini": (0.25, 2.00, 0.025),
+    "gpt-5-nano": (0.05, 0.40, 0.005),
+    "gpt-4.1": (2.00, 8.00, 0.5),
+    "gpt-4.1-mini": (0.40, 1.60, 0.1),
+    "gpt-4.1-nano": (0.10, 0.40, 0.025),
+    "gpt-4o": (2.50, 10.00, 1.25),
+    "gpt-4o-mini": (0.15, 0.60, 0.075),
 }
 
 #: The built-in list prices (what ``PriceTable()`` holds); see the sources above.

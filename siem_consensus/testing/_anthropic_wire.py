@@ -9,6 +9,7 @@ from siem_consensus.testing._models import Provider, RecordedRequest
 from siem_consensus.testing._wire import (
     IdMaker,
     Output,
+    PromptCache,
     WireResponse,
     cap_of,
     dumps,
@@ -50,8 +51,9 @@ class AnthropicWire:
 
     provider: Provider = "anthropic"
 
-    def __init__(self, ids: IdMaker) -> None:
+    def __init__(self, ids: IdMaker, cache: PromptCache | None = None) -> None:
         self._ids = ids
+        self._cache = cache or PromptCache()
 
     def forced_tool(self, body: dict[str, Any]) -> str | None:
         """``{"type": "tool", "name": X}`` forces X; ``{"type": "any"}`` the first tool."""
@@ -129,13 +131,19 @@ class AnthropicWire:
             "content": [],
             "stop_reason": None,
             "stop_sequence": None,
-            "usage": {
-                "input_tokens": input_tokens(request),
-                "output_tokens": 1,
-                "cache_creation_input_tokens": 0,
-                "cache_read_input_tokens": 0,
-                "service_tier": "standard",
-            },
+            "usage": {"output_tokens": 1, **self._input_usage(request), "service_tier": "standard"},
+        }
+
+    def _input_usage(self, request: RecordedRequest) -> dict[str, int]:
+        """Input tokens, split as the API does: a prefix marked with ``cache_control`` (tools,
+        system, output format) is read from or written to the cache and not in
+        ``input_tokens``."""
+        total = input_tokens(request)
+        cached, hit = self._cache.lookup(_cached_prefix(request.body or {}))
+        return {
+            "input_tokens": total - cached,
+            "cache_creation_input_tokens": 0 if hit else cached,
+            "cache_read_input_tokens": cached if hit else 0,
         }
 
     def _block(self, output: Output, *, streaming: bool) -> dict[str, Any]:
@@ -187,6 +195,16 @@ def _deltas(output: Output) -> list[dict[str, Any]]:
         pieces = ["", *split_text(output.shown_text)]
         return [{"type": "input_json_delta", "partial_json": piece} for piece in pieces]
     return [{"type": "text_delta", "text": piece} for piece in split_text(output.shown_text)]
+
+
+def _cached_prefix(body: dict[str, Any]) -> str:
+    """The request's cacheable prefix, or "" when nothing carries a ``cache_control`` marker."""
+    system, tools = body.get("system"), body.get("tools") or []
+    blocks = [*tools, *(system if isinstance(system, list) else [])]
+    if not any(isinstance(b, dict) and "cache_control" in b for b in blocks):
+        return ""
+    output_format = (body.get("output_config") or {}).get("format")
+    return dumps([tools, system, output_format])
 
 
 def _stop_reason(output: Output) -> str:

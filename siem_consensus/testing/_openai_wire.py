@@ -10,6 +10,7 @@ from siem_consensus.testing._models import Provider, RecordedRequest
 from siem_consensus.testing._wire import (
     IdMaker,
     Output,
+    PromptCache,
     WireResponse,
     cap_of,
     dumps,
@@ -32,14 +33,14 @@ _ERRORS: dict[int, tuple[str, str | None, str]] = {
 _SERVER_ERROR = ("server_error", None, "The server had an error while processing your request.")
 
 
-def _usage(request: RecordedRequest, output: Output) -> dict[str, Any]:
+def _usage(request: RecordedRequest, output: Output, cached: int) -> dict[str, Any]:
     prompt = estimate_tokens(dumps(request.body or {}))
     completion = output.output_tokens
     return {
         "prompt_tokens": prompt,
         "completion_tokens": completion,
         "total_tokens": prompt + completion,
-        "prompt_tokens_details": {"cached_tokens": 0, "audio_tokens": 0},
+        "prompt_tokens_details": {"cached_tokens": cached, "audio_tokens": 0},
         "completion_tokens_details": {
             "reasoning_tokens": 0,
             "audio_tokens": 0,
@@ -54,8 +55,19 @@ class OpenAIWire:
 
     provider: Provider = "openai"
 
-    def __init__(self, ids: IdMaker) -> None:
+    def __init__(self, ids: IdMaker, cache: PromptCache | None = None) -> None:
         self._ids = ids
+        self._cache = cache or PromptCache()
+
+    def _cached(self, request: RecordedRequest) -> int:
+        """Prompt tokens read from the cache: OpenAI caches automatically, here the static
+        start of a request (tools, response format, system message) seen before."""
+        body = request.body or {}
+        messages = body.get("messages") or []
+        system = [m for m in messages[:1] if isinstance(m, dict) and m.get("role") == "system"]
+        prefix = dumps([body.get("tools"), body.get("response_format"), system])
+        tokens, hit = self._cache.lookup(prefix)
+        return tokens if hit else 0
 
     def forced_tool(self, body: dict[str, Any]) -> str | None:
         """A named ``tool_choice`` function, or the first tool under ``"required"``."""
@@ -92,7 +104,7 @@ class OpenAIWire:
             "finish_reason": _finish_reason(request, output),
         }
         body = self._envelope(request, "chat.completion", [choice])
-        body["usage"] = _usage(request, output)
+        body["usage"] = _usage(request, output, self._cached(request))
         return json_response(200, body, self._headers())
 
     def malformed(self, request: RecordedRequest) -> WireResponse:
@@ -156,7 +168,8 @@ class OpenAIWire:
         frames = [chunk(delta) for delta in self._deltas(output)]
         frames.append(chunk({}, _finish_reason(request, output)))
         if include_usage:
-            frames.append(_sse.frame({**base, "choices": [], "usage": _usage(request, output)}))
+            usage = _usage(request, output, self._cached(request))
+            frames.append(_sse.frame({**base, "choices": [], "usage": usage}))
         frames.append(_sse.DONE_FRAME)
         return frames
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import json
+import threading
+import time
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal, Protocol
 
@@ -179,3 +182,34 @@ def cap_of(body: dict[str, Any], *names: str) -> int | None:
         if isinstance(value, int) and not isinstance(value, bool) and value > 0:
             return value
     return None
+
+
+class PromptCache:
+    """Provider prompt caching, simulated: a prefix of at least ``min_tokens`` tokens (1,024
+    by default, the providers' usual minimum) seen within :data:`TTL` seconds is read from the
+    cache; a new one is written to it.
+
+    Both providers cache only exact prefixes; the wire modules decide what the prefix is
+    (Anthropic: everything up to a ``cache_control`` marker; OpenAI: automatically, the static
+    start of the request).
+    """
+
+    TTL = 300.0
+
+    def __init__(self, min_tokens: int = 1024) -> None:
+        self.min_tokens = min_tokens
+        self._seen: dict[str, float] = {}
+        self._lock = threading.Lock()
+
+    def lookup(self, prefix: str) -> tuple[int, bool]:
+        """(prefix tokens, whether they were read from the cache); (0, False) when the prefix
+        is too short to be cached."""
+        tokens = estimate_tokens(prefix)
+        if not prefix or tokens < self.min_tokens:
+            return 0, False
+        key = hashlib.sha256(prefix.encode()).hexdigest()
+        now = time.monotonic()
+        with self._lock:
+            hit = self._seen.get(key, -1.0) > now
+            self._seen[key] = now + self.TTL
+        return tokens, hit

@@ -81,6 +81,8 @@ def share_usage(usage: Usage, n: int) -> list[Usage]:
             Usage(
                 calls=usage.calls if first else 0,
                 input_tokens=usage.input_tokens // n + (usage.input_tokens % n if first else 0),
+                cached_input_tokens=usage.cached_input_tokens // n
+                + (usage.cached_input_tokens % n if first else 0),
                 output_tokens=usage.output_tokens // n + (usage.output_tokens % n if first else 0),
                 cost_usd=None if usage.cost_usd is None else usage.cost_usd / n,
             )

@@ -35,6 +35,7 @@ class Exchange:
     problem: str = ""
     calls: int = 0
     input_tokens: int = 0
+    cached_input_tokens: int = 0
     output_tokens: int = 0
     cost_usd: float | None = 0.0
 
@@ -43,6 +44,7 @@ class Exchange:
         return Usage(
             calls=self.calls,
             input_tokens=self.input_tokens,
+            cached_input_tokens=self.cached_input_tokens,
             output_tokens=self.output_tokens,
             cost_usd=self.cost_usd,
         )
@@ -50,6 +52,7 @@ class Exchange:
     def add(self, attempt: Usage) -> None:
         """Add one attempt's billed usage."""
         self.input_tokens += attempt.input_tokens
+        self.cached_input_tokens += attempt.cached_input_tokens
         self.output_tokens += attempt.output_tokens
         if self.cost_usd is not None and attempt.cost_usd is not None:
             self.cost_usd += attempt.cost_usd
@@ -135,7 +138,7 @@ async def _attempt(
         settle(held, None)
         raise
     out.calls += calls[0]
-    billed = analyst.usage(0, completion.input_tokens, completion.output_tokens)
+    billed = analyst.usage(0, completion)
     settle(held, billed)
     out.add(billed)
     return completion

@@ -163,7 +163,14 @@ class ClaudeAnalyst(LLMAnalyst):
         """One ``messages.create`` call."""
         message = await self.client().messages.create(**request)
         usage = message.usage
-        billed = Completion(input_tokens=usage.input_tokens, output_tokens=usage.output_tokens)
+        # input_tokens excludes what was read from or written to the prompt cache.
+        read = usage.cache_read_input_tokens or 0
+        written = usage.cache_creation_input_tokens or 0
+        billed = Completion(
+            input_tokens=usage.input_tokens + read + written,
+            cached_input_tokens=read,
+            output_tokens=usage.output_tokens,
+        )
         if message.stop_reason == "refusal":
             return replace(billed, refusal=_text(message.content) or "refused")
         truncated = message.stop_reason == "max_tokens"

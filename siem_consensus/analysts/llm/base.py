@@ -54,6 +54,8 @@ class Completion:
     output_tokens: int = 0
     truncated: bool = False
     """The model stopped at the output cap (``max_tokens`` / ``length``)."""
+    cached_input_tokens: int = 0
+    """Of ``input_tokens``, those read from the provider's prompt cache."""
 
 
 @dataclass
@@ -229,9 +231,16 @@ class LLMAnalyst(ABC):
             on_attempt=count,
         )
 
-    def usage(self, calls: int, input_tokens: int, output_tokens: int) -> Usage:
-        """A Usage priced from the table (cost None when the model has no price)."""
-        cost = self.settings.prices.cost(self.model, input_tokens, output_tokens)
+    def usage(self, calls: int, completion: Completion) -> Usage:
+        """A completion's usage priced from the table (cost None when the model is unpriced);
+        cached input is billed at the cache rate."""
+        tokens = (completion.input_tokens, completion.output_tokens)
+        cached = completion.cached_input_tokens
+        cost = self.settings.prices.cost(self.model, *tokens, cached_input_tokens=cached)
         return Usage(
-            calls=calls, input_tokens=input_tokens, output_tokens=output_tokens, cost_usd=cost
+            calls=calls,
+            input_tokens=tokens[0],
+            cached_input_tokens=cached,
+            output_tokens=tokens[1],
+            cost_usd=cost,
         )

@@ -94,9 +94,11 @@ class ChatModelAnalyst(LLMAnalyst):
         result: Any = await self._runnable(answer, request["max_tokens"]).ainvoke(messages)
         raw = result.get("raw")
         usage = getattr(raw, "usage_metadata", None) or {}
+        details = usage.get("input_token_details") or {}
         billed = Completion(
             input_tokens=int(usage.get("input_tokens", 0)),
             output_tokens=int(usage.get("output_tokens", 0)),
+            cached_input_tokens=int(details.get("cache_read", 0) or 0),
         )
         metadata = getattr(raw, "response_metadata", None) or {}
         stop = metadata.get("stop_reason") or metadata.get("finish_reason")

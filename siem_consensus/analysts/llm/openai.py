@@ -8,6 +8,7 @@ Structured output uses a JSON-schema ``response_format`` (``chat.completions.par
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
@@ -165,24 +166,19 @@ def strict_schema(schema: dict[str, Any]) -> dict[str, Any]:
 
 def _completion(completion: Any) -> Completion:
     usage = completion.usage
-    tokens = (
-        int(getattr(usage, "prompt_tokens", 0) or 0),
-        int(getattr(usage, "completion_tokens", 0) or 0),
+    details = getattr(usage, "prompt_tokens_details", None)
+    billed = Completion(
+        input_tokens=int(getattr(usage, "prompt_tokens", 0) or 0),
+        output_tokens=int(getattr(usage, "completion_tokens", 0) or 0),
+        cached_input_tokens=int(getattr(details, "cached_tokens", 0) or 0),
     )
     if not completion.choices:
-        return Completion(text="", input_tokens=tokens[0], output_tokens=tokens[1])
+        return replace(billed, text="")
     choice = completion.choices[0]
     message = choice.message
     if getattr(message, "refusal", None):
-        return Completion(
-            refusal=str(message.refusal), input_tokens=tokens[0], output_tokens=tokens[1]
-        )
+        return replace(billed, refusal=str(message.refusal))
     text = message.content or ""
     truncated = choice.finish_reason == "length"
-    return Completion(
-        payload=None if truncated else extract_json_object(text),
-        text=text,
-        truncated=truncated,
-        input_tokens=tokens[0],
-        output_tokens=tokens[1],
-    )
+    payload = None if truncated else extract_json_object(text)
+    return replace(billed, payload=payload, text=text, truncated=truncated)

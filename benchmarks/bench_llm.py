@@ -184,9 +184,9 @@ def _costs(settings_kwargs: dict[str, Any]) -> None:
     from siem_consensus.analysts.llm import DEFAULT_MODELS
 
     print(f"D  cost per scenario, default models {DEFAULT_MODELS}, settings {settings_kwargs}")
-    _row("scenario", ["incidents", "calls", "input", "output", "USD"])
-    totals: list[float] = [0, 0, 0, 0, 0.0]
-    ait: list[float] = [0, 0, 0, 0, 0.0]
+    _row("scenario", ["incidents", "calls", "input", "cached", "output", "USD"])
+    totals: list[float] = [0, 0, 0, 0, 0, 0.0]
+    ait: list[float] = [0, 0, 0, 0, 0, 0.0]
     with ProviderSimulator() as sim:
         sim.anthropic.respond_with(_realistic)
         sim.openai.respond_with(_realistic)
@@ -207,6 +207,7 @@ def _costs(settings_kwargs: dict[str, Any]) -> None:
                 len(report.incidents),
                 sum(u.calls for u in usages),
                 sum(u.input_tokens for u in usages),
+                sum(u.cached_input_tokens for u in usages),
                 sum(u.output_tokens for u in usages),
                 sum(u.cost_usd or 0.0 for u in usages),
             ]

@@ -230,6 +230,9 @@ class Usage(BaseModel):
 
     calls: int = Field(0, description="HTTP calls made (retries and repairs included).")
     input_tokens: int = Field(0, description="Prompt tokens reported by the provider.")
+    cached_input_tokens: int = Field(
+        0, description="Of input_tokens, those read from the provider's prompt cache."
+    )
     output_tokens: int = Field(0, description="Completion tokens reported by the provider.")
     cost_usd: float | None = Field(None, description="From the price table; None if unpriced.")
     cached: bool = Field(False, description="Answered from the response cache: no call made.")

@@ -18,6 +18,7 @@ from langgraph.types import Checkpointer
 
 from .analysts.base import Analyst
 from .analysts.llm.base import LLMSettings
+from .analysts.llm.config import describe_privacy
 from .analysts.registry import resolve_analysts
 from .connectors.base import Connector, ConnectorQuery
 from .consensus import Check, ConsensusPolicy
@@ -174,6 +175,8 @@ def _report(
         if options.analysts is None
         else f"analysts chosen by the caller: {', '.join(names)}"
     )
+    if privacy := describe_privacy(analysts):  # issue 11: say per LLM analyst
+        note = f"{note}; {privacy}"
     return report_cls(
         generated_at=datetime.now(UTC),
         input=InputStats.model_validate(final.get("input", {})),

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from siem_consensus.analysts.cache import CacheStats, ResponseCache, case_digest
+from siem_consensus.analysts.cache import DEFAULT_TTL, CacheStats, ResponseCache, case_digest
 from siem_consensus.errors import InputError, UsageError
 
 PAYLOAD = {
@@ -153,3 +153,70 @@ def test_shared_by_tasks_and_threads(tmp_path: Path) -> None:
     assert [cache.get(f"t{i}") for i in range(8)] == [{"t": i} for i in range(8)]
     cache.close()
     cache.close()  # idempotent
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.now = 1_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_entries_expire_after_the_ttl(tmp_path: Path) -> None:
+    clock = _Clock()
+    with ResponseCache(tmp_path / "c.sqlite", ttl=100, clock=clock) as cache:
+        cache.put("k", PAYLOAD)
+        clock.now += 100
+        assert cache.get("k") == PAYLOAD  # exactly the TTL: still valid
+        clock.now += 1
+        assert cache.get("k") is None
+        assert cache.stats == CacheStats(hits=1, misses=1, writes=1, expired=1)
+        assert cache.summary().entries == 0  # the expired entry was deleted
+
+
+def test_default_ttl_is_days_and_configurable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert ResponseCache(tmp_path / "a.sqlite").ttl == DEFAULT_TTL == 3 * 86400
+    monkeypatch.setenv("SIEM_CONSENSUS_CACHE_TTL_DAYS", "0.5")
+    assert ResponseCache(tmp_path / "a.sqlite").ttl == 43200
+    monkeypatch.setenv("SIEM_CONSENSUS_CACHE_TTL_DAYS", "soon")
+    with pytest.raises(UsageError, match="not a number of days"):
+        ResponseCache(tmp_path / "a.sqlite")
+    with pytest.raises(UsageError, match="ttl must be > 0"):
+        ResponseCache(tmp_path / "a.sqlite", ttl=0)
+
+
+def test_summary_and_clear(tmp_path: Path) -> None:
+    clock = _Clock()
+    with ResponseCache(tmp_path / "c.sqlite", ttl=100, clock=clock) as cache:
+        cache.put("old", PAYLOAD)
+        clock.now += 150
+        cache.put("new", PAYLOAD)
+        summary = cache.summary()
+        assert (summary.entries, summary.expired) == (2, 1)
+        assert summary.oldest == 1_000_000.0 and summary.newest == 1_000_150.0
+        assert summary.bytes > 0
+        assert cache.clear(expired_only=True) == 1
+        assert cache.get("new") == PAYLOAD
+        assert cache.clear() == 1 and cache.summary().entries == 0
+
+
+def test_cli_cache_stats_and_clear(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from siem_consensus.cli import main
+
+    path = tmp_path / "c.sqlite"
+    assert main(["cache", "stats", "--cache", str(path)]) == 0
+    assert "no cache file" in capsys.readouterr().out
+    with ResponseCache(path) as cache:
+        cache.put("a", PAYLOAD)
+        cache.put("b", PAYLOAD)
+    assert main(["cache", "stats", "--cache", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "entries: 2 (0 expired, ttl 3 days)" in out
+    assert main(["cache", "clear", "--cache", str(path), "--expired"]) == 0
+    assert "deleted 0 expired entries" in capsys.readouterr().out
+    assert main(["cache", "clear", "--cache", str(path)]) == 0
+    assert "deleted 2 entries" in capsys.readouterr().out
+    assert main(["cache", "stats", "--cache", str(path), "--ttl-days", "0"]) == 2

@@ -39,7 +39,8 @@ from siem_consensus.models import Usage
     ],
 )
 def test_default_prices_match_dated_ids(model: str, expected: tuple[float, float]) -> None:
-    assert DEFAULT_PRICES.price(model) == ModelPrice(*expected)
+    price = DEFAULT_PRICES.price(model)
+    assert price is not None and price[:2] == expected
 
 
 @pytest.mark.parametrize(
@@ -50,6 +51,22 @@ def test_unknown_models_have_no_price(model: str) -> None:
     # A sibling of a priced family is another model: never price it as the family.
     assert DEFAULT_PRICES.price(model) is None
     assert DEFAULT_PRICES.cost(model, 1000, 1000) is None
+
+
+def test_cached_input_is_billed_at_the_cache_rate() -> None:
+    # Sonnet 5: $2 input, $0.20 cache reads, $10 output per 1M tokens.
+    full = DEFAULT_PRICES.cost("claude-sonnet-5", 1_000_000, 0)
+    cached = DEFAULT_PRICES.cost("claude-sonnet-5", 1_000_000, 0, cached_input_tokens=600_000)
+    assert full == pytest.approx(2.0) and cached == pytest.approx(0.4 * 2.0 + 0.6 * 0.2)
+    table = PriceTable.from_mapping(
+        {"a": [1, 2], "b": {"input": 1, "output": 2, "cached_input": 0}}
+    )
+    assert table.cost("a", 10**6, 0, cached_input_tokens=10**6) == pytest.approx(1.0)  # no rate
+    assert table.cost("b", 10**6, 0, cached_input_tokens=10**6) == 0.0
+    for model in DEFAULT_PRICES:
+        price = DEFAULT_PRICES[model]
+        assert price.cached_input_per_mtok is not None
+        assert price.cached_input_per_mtok <= price.input_per_mtok
 
 
 def test_cost_is_per_million_tokens() -> None:
@@ -67,7 +84,7 @@ def test_wildcard_keys_and_merging() -> None:
     table = DEFAULT_PRICES.merged({"local:*": (0, 0), "gpt-4o": (1.0, 2.0)})
     assert table.cost("local:http://127.0.0.1:8080/llama3", 500, 500) == 0.0
     assert table.price("gpt-4o-2024-11-20") == ModelPrice(1.0, 2.0)
-    assert DEFAULT_PRICES.price("gpt-4o") == ModelPrice(2.5, 10.0)  # original untouched
+    assert DEFAULT_PRICES.price("gpt-4o") == ModelPrice(2.5, 10.0, 1.25)  # original untouched
 
 
 def test_from_mapping_accepts_pairs_and_tables() -> None:
@@ -78,7 +95,9 @@ def test_from_mapping_accepts_pairs_and_tables() -> None:
     assert table.price("other") == ModelPrice(0.5, 1.5)
 
 
-@pytest.mark.parametrize("raw", [[1], [1, 2, 3], [-1, 2], ["1", 2], [True, 1], {"in": 1}, 3.0])
+@pytest.mark.parametrize(
+    "raw", [[1], [1, 2, 3, 4], [-1, 2], [1, 2, -3], ["1", 2], [True, 1], {"in": 1}, 3.0]
+)
 def test_from_mapping_rejects_bad_prices(raw: object) -> None:
     with pytest.raises(ConfigError, match="'m'"):
         PriceTable.from_mapping({"m": raw})
@@ -118,7 +137,7 @@ def test_token_budget_refuses_a_call_that_would_exceed_it() -> None:
     budget.check(1000)
     budget.record(usage(600, 200))
     budget.check(200)
-    pattern = r"token budget exhausted: spent 800 tokens \+ estimated 201 .* limit of 1000 tokens"
+    pattern = r"token budget exhausted: spent 800 tokens \+ reserved 201 .* limit of 1000 tokens"
     with pytest.raises(BudgetExhausted, match=pattern) as info:
         budget.check(201)
     assert isinstance(info.value, RuntimeFailure)
@@ -202,3 +221,70 @@ def test_budget_shared_by_many_tasks() -> None:
     asyncio.run(main())
     assert budget.spent_tokens == 10_000 and budget.spent_cost_usd == pytest.approx(0.1)
     assert refused == 50 and budget.exhausted
+
+
+# --- Reservations -----------------------------------------------------------------------------
+
+
+def test_reservations_count_until_settled() -> None:
+    budget = Budget(max_tokens=100)
+    held = budget.reserve(60, None)
+    with pytest.raises(BudgetExhausted, match="spent 60 tokens \\+ reserved 50"):
+        budget.reserve(50, None)  # 60 reserved + 50 > 100, although nothing is spent yet
+    held.settle(usage(20, 10))
+    assert (budget.spent_tokens, budget.reserved_tokens) == (30, 0)
+    budget.reserve(50, None).release()
+    assert (budget.spent_tokens, budget.reserved_tokens) == (30, 0)
+
+
+def test_money_reservation() -> None:
+    budget = Budget(max_cost_usd=0.01)
+    budget.reserve(1, 0.006)
+    with pytest.raises(BudgetExhausted, match="cost budget"):
+        budget.reserve(1, 0.005)
+
+
+def test_acquire_waits_for_calls_in_flight_then_fits_or_refuses() -> None:
+    async def scenario(billed: int) -> str:
+        budget = Budget(max_tokens=100)
+        in_flight = budget.reserve(60, None)
+        waiting = asyncio.create_task(budget.acquire([(60, None)]))
+        await asyncio.sleep(0.01)
+        assert not waiting.done()  # the call in flight may give tokens back: wait
+        in_flight.settle(usage(billed, 0))
+        try:
+            [got] = await asyncio.wait_for(waiting, 1)
+        except BudgetExhausted:
+            return "refused"
+        got.release()
+        return "admitted"
+
+    assert asyncio.run(scenario(30)) == "admitted"  # 30 spent + 60 fits in 100
+    assert asyncio.run(scenario(50)) == "refused"  # 50 + 60 does not, and nothing is in flight
+
+
+def test_acquire_does_not_wait_for_tickets_of_calls_not_started() -> None:
+    # A ticket is held for a task that may be queued behind the one asking: waiting for it
+    # could deadlock, so a request that does not fit is refused at once.
+    async def scenario() -> None:
+        budget = Budget(max_tokens=100)
+        budget.hold(("fw-1", "openai"), budget.reserve(60, None))
+        with pytest.raises(BudgetExhausted):
+            await asyncio.wait_for(budget.acquire([(60, None)]), 1)
+        ticket = budget.claim(("fw-1", "openai"))
+        assert ticket is not None and budget.claim(("fw-1", "openai")) is None
+        ticket.release()
+        [got] = await budget.acquire([(60, None)])
+        got.release()
+
+    asyncio.run(scenario())
+
+
+def test_acquire_is_all_or_nothing() -> None:
+    async def scenario() -> None:
+        budget = Budget(max_tokens=100)
+        with pytest.raises(BudgetExhausted):
+            await budget.acquire([(60, None), (60, None)])
+        assert budget.reserved_tokens == 0
+
+    asyncio.run(scenario())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from typing import Any
 
 from llm_helpers import claims, make_analyst, request_text, scan_incident
@@ -28,9 +29,13 @@ def _judge(analyst: Any, cases: list[Incident]) -> list[Verdict]:
     return asyncio.run(go())
 
 
-def _batch_answer(request: RecordedRequest, drop: str | None = None) -> dict[str, Any]:
-    ids = [f"fw-{k}" for k in range(10) if f'fw-{k}\\"' in request_text(request.body)]
-    return {"verdicts": [{**claims(scan_incident()), "incident_id": i} for i in ids if i != drop]}
+def _batch_answer(request: RecordedRequest, drop: int | None = None) -> dict[str, Any]:
+    """One verdict per case alias seen in the request (the real ids are never sent)."""
+    text = request_text(request.body)
+    assert "fw-0" not in text
+    ids = list(dict.fromkeys(re.findall(r"CASE-[a-z0-9]+-\d{4}", text)))
+    answer = claims(scan_incident())
+    return {"verdicts": [{**answer, "incident_id": i} for n, i in enumerate(ids) if n != drop]}
 
 
 def test_three_medium_incidents_take_one_call(provider_simulator: ProviderSimulator) -> None:
@@ -47,7 +52,7 @@ def test_three_medium_incidents_take_one_call(provider_simulator: ProviderSimula
 def test_a_case_missing_from_the_batch_answer_abstains(
     provider_simulator: ProviderSimulator,
 ) -> None:
-    provider_simulator.openai.respond_with(lambda r: _batch_answer(r, drop="fw-1"))
+    provider_simulator.openai.respond_with(lambda r: _batch_answer(r, drop=1))
     analyst = make_analyst("openai", provider_simulator, batch_size=4)
     verdicts = _judge(analyst, _cases(3))
     assert [v.status for v in verdicts] == [
@@ -78,3 +83,23 @@ def test_without_batching_every_incident_is_its_own_task(
     analyst = make_analyst("anthropic", provider_simulator)
     sends = _tasks([i.model_dump(mode="json") for i in _cases(3, Severity.LOW)], analyst)
     assert all("incident" in s.arg for s in sends) and len(sends) == 3
+
+
+def test_fan_out_interleaves_analysts_incident_by_incident(
+    provider_simulator: ProviderSimulator,
+) -> None:
+    from siem_consensus.analysts.llm import OpenAIAnalyst
+    from siem_consensus.graphs.nodes import make_fan_out
+
+    claude = make_analyst("anthropic", provider_simulator)
+    openai = OpenAIAnalyst(
+        "gpt-5.4-mini", api_key="k", base_url=provider_simulator.openai_base_url, name="gpt"
+    )
+    incidents = [i.model_dump(mode="json") for i in _cases(3, Severity.HIGH)]
+    sends = make_fan_out([claude, openai])({"incidents": incidents})
+    assert isinstance(sends, list)
+    order = [(s.arg["analyst"], s.arg["incident"]["id"]) for s in sends]
+    assert order == [
+        ("claude", "fw-0"), ("gpt", "fw-0"), ("claude", "fw-1"), ("gpt", "fw-1"),
+        ("claude", "fw-2"), ("gpt", "fw-2"),
+    ]  # fmt: skip

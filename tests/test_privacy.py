@@ -261,8 +261,10 @@ def test_incident_keeps_non_identity_facts(pseudo: Pseudonymizer) -> None:
         stats={"events": 420, "ports": [22, 2222], "deny_ratio": 0.97, "internal_source": False},
     )
     safe = pseudo.pseudonymize_incident(incident)
-    kept = {"id", "event_count", "first_seen", "attack", "evidence_event_ids", "severity", "score"}
+    kept = {"event_count", "first_seen", "attack", "severity", "score"}
     assert {k: getattr(safe, k) for k in kept} == {k: getattr(incident, k) for k in kept}
+    assert safe.id == "CASE-k3f9-0001"
+    assert safe.evidence_event_ids == ("EVENT-k3f9-0001",) == (safe.evidence[0].event_id,)
     assert safe.stats == incident.stats
     assert safe.reasons == ("420 attempts on port 22 from EXT-IP-k3f9-0001",)
     assert safe.evidence[0].destination_port == 22
@@ -286,7 +288,7 @@ def test_nested_stats_and_enrichment(pseudo: Pseudonymizer) -> None:
 def test_blank_structured_values_are_kept(pseudo: Pseudonymizer) -> None:
     safe = pseudo.pseudonymize_incident(_incident(_event(1, **{"user.name": "", "host.name": " "})))
     assert (safe.evidence[0].user_name, safe.evidence[0].host_name) == ("", " ")
-    assert dict(pseudo.mapping) == {}
+    assert set(pseudo.mapping) == {"CASE-k3f9-0001", "EVENT-k3f9-0001"}  # the id aliases only
 
 
 def test_restore_verdict(pseudo: Pseudonymizer) -> None:

@@ -81,3 +81,83 @@ def test_no_raw_value_in_any_recorded_request(
         v for v in raw_values if re.search(rf"(?<![0-9a-z]){re.escape(v)}(?![0-9a-z])", sent)
     )
     assert not leaked, f"raw values reached the provider: {leaked}"
+
+
+domains = st.from_regex(r"[a-z]{2,6}[0-9]{1,3}(\.[a-z]{2,5}){1,2}", fullmatch=True)
+secrets_ = st.from_regex(r"[A-Za-z]{3,6}[0-9]{2,4}", fullmatch=True)
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    user=names,
+    host=names,
+    mail_user=names,
+    sensor=names,
+    domain=domains,
+    sni=domains,
+    query=domains,
+    secret=secrets_,
+    provider=st.sampled_from(["anthropic", "openai"]),
+)
+def test_no_raw_identity_in_urls_paths_dns_mail_or_sensor_names(
+    user: str,
+    host: str,
+    mail_user: str,
+    sensor: str,
+    domain: str,
+    sni: str,
+    query: str,
+    secret: str,
+    provider: str,
+) -> None:
+    # Default settings (pseudonymize=None) and a loopback base URL: the simulator stands for a
+    # local gateway that forwards to the cloud, so pseudonymization must still be on.
+    mailbox = f"{mail_user}@{domain}"
+    event = Event.model_validate(
+        {
+            "event_id": f"{host}.log:7",
+            "@timestamp": datetime(2026, 1, 18, tzinfo=UTC),
+            "user.name": user,
+            "url.original": f"https://{user}:{secret}@{domain}/u?to={mailbox}",
+            "user_agent.original": f"agent/1.0 ({sensor})",
+            "dns.question.name": query,
+            "tls.client.server_name": sni,
+            "file.path": rf"C:\Users\{user}\AppData\{query}\cache.bin",
+            "email.from.address": mailbox,
+            "email.to.address": f"{mail_user}@{sni}, {mailbox}",
+            "observer.name": sensor,
+            "message": f"{user} on {host} fetched {query} via {sensor}",
+        }
+    )
+    incident = Incident(
+        id=f"insider-{user}-2026-01-18",
+        detector="insider",
+        kind="exfiltration",
+        score=0.9,
+        severity=Severity.HIGH,
+        title=f"Upload by {user} to {domain}",
+        entities=Entities(users=(user,), hosts=(host,)),
+        evidence=(event,),
+        evidence_event_ids=(event.event_id,),
+        event_count=1,
+    )
+    raw_values = {user, host, mail_user, sensor, domain, sni, query, secret, mailbox}
+    raw_values |= {incident.id, event.event_id}
+    with ProviderSimulator() as sim:
+        sim.provider(provider).script(claims(incident, evidence_event_ids=[]))
+        analyst = make_analyst(provider, sim, pseudonymize=None)
+        assert analyst.pseudonymize
+
+        async def judge() -> None:
+            try:
+                await run_analyst(analyst, incident, timeout=30)
+            finally:
+                await analyst.aclose()
+
+        asyncio.run(judge())
+        [request] = sim.requests_for(provider)
+        sent = json.dumps(request.body)
+    leaked = sorted(
+        v for v in raw_values if re.search(rf"(?<![0-9a-z]){re.escape(v)}(?![0-9a-z])", sent)
+    )
+    assert not leaked, f"raw values reached the provider: {leaked}"

@@ -52,7 +52,8 @@ def test_log_text_can_never_open_or_close_the_data_block(messages: list[str]) ->
     assert len(markers) == 2
     assert prompt.user.startswith(markers[0]) and prompt.user.endswith(markers[1])
     nonce = markers[0].removeprefix("<<CASE ").removesuffix(">>")
-    assert markers[1] == f"<<END CASE {nonce}>>" and nonce in prompt.system
+    assert markers[1] == f"<<END CASE {nonce}>>" and prompt.nonce == nonce
+    assert prompt.system == SYSTEM_PROMPT  # static: the nonce lives in the user turn
 
 
 def test_system_prompt_declares_the_data_untrusted() -> None:

@@ -469,3 +469,21 @@ def _post_raw(
     except urllib.error.HTTPError as error:
         with error:
             return error.code, json.loads(error.read())
+
+
+# -- output cap -----------------------------------------------------------------------------
+
+
+def test_max_tokens_is_honoured(sim: ProviderSimulator, client: anthropic.Anthropic) -> None:
+    long_text = "word " * 200  # about 250 tokens at four characters a token
+    sim.anthropic.script(long_text, long_text, VERDICT)
+    cut = client.messages.create(model=MODEL, max_tokens=20, messages=MESSAGES)
+    assert cut.stop_reason == "max_tokens" and cut.usage.output_tokens == 20
+    block = cut.content[0]
+    assert isinstance(block, anthropic.types.TextBlock) and len(block.text) == 80
+    whole = client.messages.create(model=MODEL, max_tokens=1000, messages=MESSAGES)
+    assert whole.stop_reason == "end_turn" and whole.usage.output_tokens == 250
+    tool = client.messages.create(
+        model=MODEL, max_tokens=2, messages=MESSAGES, tools=[TOOL], tool_choice=FORCED
+    )
+    assert tool.stop_reason == "max_tokens" and tool.usage.output_tokens == 2

@@ -370,3 +370,19 @@ def test_scripting_mistakes_fail_at_script_time(sim: ProviderSimulator) -> None:
     with pytest.raises(RuntimeError, match="already running"):
         sim.start()
     assert sim.openai.pending == 0
+
+
+# -- output cap -----------------------------------------------------------------------------
+
+
+def test_max_completion_tokens_is_honoured(sim: ProviderSimulator, client: openai.OpenAI) -> None:
+    sim.openai.script(VERDICT, "word " * 200)
+    cut = client.chat.completions.create(
+        model=MODEL, messages=MESSAGES, response_format=JSON_FORMAT, max_completion_tokens=3
+    )
+    assert cut.choices[0].finish_reason == "length"
+    assert cut.usage is not None and cut.usage.completion_tokens == 3
+    assert cut.choices[0].message.content == json.dumps(VERDICT, separators=(",", ":"))[:12]
+    whole = client.chat.completions.create(model=MODEL, messages=MESSAGES, max_tokens=1000)
+    assert whole.choices[0].finish_reason == "stop"
+    assert whole.usage is not None and whole.usage.completion_tokens == 250

@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping
 from typing import Literal
 
 from ..errors import ProviderError
+from ..privacy import redact_credentials
 
 CircuitState = Literal["closed", "open", "half_open"]
 
@@ -66,13 +67,14 @@ class CircuitBreaker:
             failure_threshold: Consecutive failures that open the circuit (at least 1).
             reset_after: Seconds the circuit stays open before a trial call.
             clock: Monotonic clock in seconds (inject a fake one in tests).
-            name: Provider key, used in :class:`CircuitOpenError` messages.
+            name: Provider key, used in :class:`CircuitOpenError` messages and log lines
+                (credentials in a URL inside it are redacted).
         """
         if failure_threshold < 1:
             raise ValueError(f"failure_threshold must be >= 1, got {failure_threshold}")
         self.failure_threshold = failure_threshold
         self.reset_after = reset_after
-        self.name = name
+        self.name = redact_credentials(name)
         self._clock = clock
         self._lock = threading.Lock()
         self._failures = 0

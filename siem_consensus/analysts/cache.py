@@ -1,10 +1,12 @@
-"""A response cache for LLM analysts: the same case, analyst, model and prompt -> no new call.
+"""A response cache for LLM analysts: the same request -> no new call.
 
 Entries live in one SQLite file (stdlib ``sqlite3``, WAL journal so readers do not block the
-writer). The key is a SHA-256 over the digest of the exact prompt text sent (after
-pseudonymization), the analyst name, the model id and the prompt version, so changing any of
-them misses. The stored payload is the model's validated answer plus its usage: never a
-request, never a header, never an API key.
+writer). LLM analysts key an entry by a SHA-256 of the full request as it would be sent
+(provider, endpoint, model, prompt, schema, output cap, effort - every setting that changes the
+request), so changing any of them misses. The stored payload is the model's validated answer:
+never a request, never a header, never an API key. Entries expire after a TTL (default
+:data:`DEFAULT_TTL`, three days): an expired entry is a miss and is deleted.
+``siem-consensus cache stats|clear`` inspects and empties the file.
 
 Calls are plain synchronous ``sqlite3`` calls on a local file (a primary-key lookup or one
 upsert, well under a millisecond), made directly from async code rather than through
@@ -18,9 +20,11 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 import sqlite3
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from os import PathLike
 from pathlib import Path
@@ -29,11 +33,13 @@ from typing import Any
 
 from ..errors import InputError, UsageError
 
-__all__ = ["CacheStats", "ResponseCache", "case_digest"]
+__all__ = ["DEFAULT_TTL", "CacheStats", "CacheSummary", "ResponseCache", "case_digest"]
 
 _log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 1
+DEFAULT_TTL = 3 * 24 * 3600.0
+"""Seconds an entry stays valid unless the cache is given another ``ttl``."""
 _KEY_VERSION = "siem-consensus-cache-key/1"
 # Field names that would only appear if someone cached a request or credentials by mistake.
 _SECRET_FIELDS = frozenset({"api_key", "apikey", "api-key", "x-api-key", "authorization"})
@@ -45,6 +51,19 @@ CREATE TABLE IF NOT EXISTS responses_v1 (
     created_at REAL NOT NULL
 )
 """
+
+
+TTL_ENV = "SIEM_CONSENSUS_CACHE_TTL_DAYS"
+
+
+def _default_ttl() -> float:
+    raw = os.environ.get(TTL_ENV)
+    if not raw:
+        return DEFAULT_TTL
+    try:
+        return float(raw) * 24 * 3600
+    except ValueError:
+        raise UsageError(f"{TTL_ENV}={raw!r} is not a number of days (e.g. 3 or 0.5)") from None
 
 
 def case_digest(text: str) -> str:
@@ -59,6 +78,19 @@ class CacheStats:
     hits: int = 0
     misses: int = 0
     writes: int = 0
+    expired: int = 0
+
+
+@dataclass(frozen=True)
+class CacheSummary:
+    """What a cache file holds (see :meth:`ResponseCache.summary`)."""
+
+    path: str
+    entries: int = 0
+    expired: int = 0
+    bytes: int = 0
+    oldest: float | None = None
+    newest: float | None = None
 
 
 class ResponseCache:
@@ -75,13 +107,31 @@ class ResponseCache:
         ...         cache.put(key, payload)
     """
 
-    def __init__(self, path: str | PathLike[str]) -> None:
+    def __init__(
+        self,
+        path: str | PathLike[str],
+        *,
+        ttl: float | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         """Remember where the cache lives; nothing is opened until first use.
 
         Args:
             path: SQLite file; it and its parent directories are created when missing.
+            ttl: Seconds an entry stays valid (> 0); default ``SIEM_CONSENSUS_CACHE_TTL_DAYS``
+                days when that is set, else :data:`DEFAULT_TTL`.
+            clock: Wall clock in seconds (inject one in tests).
+
+        Raises:
+            UsageError: ``ttl`` (or the variable) is not a positive number.
         """
+        ttl = _default_ttl() if ttl is None else ttl
+        if not ttl > 0:
+            raise UsageError(f"cache ttl must be > 0 seconds, got {ttl}")
         self.path = Path(path)
+        self.ttl = ttl
+        self._clock = clock
+        self._expired = 0
         self._lock = threading.Lock()
         self._conn: sqlite3.Connection | None = None
         self._hits = 0
@@ -104,20 +154,29 @@ class ResponseCache:
     @property
     def stats(self) -> CacheStats:
         """Hits, misses and writes so far."""
-        return CacheStats(hits=self._hits, misses=self._misses, writes=self._writes)
+        return CacheStats(
+            hits=self._hits, misses=self._misses, writes=self._writes, expired=self._expired
+        )
 
     def get(self, key: str) -> dict[str, Any] | None:
         """The payload stored under ``key``, or None (a miss).
 
-        An entry that no longer decodes as a JSON object is dropped and counted as a miss.
+        An entry older than the TTL, or one that no longer decodes as a JSON object, is
+        dropped and counted as a miss.
 
         Raises:
             InputError: The cache file cannot be opened or is not a SQLite database.
         """
         with self._lock:
-            row = self._execute("SELECT payload FROM responses_v1 WHERE key = ?", (key,))
-            payload = _decode(row[0]) if row is not None else None
-            if row is not None and payload is None:
+            row = self._execute(
+                "SELECT payload, created_at FROM responses_v1 WHERE key = ?", (key,)
+            )
+            stale = row is not None and self._clock() - float(row[1]) > self.ttl
+            payload = _decode(row[0]) if row is not None and not stale else None
+            if stale:
+                self._expired += 1
+                self._execute("DELETE FROM responses_v1 WHERE key = ?", (key,))
+            elif row is not None and payload is None:
                 _log.warning("dropping undecodable entry %s from response cache %s", key, self.path)
                 self._execute("DELETE FROM responses_v1 WHERE key = ?", (key,))
             if payload is None:
@@ -137,9 +196,44 @@ class ResponseCache:
         with self._lock:
             self._execute(
                 "INSERT OR REPLACE INTO responses_v1 (key, payload, created_at) VALUES (?, ?, ?)",
-                (key, text, time.time()),
+                (key, text, self._clock()),
             )
             self._writes += 1
+
+    def summary(self) -> CacheSummary:
+        """Entries (expired ones counted apart), payload bytes, oldest and newest write.
+
+        Raises:
+            InputError: The cache file cannot be opened or is not a SQLite database.
+        """
+        with self._lock:
+            row = self._execute(
+                "SELECT COUNT(*), COALESCE(SUM(LENGTH(payload)), 0), MIN(created_at), "
+                "MAX(created_at), COALESCE(SUM(created_at < ?), 0) FROM responses_v1",
+                (self._clock() - self.ttl,),
+            )
+        assert row is not None
+        entries, size, oldest, newest, expired = row
+        return CacheSummary(str(self.path), entries, expired, size, oldest, newest)
+
+    def clear(self, *, expired_only: bool = False) -> int:
+        """Delete every entry (or only the expired ones); returns how many were deleted.
+
+        Raises:
+            InputError: The cache file cannot be opened or written.
+        """
+        where: str = ""
+        params: tuple[float, ...] = ()
+        if expired_only:
+            where, params = "WHERE created_at < ?", (self._clock() - self.ttl,)
+        with self._lock:
+            conn = self._connection()
+            try:
+                with conn:
+                    deleted = conn.execute(f"DELETE FROM responses_v1 {where}", params).rowcount
+            except sqlite3.DatabaseError as exc:
+                raise self._unreadable(exc) from exc
+        return int(deleted)
 
     def close(self) -> None:
         """Close the connection; a later call reopens it."""

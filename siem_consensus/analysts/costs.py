@@ -1,39 +1,45 @@
-"""What LLM calls cost, and a per-run budget that stops spending when a limit is reached.
+"""What LLM calls cost, and a per-run budget that binds.
 
 :class:`PriceTable` turns provider-reported token counts into US dollars. It never invents a
 price: a model it does not know costs ``None``, and a dated snapshot id is matched to its
 family only through a date suffix (``claude-sonnet-4-5-20250929`` -> ``claude-sonnet-4-5``,
 ``gpt-4o-2024-08-06`` -> ``gpt-4o``), so ``gpt-5-pro`` is *not* priced as ``gpt-5``.
 
-:class:`Budget` adds up :class:`~siem_consensus.models.Usage` records and raises
-:class:`BudgetExhausted` before a call that would go over a token or money limit.
+:class:`Budget` reserves each call's worst case (estimated input, schema included, plus the
+output cap) before the call and settles the provider-reported usage after it, so concurrent
+calls cannot together overshoot a limit; it raises :class:`BudgetExhausted` for a call that
+would not fit. :func:`require_price` refuses, at start, a money budget that an unpriced model
+could never bind.
 """
 
 from __future__ import annotations
 
 import json
-import logging
 import math
+import os
 import re
-import threading
 import tomllib
 from collections.abc import Iterator, Mapping
 from os import PathLike
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from ..errors import ConfigError, RuntimeFailure
-from ..models import Usage
+from ..errors import ConfigError
+from ._budget import Budget, BudgetExhausted, Reservation
 
 __all__ = [
     "DEFAULT_PRICES",
+    "PRICES_CHECKED",
     "Budget",
     "BudgetExhausted",
     "ModelPrice",
     "PriceTable",
+    "Reservation",
+    "default_prices",
+    "require_price",
 ]
 
-_log = logging.getLogger(__name__)
+PRICES_ENV = "SIEM_CONSENSUS_PRICES"
 
 # A snapshot suffix after a family id: Anthropic `-20250929` (or Vertex `@20250929`), OpenAI
 # `-2024-08-06`, optionally followed by a Bedrock-style `-v1:0`. Anything else is another model.
@@ -45,9 +51,11 @@ class ModelPrice(NamedTuple):
 
     input_per_mtok: float
     output_per_mtok: float
+    cached_input_per_mtok: float | None = None
+    """Input read from the provider's prompt cache; None: billed as ordinary input."""
 
 
-_PriceLike = ModelPrice | tuple[float, float]
+_PriceLike = ModelPrice | tuple[float, ...]
 
 
 class PriceTable(Mapping[str, ModelPrice]):
@@ -60,7 +68,7 @@ class PriceTable(Mapping[str, ModelPrice]):
     """
 
     def __init__(self, prices: Mapping[str, _PriceLike] | None = None) -> None:
-        """Build a table from ``{model: (input_usd_per_mtok, output_usd_per_mtok)}``.
+        """Build a table from ``{model: (input, output[, cached_input])}`` in USD per 1M tokens.
 
         Args:
             prices: The entries; None means the built-in list prices (:data:`DEFAULT_PRICES`).
@@ -84,8 +92,9 @@ class PriceTable(Mapping[str, ModelPrice]):
     def from_mapping(cls, mapping: Mapping[str, Any]) -> PriceTable:
         """Build a table from loaded JSON/TOML data.
 
-        Accepts ``{model: [input, output]}`` or ``{model: {"input": x, "output": y}}``,
-        optionally nested under a top-level ``"prices"`` key.
+        Accepts ``{model: [input, output]}``, ``{model: [input, output, cached_input]}`` or
+        ``{model: {"input": x, "output": y[, "cached_input": z]}}``, optionally nested under
+        a top-level ``"prices"`` key.
 
         Raises:
             ConfigError: An entry is not a pair of non-negative numbers.
@@ -130,12 +139,26 @@ class PriceTable(Mapping[str, ModelPrice]):
                 best = key
         return None if best is None else self._prices[best]
 
-    def cost(self, model: str, input_tokens: int, output_tokens: int) -> float | None:
-        """US dollars for one call's tokens, or None when ``model`` has no price."""
+    def cost(
+        self, model: str, input_tokens: int, output_tokens: int, cached_input_tokens: int = 0
+    ) -> float | None:
+        """US dollars for one call's tokens, or None when ``model`` has no price.
+
+        ``cached_input_tokens`` (part of ``input_tokens``) are billed at the model's cached
+        input rate when it has one.
+        """
         price = self.price(model)
         if price is None:
             return None
-        return (input_tokens * price.input_per_mtok + output_tokens * price.output_per_mtok) / 1e6
+        cached = min(max(cached_input_tokens, 0), input_tokens)
+        cached_rate = price.cached_input_per_mtok
+        if cached_rate is None:
+            cached_rate = price.input_per_mtok
+        return (
+            (input_tokens - cached) * price.input_per_mtok
+            + cached * cached_rate
+            + output_tokens * price.output_per_mtok
+        ) / 1e6
 
 
 def _matches(key: str, model: str) -> bool:
@@ -144,31 +167,37 @@ def _matches(key: str, model: str) -> bool:
     return model.startswith(key) and _SNAPSHOT.fullmatch(model, len(key)) is not None
 
 
-def _parse_entry(model: str, raw: Any) -> tuple[float, float]:
-    if isinstance(raw, Mapping) and set(raw) == {"input", "output"}:
-        raw = (raw["input"], raw["output"])
-    if isinstance(raw, list | tuple) and len(raw) == 2:
-        return (raw[0], raw[1])
+def _parse_entry(model: str, raw: Any) -> tuple[float, ...]:
+    if isinstance(raw, Mapping) and set(raw) in ({"input", "output"}, _WITH_CACHED):
+        raw = tuple(raw[k] for k in ("input", "output", "cached_input") if k in raw)
+    if isinstance(raw, list | tuple) and len(raw) in (2, 3):
+        return tuple(raw)
     raise ConfigError(
-        f"price for {model!r} must be [input, output] or {{input = ..., output = ...}} "
-        f"in USD per 1M tokens, got {raw!r}"
+        f"price for {model!r} must be [input, output(, cached_input)] or "
+        f"{{input = ..., output = ...(, cached_input = ...)}} in USD per 1M tokens, got {raw!r}"
     )
+
+
+_WITH_CACHED = {"input", "output", "cached_input"}
 
 
 def _valid_price(model: str, value: _PriceLike) -> ModelPrice:
     items: tuple[object, ...] = tuple(value) if isinstance(value, tuple | list) else (value,)
+    if len(items) == 3 and items[2] is None:
+        items = items[:2]
     numbers = [n for n in items if isinstance(n, int | float) and not isinstance(n, bool)]
-    valid = len(numbers) == len(items) == 2 and all(math.isfinite(n) and n >= 0 for n in numbers)
-    if not valid:
+    valid = len(numbers) == len(items) and len(items) in (2, 3)
+    if not (valid and all(math.isfinite(n) and n >= 0 for n in numbers)):
         raise ConfigError(
-            f"price for {model!r} must be two non-negative numbers (USD per 1M input and "
-            f"output tokens), got {value!r}"
+            f"price for {model!r} must be two or three non-negative numbers (USD per 1M input, "
+            f"output and optionally cached input tokens), got {value!r}"
         )
-    return ModelPrice(float(numbers[0]), float(numbers[1]))
+    cached = float(numbers[2]) if len(numbers) == 3 else None
+    return ModelPrice(float(numbers[0]), float(numbers[1]), cached)
 
 
 # List prices, USD per 1M tokens, standard (non-batch, uncached) text rates, as published when
-# checked on 2026-11 (the search corpus' snapshot of the pages below). Long-context surcharges
+# checked (PRICES_CHECKED; the search corpus' snapshot of the pages below). Long-context surcharges
 # (Anthropic > 200K input tokens on 1M-context betas; OpenAI gpt-5.4/5.5 > 272K) are not
 # modelled: analyst prompts are bounded far below them. Update together with the date.
 #
@@ -180,180 +209,84 @@ def _valid_price(model: str, value: _PriceLike) -> ModelPrice:
 # OpenAI: developers.openai.com/api/docs/pricing as quoted by the GitHub Docs table above (gpt-5
 #   mini, 5.4, 5.4 mini, 5.5) and by several dated 2026 pricing write-ups (deploybase.ai March
 #   2026, chatgptpricing, aumiqx April 2026) that agree with one another.
+# Claude 5 (checked 2026-12): platform.claude.com/docs/<lang>/models/sonnet-5/overview and
+#   .../sonnet-5-5/overview ("Input pricing $2 / MTok, Output pricing $10 / MTok"; the same pages'
+#   comparison tables give Opus 5 $5/$25 and Opus 5.5 $4/$20). Sonnet 5's announced rise to
+#   $3/$15 on 2026-09-01 was cancelled (apidog Sonnet 5.5 pricing write-up; the model page still
+#   lists $2/$10).
 # Left out on purpose (one source only, or priced per prompt-size band): gpt-5.1, gpt-5.4-nano,
-#   gpt-5-pro, gpt-5.6, Claude 5.x and Haiku 5.5.
-_DEFAULT_ENTRIES: dict[str, tuple[float, float]] = {
+#   gpt-5-pro, gpt-5.6, Fable 5.x and Haiku 5.5.
+# Cached input (prompt-cache reads): Anthropic bills cache hits at 10% of the input rate on
+#   every model (pricing page, "Cache Hits & Refreshes"; Sonnet 5's page: $0.20 / MTok); cache
+#   writes (1.25x input, 5-minute TTL) are counted as ordinary input here, a small under-count
+#   once per prefix and 5 minutes. OpenAI lists cached input per model: 10% of input for the
+#   gpt-5 family (gpt-5.5 $0.50, gpt-5.4 $0.25), 25% for gpt-4.1, 50% for gpt-4o (openai.com
+#   pricing as quoted by several dated 2026 write-ups: benchr.org, spendwall.app,
+#   plausiblereality.com, which agree).
+PRICES_CHECKED = "2026-12-07"
+"""When the default prices were last checked against the sources above."""
+
+_DEFAULT_ENTRIES: dict[str, tuple[float, float, float]] = {
+    # Anthropic, Claude 5.x (claude-sonnet-5 is the default Claude model)
+    "claude-sonnet-5-5": (2.00, 10.00, 0.2),
+    "claude-sonnet-5": (2.00, 10.00, 0.2),
+    "claude-opus-5-5": (4.00, 20.00, 0.4),
+    "claude-opus-5": (5.00, 25.00, 0.5),
     # Anthropic, Claude 4.x
-    "claude-opus-4-8": (5.00, 25.00),
-    "claude-opus-4-7": (5.00, 25.00),
-    "claude-opus-4-6": (5.00, 25.00),
-    "claude-opus-4-5": (5.00, 25.00),
-    "claude-opus-4-1": (15.00, 75.00),
-    "claude-opus-4-0": (15.00, 75.00),
-    "claude-opus-4": (15.00, 75.00),  # only as claude-opus-4-20250514 (snapshot suffix)
-    "claude-sonnet-4-6": (3.00, 15.00),
-    "claude-sonnet-4-5": (3.00, 15.00),
-    "claude-sonnet-4-0": (3.00, 15.00),
-    "claude-sonnet-4": (3.00, 15.00),
-    "claude-haiku-4-5": (1.00, 5.00),
-    # OpenAI
-    "gpt-5.5": (5.00, 30.00),
-    "gpt-5.4": (2.50, 15.00),
-    "gpt-5.4-mini": (0.75, 4.50),
-    "gpt-5.2": (1.75, 14.00),
-    "gpt-5": (1.25, 10.00),
-    "gpt-5-mini": (0.25, 2.00),
-    "gpt-5-nano": (0.05, 0.40),
-    "gpt-4.1": (2.00, 8.00),
-    "gpt-4.1-mini": (0.40, 1.60),
-    "gpt-4.1-nano": (0.10, 0.40),
-    "gpt-4o": (2.50, 10.00),
-    "gpt-4o-mini": (0.15, 0.60),
+    "claude-opus-4-8": (5.00, 25.00, 0.5),
+    "claude-opus-4-7": (5.00, 25.00, 0.5),
+    "claude-opus-4-6": (5.00, 25.00, 0.5),
+    "claude-opus-4-5": (5.00, 25.00, 0.5),
+    "claude-opus-4-1": (15.00, 75.00, 1.5),
+    "claude-opus-4-0": (15.00, 75.00, 1.5),
+    "claude-opus-4": (15.00, 75.00, 1.5),  # only as claude-opus-4-20250514 (snapshot suffix)
+    "claude-sonnet-4-6": (3.00, 15.00, 0.3),
+    "claude-sonnet-4-5": (3.00, 15.00, 0.3),
+    "claude-sonnet-4-0": (3.00, 15.00, 0.3),
+    "claude-sonnet-4": (3.00, 15.00, 0.3),
+    "claude-haiku-4-5": (1.00, 5.00, 0.1),
+    # OpenAI (gpt-5.5 is the default OpenAI model)
+    "gpt-5.5": (5.00, 30.00, 0.5),
+    "gpt-5.4": (2.50, 15.00, 0.25),
+    "gpt-5.4-mini": (0.75, 4.50, 0.075),
+    "gpt-5.2": (1.75, 14.00, 0.175),
+    "gpt-5": (1.25, 10.00, 0.125),
+    "gpt-5-mini": (0.25, 2.00, 0.025),
+    "gpt-5-nano": (0.05, 0.40, 0.005),
+    "gpt-4.1": (2.00, 8.00, 0.5),
+    "gpt-4.1-mini": (0.40, 1.60, 0.1),
+    "gpt-4.1-nano": (0.10, 0.40, 0.025),
+    "gpt-4o": (2.50, 10.00, 1.25),
+    "gpt-4o-mini": (0.15, 0.60, 0.075),
 }
 
 #: The built-in list prices (what ``PriceTable()`` holds); see the sources above.
 DEFAULT_PRICES = PriceTable()
 
 
-class BudgetExhausted(RuntimeFailure):
-    """A run's token or money budget would be exceeded: no further LLM calls are made.
+def default_prices() -> PriceTable:
+    """The built-in prices, merged with the file named by ``SIEM_CONSENSUS_PRICES`` if set.
 
-    Attributes:
-        limit: ``"tokens"`` or ``"cost_usd"``.
-        spent: Amount already spent against that limit.
-        estimate: What the refused call was expected to add.
-        maximum: The configured limit.
+    Raises:
+        ConfigError: The file named by the variable cannot be read or holds invalid prices.
     """
-
-    def __init__(self, limit: str, *, spent: float, estimate: float, maximum: float) -> None:
-        unit, label = ("tokens", "token") if limit == "tokens" else ("USD", "cost")
-        if spent >= maximum:
-            figures = f"spent {spent:g} {unit}, reaching the limit of {maximum:g} {unit}"
-        else:
-            figures = (
-                f"spent {spent:g} {unit} + estimated {estimate:g} for the next call would "
-                f"exceed the limit of {maximum:g} {unit}"
-            )
-        super().__init__(
-            f"{label} budget exhausted: {figures}; raise max_{limit} or enable the response "
-            "cache to make fewer calls"
-        )
-        self.limit = limit
-        self.spent = spent
-        self.estimate = estimate
-        self.maximum = maximum
+    path = os.environ.get(PRICES_ENV)
+    return DEFAULT_PRICES if not path else DEFAULT_PRICES.merged(PriceTable.from_file(path))
 
 
-class Budget:
-    """Token and money limits for one run, shared by every analyst call.
+def require_price(model: str, prices: PriceTable, budget: Budget | None) -> None:
+    """Refuse a money budget that ``model`` could never bind (no price for it).
 
-    Check before a call with :meth:`check` and :meth:`record` the provider-reported usage after
-    it. Usage answered from the response cache (``Usage.cached``) costs nothing and is ignored.
-    A usage whose cost is unknown (``cost_usd is None``: the model is not in the price table)
-    counts its tokens but cannot exhaust a money budget; a warning is logged once per budget.
-
-    Concurrency: ``check`` and ``record`` never await, so asyncio tasks in one loop cannot
-    interleave inside them; a ``threading.Lock`` (held for a few additions, never across an
-    await) also makes the budget safe when graph nodes run in worker threads. Checks are not
-    reservations: calls checked concurrently may together overshoot a limit by at most what
-    the in-flight calls use, which the concurrency limit bounds.
+    Raises:
+        ConfigError: ``budget`` has ``max_cost_usd`` and ``prices`` has no price for ``model``;
+            the message says how to supply one.
     """
-
-    def __init__(self, max_tokens: int | None = None, max_cost_usd: float | None = None) -> None:
-        """Set the limits; None means unlimited.
-
-        Args:
-            max_tokens: Input plus output tokens allowed for the run.
-            max_cost_usd: US dollars allowed for the run (priced models only).
-        """
-        if max_tokens is not None and max_tokens < 0:
-            raise ConfigError(f"max_tokens must be >= 0, got {max_tokens}")
-        if max_cost_usd is not None and not max_cost_usd >= 0:
-            raise ConfigError(f"max_cost_usd must be >= 0, got {max_cost_usd}")
-        self.max_tokens = max_tokens
-        self.max_cost_usd = max_cost_usd
-        self._lock = threading.Lock()
-        self._tokens = 0
-        self._cost = 0.0
-        self._unpriced = 0
-        self._warned = False
-
-    @property
-    def spent_tokens(self) -> int:
-        """Input plus output tokens recorded so far."""
-        return self._tokens
-
-    @property
-    def spent_cost_usd(self) -> float:
-        """US dollars recorded so far (unpriced usage adds nothing)."""
-        return self._cost
-
-    @property
-    def unpriced_calls(self) -> int:
-        """Recorded usages whose cost was unknown."""
-        return self._unpriced
-
-    @property
-    def exhausted(self) -> bool:
-        """Whether a limit has been reached: any further call would be refused."""
-        return self._over_tokens(0) or self._over_cost()
-
-    def _over_tokens(self, estimate: int) -> bool:
-        limit = self.max_tokens
-        return limit is not None and (self._tokens >= limit or self._tokens + estimate > limit)
-
-    def _over_cost(self) -> bool:
-        return self.max_cost_usd is not None and self._cost >= self.max_cost_usd
-
-    def check(self, estimated_tokens: int = 0) -> None:
-        """Refuse a call that would go over a limit.
-
-        Args:
-            estimated_tokens: Tokens the next call is expected to use (prompt estimate plus
-                ``max_tokens`` of the answer); 0 just checks what is already spent.
-
-        Raises:
-            BudgetExhausted: A limit is already reached, or the estimate would pass it.
-        """
-        with self._lock:
-            if self._over_tokens(estimated_tokens):
-                assert self.max_tokens is not None
-                raise BudgetExhausted(
-                    "tokens",
-                    spent=self._tokens,
-                    estimate=estimated_tokens,
-                    maximum=self.max_tokens,
-                )
-            if self._over_cost():
-                assert self.max_cost_usd is not None
-                raise BudgetExhausted(
-                    "cost_usd",
-                    spent=round(self._cost, 6),
-                    estimate=0,
-                    maximum=self.max_cost_usd,
-                )
-
-    def record(self, usage: Usage) -> None:
-        """Add one analyst's provider-reported usage (cached answers are free)."""
-        if usage.cached:
-            return
-        with self._lock:
-            self._tokens += usage.input_tokens + usage.output_tokens
-            if usage.cost_usd is not None:
-                self._cost += usage.cost_usd
-                return
-            self._unpriced += 1
-            warn = self.max_cost_usd is not None and not self._warned
-            self._warned = self._warned or warn
-        if warn:
-            _log.warning(
-                "usage with no known price was recorded: its tokens count against max_tokens "
-                "but cannot exhaust max_cost_usd=%s; add the model to the price table",
-                self.max_cost_usd,
-            )
-
-    def __repr__(self) -> str:
-        return (
-            f"Budget(spent_tokens={self._tokens}, max_tokens={self.max_tokens}, "
-            f"spent_cost_usd={self._cost:.6f}, max_cost_usd={self.max_cost_usd})"
-        )
+    if budget is None or budget.max_cost_usd is None or prices.price(model) is not None:
+        return
+    raise ConfigError(
+        f"model {model!r} has no price, so a ${budget.max_cost_usd:g} budget could not bind: "
+        f"supply its price (USD per 1M input and output tokens) with "
+        f"LLMSettings(prices=DEFAULT_PRICES.merged({{{model!r}: (input, output)}})) or a "
+        f"TOML/JSON price file named by {PRICES_ENV} (e.g. {model} = [1.0, 4.0]); "
+        "or use a token budget"
+    )

@@ -142,6 +142,11 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="run the bundled examples offline")
     demo.add_argument("--example", type=int, choices=(1, 2, 3), help="run only this example")
     sub.add_parser("formats", help="list the input formats")
+    cache = sub.add_parser("cache", help="show or empty the LLM response cache")
+    cache.add_argument("action", choices=("stats", "clear"))
+    cache.add_argument("--cache", metavar="SQLITE", help=f"cache file (default {CACHE})")
+    cache.add_argument("--expired", action="store_true", help="clear only expired entries")
+    cache.add_argument("--ttl-days", type=float, help="entry lifetime (default 3 days)")
     export = sub.add_parser("export", help="convert a JSON report to ECS, OCSF, STIX or a report")
     export.add_argument("report", metavar="REPORT.json", help="a report written with --format json")
     export.add_argument(

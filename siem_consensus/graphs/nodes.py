@@ -7,6 +7,7 @@ inside one streaming node (:func:`make_ingest`) that emits incidents.
 
 from __future__ import annotations
 
+import itertools
 import operator
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -16,6 +17,7 @@ from typing import Annotated, Any, Protocol, TypedDict
 from langgraph.runtime import Runtime
 from langgraph.types import Send
 
+from ..analysts.admission import admit
 from ..analysts.base import Analyst, run_analyst, run_analyst_batch
 from ..consensus import Check, ConsensusPolicy, decide
 from ..detectors.base import Detector, detect_stream
@@ -160,12 +162,16 @@ def make_fan_out(
     """Conditional edge: parallel ``analyze`` tasks, each for one analyst.
 
     A task carries one incident, or for analysts that batch (``batch_size > 1``) a group of
-    low-tier incidents; high and critical incidents are always alone and sent first.
+    low-tier incidents; high and critical incidents are always alone and sent first. Tasks
+    are interleaved across analysts (incident by incident), so a budget runs out between
+    incidents rather than after the first analyst.
     """
 
     def fan_out(state: TriageState) -> list[Send] | str:
         incidents = state.get("incidents", [])
-        sends = [send for analyst in analysts for send in _tasks(incidents, analyst, analyze)]
+        # issue 11: interleave per incident (see analysts/admission.py)
+        per_analyst = [_tasks(incidents, analyst, analyze) for analyst in analysts]
+        sends = [s for group in itertools.zip_longest(*per_analyst) for s in group if s]
         return sends or otherwise
 
     return fan_out
@@ -179,12 +185,13 @@ def make_analyze(
 
     async def analyze(task: Mapping[str, Any]) -> dict[str, Any]:
         analyst = by_name[task["analyst"]]
-        if "incidents" in task:
-            cases = [Incident.model_validate(i) for i in task["incidents"]]
-            verdicts = await run_analyst_batch(analyst, cases, timeout)
-        else:
-            incident = Incident.model_validate(task["incident"])
-            verdicts = [await run_analyst(analyst, incident, timeout)]
+        raw = task["incidents"] if "incidents" in task else [task["incident"]]
+        # issue 11: an incident gets all its budgeted analysts or none (analysts/admission.py)
+        cases, verdicts = await admit(analysts, analyst, [Incident.model_validate(i) for i in raw])
+        if "incidents" in task and cases:
+            verdicts += await run_analyst_batch(analyst, cases, timeout)
+        elif cases:
+            verdicts.append(await run_analyst(analyst, cases[0], timeout))
         return {"verdicts": [v.model_dump(mode="json") for v in verdicts]}
 
     return analyze

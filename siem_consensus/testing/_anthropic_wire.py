@@ -9,7 +9,9 @@ from siem_consensus.testing._models import Provider, RecordedRequest
 from siem_consensus.testing._wire import (
     IdMaker,
     Output,
+    PromptCache,
     WireResponse,
+    cap_of,
     dumps,
     estimate_tokens,
     json_response,
@@ -49,8 +51,9 @@ class AnthropicWire:
 
     provider: Provider = "anthropic"
 
-    def __init__(self, ids: IdMaker) -> None:
+    def __init__(self, ids: IdMaker, cache: PromptCache | None = None) -> None:
         self._ids = ids
+        self._cache = cache or PromptCache()
 
     def forced_tool(self, body: dict[str, Any]) -> str | None:
         """``{"type": "tool", "name": X}`` forces X; ``{"type": "any"}`` the first tool."""
@@ -66,13 +69,17 @@ class AnthropicWire:
             return name if isinstance(name, str) else None
         return None
 
+    def max_tokens(self, body: dict[str, Any]) -> int | None:
+        """``max_tokens`` (required by the real API; the simulator tolerates its absence)."""
+        return cap_of(body, "max_tokens")
+
     def completion(self, request: RecordedRequest, output: Output) -> WireResponse:
         """A ``message`` object, or its SSE event sequence when ``stream`` is true."""
         if request.stream:
             return sse_response(self._events(request, output), self._headers())
         message = self._message(request, output)
         message["content"] = [self._block(output, streaming=False)]
-        message["stop_reason"] = _STOP_REASONS[output.kind]
+        message["stop_reason"] = _stop_reason(output)
         message.update(self._stop_details(output))
         message["usage"]["output_tokens"] = output.output_tokens
         return json_response(200, message, self._headers())
@@ -124,25 +131,32 @@ class AnthropicWire:
             "content": [],
             "stop_reason": None,
             "stop_sequence": None,
-            "usage": {
-                "input_tokens": input_tokens(request),
-                "output_tokens": 1,
-                "cache_creation_input_tokens": 0,
-                "cache_read_input_tokens": 0,
-                "service_tier": "standard",
-            },
+            "usage": {"output_tokens": 1, **self._input_usage(request), "service_tier": "standard"},
+        }
+
+    def _input_usage(self, request: RecordedRequest) -> dict[str, int]:
+        """Input tokens, split as the API does: a prefix marked with ``cache_control`` (tools,
+        system, output format) is read from or written to the cache and not in
+        ``input_tokens``."""
+        total = input_tokens(request)
+        cached, hit = self._cache.lookup(_cached_prefix(request.body or {}))
+        return {
+            "input_tokens": total - cached,
+            "cache_creation_input_tokens": 0 if hit else cached,
+            "cache_read_input_tokens": cached if hit else 0,
         }
 
     def _block(self, output: Output, *, streaming: bool) -> dict[str, Any]:
         if output.kind == "tool":
-            tool_input = {} if streaming else output.tool_input
+            # A tool call cut by max_tokens has no parseable input.
+            tool_input = {} if streaming or output.truncated else output.tool_input
             return {
                 "type": "tool_use",
                 "id": self._ids.new("toolu_"),
                 "name": output.tool_name,
                 "input": tool_input,
             }
-        return {"type": "text", "text": "" if streaming else output.text}
+        return {"type": "text", "text": "" if streaming else output.shown_text}
 
     @staticmethod
     def _stop_details(output: Output) -> dict[str, Any]:
@@ -154,7 +168,7 @@ class AnthropicWire:
     def _events(self, request: RecordedRequest, output: Output) -> list[bytes]:
         block = self._block(output, streaming=True)
         stop = {
-            "stop_reason": _STOP_REASONS[output.kind],
+            "stop_reason": _stop_reason(output),
             "stop_sequence": None,
             **self._stop_details(output),
         }
@@ -178,9 +192,23 @@ class AnthropicWire:
 def _deltas(output: Output) -> list[dict[str, Any]]:
     if output.kind == "tool":
         # The API opens a tool_use block with an empty partial_json before the pieces.
-        pieces = ["", *split_text(dumps(output.tool_input))]
+        pieces = ["", *split_text(output.shown_text)]
         return [{"type": "input_json_delta", "partial_json": piece} for piece in pieces]
-    return [{"type": "text_delta", "text": piece} for piece in split_text(output.text)]
+    return [{"type": "text_delta", "text": piece} for piece in split_text(output.shown_text)]
+
+
+def _cached_prefix(body: dict[str, Any]) -> str:
+    """The request's cacheable prefix, or "" when nothing carries a ``cache_control`` marker."""
+    system, tools = body.get("system"), body.get("tools") or []
+    blocks = [*tools, *(system if isinstance(system, list) else [])]
+    if not any(isinstance(b, dict) and "cache_control" in b for b in blocks):
+        return ""
+    output_format = (body.get("output_config") or {}).get("format")
+    return dumps([tools, system, output_format])
+
+
+def _stop_reason(output: Output) -> str:
+    return "max_tokens" if output.truncated else _STOP_REASONS[output.kind]
 
 
 def _model_info(name: str) -> dict[str, Any]:

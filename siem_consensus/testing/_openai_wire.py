@@ -10,7 +10,9 @@ from siem_consensus.testing._models import Provider, RecordedRequest
 from siem_consensus.testing._wire import (
     IdMaker,
     Output,
+    PromptCache,
     WireResponse,
+    cap_of,
     dumps,
     estimate_tokens,
     json_response,
@@ -31,14 +33,14 @@ _ERRORS: dict[int, tuple[str, str | None, str]] = {
 _SERVER_ERROR = ("server_error", None, "The server had an error while processing your request.")
 
 
-def _usage(request: RecordedRequest, output: Output) -> dict[str, Any]:
+def _usage(request: RecordedRequest, output: Output, cached: int) -> dict[str, Any]:
     prompt = estimate_tokens(dumps(request.body or {}))
     completion = output.output_tokens
     return {
         "prompt_tokens": prompt,
         "completion_tokens": completion,
         "total_tokens": prompt + completion,
-        "prompt_tokens_details": {"cached_tokens": 0, "audio_tokens": 0},
+        "prompt_tokens_details": {"cached_tokens": cached, "audio_tokens": 0},
         "completion_tokens_details": {
             "reasoning_tokens": 0,
             "audio_tokens": 0,
@@ -53,8 +55,19 @@ class OpenAIWire:
 
     provider: Provider = "openai"
 
-    def __init__(self, ids: IdMaker) -> None:
+    def __init__(self, ids: IdMaker, cache: PromptCache | None = None) -> None:
         self._ids = ids
+        self._cache = cache or PromptCache()
+
+    def _cached(self, request: RecordedRequest) -> int:
+        """Prompt tokens read from the cache: OpenAI caches automatically, here the static
+        start of a request (tools, response format, system message) seen before."""
+        body = request.body or {}
+        messages = body.get("messages") or []
+        system = [m for m in messages[:1] if isinstance(m, dict) and m.get("role") == "system"]
+        prefix = dumps([body.get("tools"), body.get("response_format"), system])
+        tokens, hit = self._cache.lookup(prefix)
+        return tokens if hit else 0
 
     def forced_tool(self, body: dict[str, Any]) -> str | None:
         """A named ``tool_choice`` function, or the first tool under ``"required"``."""
@@ -68,13 +81,17 @@ class OpenAIWire:
             return name if isinstance(name, str) else None
         return None
 
+    def max_tokens(self, body: dict[str, Any]) -> int | None:
+        """``max_completion_tokens`` (or the older ``max_tokens``), if set."""
+        return cap_of(body, "max_completion_tokens", "max_tokens")
+
     def completion(self, request: RecordedRequest, output: Output) -> WireResponse:
         """A ``chat.completion`` object, or ``chat.completion.chunk`` SSE ending in ``[DONE]``."""
         if request.stream:
             return sse_response(self._chunks(request, output), self._headers())
         message: dict[str, Any] = {"role": "assistant", "content": None, "refusal": None}
         if output.kind == "text":
-            message["content"] = output.text
+            message["content"] = output.shown_text
         elif output.kind == "refusal":
             message["refusal"] = output.text
         else:
@@ -87,7 +104,7 @@ class OpenAIWire:
             "finish_reason": _finish_reason(request, output),
         }
         body = self._envelope(request, "chat.completion", [choice])
-        body["usage"] = _usage(request, output)
+        body["usage"] = _usage(request, output, self._cached(request))
         return json_response(200, body, self._headers())
 
     def malformed(self, request: RecordedRequest) -> WireResponse:
@@ -134,7 +151,7 @@ class OpenAIWire:
         }
 
     def _tool_call(self, output: Output, arguments: object) -> dict[str, Any]:
-        text = arguments if isinstance(arguments, str) else dumps(arguments)
+        text = arguments if isinstance(arguments, str) else output.shown_text
         function = {"name": output.tool_name, "arguments": text}
         return {"id": self._ids.new("call_"), "type": "function", "function": function}
 
@@ -151,7 +168,8 @@ class OpenAIWire:
         frames = [chunk(delta) for delta in self._deltas(output)]
         frames.append(chunk({}, _finish_reason(request, output)))
         if include_usage:
-            frames.append(_sse.frame({**base, "choices": [], "usage": _usage(request, output)}))
+            usage = _usage(request, output, self._cached(request))
+            frames.append(_sse.frame({**base, "choices": [], "usage": usage}))
         frames.append(_sse.DONE_FRAME)
         return frames
 
@@ -159,16 +177,19 @@ class OpenAIWire:
         if output.kind == "tool":
             call = self._tool_call(output, "")
             first = {"role": "assistant", "content": None, "tool_calls": [{"index": 0, **call}]}
-            pieces = split_text(dumps(output.tool_input))
+            pieces = split_text(output.shown_text)
             rest = [{"tool_calls": [{"index": 0, "function": {"arguments": p}}]} for p in pieces]
             return [first, *rest]
         field = "refusal" if output.kind == "refusal" else "content"
         other = "content" if field == "refusal" else "refusal"
         first = {"role": "assistant", field: "", other: None}
-        return [first, *({field: piece} for piece in split_text(output.text))]
+        text = output.shown_text if field == "content" else output.text
+        return [first, *({field: piece} for piece in split_text(text))]
 
 
 def _finish_reason(request: RecordedRequest, output: Output) -> str:
+    if output.truncated:
+        return "length"
     # OpenAI answers a *named* tool_choice with finish_reason "stop", not "tool_calls".
     if output.kind != "tool":
         return "stop"

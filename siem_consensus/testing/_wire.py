@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import json
-from dataclasses import dataclass, field
+import threading
+import time
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal, Protocol
 
 from siem_consensus.testing._models import FaultKind, Provider, RecordedRequest, Reply
@@ -40,16 +43,40 @@ class Output:
     text: str = ""
     tool_name: str = ""
     tool_input: dict[str, Any] = field(default_factory=dict)
+    cap: int | None = None
+    """The request's ``max_tokens``: content longer than this is cut (``truncated``)."""
 
     @property
-    def output_tokens(self) -> int:
-        """Rough token count of the produced content (4 characters a token)."""
+    def full_tokens(self) -> int:
+        """Rough token count of the whole content (4 characters a token)."""
         content = self.text if self.kind != "tool" else dumps(self.tool_input)
         return estimate_tokens(content)
 
+    @property
+    def truncated(self) -> bool:
+        """The content did not fit the request's ``max_tokens``."""
+        return self.cap is not None and self.full_tokens > self.cap
 
-def plan_output(reply: Reply, forced_tool: str | None) -> Output:
-    """Decide the model output for ``reply`` given the tool the request forced, if any."""
+    @property
+    def output_tokens(self) -> int:
+        """Tokens produced: the whole content, or the cap when it was cut."""
+        return min(self.full_tokens, self.cap) if self.truncated and self.cap else self.full_tokens
+
+    @property
+    def shown_text(self) -> str:
+        """Text (or tool arguments as JSON) as delivered: cut at the cap when truncated."""
+        content = self.text if self.kind != "tool" else dumps(self.tool_input)
+        return content[: (self.cap or 0) * 4] if self.truncated else content
+
+
+def plan_output(reply: Reply, forced_tool: str | None, cap: int | None = None) -> Output:
+    """Decide the model output for ``reply`` given the tool the request forced, if any, and
+    its ``max_tokens`` (``cap``: longer content is cut and marked truncated)."""
+    output = _plan(reply, forced_tool)
+    return output if cap is None or output.kind == "refusal" else replace(output, cap=cap)
+
+
+def _plan(reply: Reply, forced_tool: str | None) -> Output:
     fault = reply.fault
     if fault is not None and fault.kind is FaultKind.REFUSAL:
         return Output("refusal", text=fault.text or DEFAULT_REFUSAL)
@@ -125,6 +152,10 @@ class Wire(Protocol):
         """Name of the tool the request forces the model to call, if any."""
         ...
 
+    def max_tokens(self, body: dict[str, Any]) -> int | None:
+        """The output cap the request set, if any."""
+        ...
+
     def completion(self, request: RecordedRequest, output: Output) -> WireResponse:
         """A successful answer (JSON or SSE, as the request asked)."""
         ...
@@ -142,3 +173,43 @@ class Wire(Protocol):
     def models(self, names: list[str], model_id: str | None) -> WireResponse:
         """``GET /v1/models`` (all of ``names``) or ``GET /v1/models/{model_id}``."""
         ...
+
+
+def cap_of(body: dict[str, Any], *names: str) -> int | None:
+    """The first positive integer among ``body[name]``, for the output-cap fields."""
+    for name in names:
+        value = body.get(name)
+        if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+            return value
+    return None
+
+
+class PromptCache:
+    """Provider prompt caching, simulated: a prefix of at least ``min_tokens`` tokens (1,024
+    by default, the providers' usual minimum) seen within :data:`TTL` seconds is read from the
+    cache; a new one is written to it.
+
+    Both providers cache only exact prefixes; the wire modules decide what the prefix is
+    (Anthropic: everything up to a ``cache_control`` marker; OpenAI: automatically, the static
+    start of the request).
+    """
+
+    TTL = 300.0
+
+    def __init__(self, min_tokens: int = 1024) -> None:
+        self.min_tokens = min_tokens
+        self._seen: dict[str, float] = {}
+        self._lock = threading.Lock()
+
+    def lookup(self, prefix: str) -> tuple[int, bool]:
+        """(prefix tokens, whether they were read from the cache); (0, False) when the prefix
+        is too short to be cached."""
+        tokens = estimate_tokens(prefix)
+        if not prefix or tokens < self.min_tokens:
+            return 0, False
+        key = hashlib.sha256(prefix.encode()).hexdigest()
+        now = time.monotonic()
+        with self._lock:
+            hit = self._seen.get(key, -1.0) > now
+            self._seen[key] = now + self.TTL
+        return tokens, hit

@@ -25,7 +25,13 @@ from siem_consensus.testing._models import FaultKind, Provider, RecordedRequest,
 from siem_consensus.testing._openai_wire import OpenAIWire
 from siem_consensus.testing._script import ScriptedProvider
 from siem_consensus.testing._server import Done, Incoming, SimServer
-from siem_consensus.testing._wire import IdMaker, Wire, WireResponse, plan_output
+from siem_consensus.testing._wire import (
+    IdMaker,
+    PromptCache,
+    Wire,
+    WireResponse,
+    plan_output,
+)
 
 __all__ = ["ProviderSimulator"]
 
@@ -47,9 +53,20 @@ class ProviderSimulator:
         port: TCP port on 127.0.0.1; 0 picks a free one.
         latency: Seconds added before every answer (on top of each reply's own latency).
         api_key: When set, only this key is accepted; by default any non-empty key is.
+        cache_min_tokens: Shortest prompt prefix (in the simulator's 4-characters-a-token
+            count) that prompt caching keeps: Anthropic caches up to a ``cache_control``
+            marker, OpenAI the static start of a request; a repeat within 5 minutes is
+            reported as cached input (``cache_read_input_tokens``, ``cached_tokens``).
     """
 
-    def __init__(self, *, port: int = 0, latency: float = 0.0, api_key: str | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        port: int = 0,
+        latency: float = 0.0,
+        api_key: str | None = None,
+        cache_min_tokens: int = 1024,
+    ) -> None:
         self.anthropic = ScriptedProvider("anthropic")
         """Script for ``/v1/messages``."""
         self.openai = ScriptedProvider("openai")
@@ -59,10 +76,10 @@ class ProviderSimulator:
         self._port = port
         self._api_key = api_key
         self._ids = IdMaker()
-        self._anthropic_wire = AnthropicWire(self._ids)
+        self._anthropic_wire = AnthropicWire(self._ids, PromptCache(cache_min_tokens))
         self._wires: dict[Provider, Wire] = {
             "anthropic": self._anthropic_wire,
-            "openai": OpenAIWire(self._ids),
+            "openai": OpenAIWire(self._ids, PromptCache(cache_min_tokens)),
         }
         self._requests: list[RecordedRequest] = []
         self._lock = threading.Lock()
@@ -229,7 +246,10 @@ def _answer(wire: Wire, request: RecordedRequest, reply: Reply) -> WireResponse:
         return wire.error(fault.status or 500, fault.text)
     if fault is not None and fault.kind is FaultKind.MALFORMED_JSON:
         return wire.malformed(request)
-    return wire.completion(request, plan_output(reply, wire.forced_tool(request.body or {})))
+    body = request.body or {}
+    return wire.completion(
+        request, plan_output(reply, wire.forced_tool(body), wire.max_tokens(body))
+    )
 
 
 def _seconds(value: float) -> str:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import json
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
@@ -13,11 +14,18 @@ from .prompt import BatchClaims, VerdictClaims
 if TYPE_CHECKING:
     from .base import Completion, LLMAnalyst
 
-__all__ = ["REPAIR", "restore_claims", "share_usage", "skipped", "validate"]
+__all__ = [
+    "REPAIR",
+    "extract_json_object",
+    "restore_claims",
+    "share_usage",
+    "skipped",
+    "validate",
+]
 
 REPAIR = (
-    "\n\nYour previous answer was rejected: {problem}. Answer again, only by calling "
-    "record_verdict with arguments that match its schema exactly."
+    "\n\nYour previous answer was rejected: {problem}. Answer again, only with a "
+    "record_verdict answer (tool call or JSON, as asked) that matches its schema exactly."
 )
 
 
@@ -48,7 +56,7 @@ def _errors(exc: ValidationError) -> str:
 
 
 def restore_claims(claims: VerdictClaims, pseudonymizer: Pseudonymizer) -> VerdictClaims:
-    """Real values back into the free-text fields of an answer (locally)."""
+    """Real values back into the free-text fields and event ids of an answer (locally)."""
     restore = pseudonymizer.restore_text
     return claims.model_copy(
         update={
@@ -57,6 +65,7 @@ def restore_claims(claims: VerdictClaims, pseudonymizer: Pseudonymizer) -> Verdi
             "attacker_goal": restore(claims.attacker_goal),
             "business_impact": restore(claims.business_impact),
             "recommended_actions": [restore(a) for a in claims.recommended_actions],
+            "evidence_event_ids": [restore(e) for e in claims.evidence_event_ids],
         }
     )
 
@@ -72,6 +81,8 @@ def share_usage(usage: Usage, n: int) -> list[Usage]:
             Usage(
                 calls=usage.calls if first else 0,
                 input_tokens=usage.input_tokens // n + (usage.input_tokens % n if first else 0),
+                cached_input_tokens=usage.cached_input_tokens // n
+                + (usage.cached_input_tokens % n if first else 0),
                 output_tokens=usage.output_tokens // n + (usage.output_tokens % n if first else 0),
                 cost_usd=None if usage.cost_usd is None else usage.cost_usd / n,
             )
@@ -89,3 +100,19 @@ def skipped(analyst: LLMAnalyst, case: Incident, min_score: float) -> Verdict:
         rationale=f"detector score {case.score:.2f} below the LLM pre-filter "
         f"{min_score:.2f}: not sent",
     )
+
+
+def extract_json_object(text: str) -> dict[str, Any] | None:
+    """The JSON object in a reply, tolerating Markdown fences and chatter around it."""
+    candidates = [text.strip()]
+    start, end = text.find("{"), text.rfind("}")
+    if 0 <= start < end:
+        candidates.append(text[start : end + 1])
+    for candidate in candidates:
+        try:
+            value = json.loads(candidate)
+        except json.JSONDecodeError:
+            continue
+        if isinstance(value, dict):
+            return value
+    return None

@@ -9,14 +9,30 @@ import json
 from typing import Any
 
 from ...errors import ProviderError
+from ...privacy import redact_credentials
 
 __all__ = ["classify_sdk_error"]
 
 
 def classify_sdk_error(sdk: Any, provider: str, error: BaseException) -> ProviderError:
-    """Map an ``anthropic``/``openai`` SDK exception (same shapes) to a ProviderError."""
+    """Map an ``anthropic``/``openai`` SDK exception (same shapes) to a ProviderError.
+
+    Credentials inside URLs (``user:password@``) never reach the message or the excerpt.
+    """
     if isinstance(error, ProviderError):
         return error
+    classified = _classify(sdk, provider, error)
+    excerpt = classified.body_excerpt
+    return ProviderError(
+        redact_credentials(str(classified)),
+        provider=provider,
+        status=classified.status,
+        body_excerpt=redact_credentials(excerpt) if excerpt else excerpt,
+        retry_after=classified.retry_after,
+    )
+
+
+def _classify(sdk: Any, provider: str, error: BaseException) -> ProviderError:
     if isinstance(error, sdk.APIStatusError):
         retry_after = _retry_after(error.response.headers.get("retry-after"))
         body = error.body if isinstance(error.body, str) else json.dumps(error.body, default=str)

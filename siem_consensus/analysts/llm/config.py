@@ -5,11 +5,18 @@ from __future__ import annotations
 import ipaddress
 import os
 import sys
+from collections.abc import Sequence
 from urllib.parse import urlparse
 
 from ...errors import ConfigError
 
-__all__ = ["DEFAULT_MODELS", "available_llm_analysts", "is_loopback_url", "resolve_setting"]
+__all__ = [
+    "DEFAULT_MODELS",
+    "available_llm_analysts",
+    "describe_privacy",
+    "is_loopback_url",
+    "resolve_setting",
+]
 
 DEFAULT_MODELS: dict[str, str] = {
     "claude": "claude-sonnet-5",
@@ -71,3 +78,14 @@ def is_loopback_url(url: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+def describe_privacy(analysts: Sequence[object]) -> str:
+    """Per LLM analyst, whether identities were pseudonymized: ``"pseudonymization: claude
+    on, local off"``; empty when no analyst sends anything anywhere."""
+    parts = [
+        f"{getattr(a, 'name', '?')} {'on' if flag else 'off'}"
+        for a in analysts
+        if isinstance(flag := getattr(a, "pseudonymize", None), bool)
+    ]
+    return f"pseudonymization: {', '.join(parts)}" if parts else ""

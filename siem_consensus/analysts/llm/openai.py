@@ -8,11 +8,14 @@ Structured output uses a JSON-schema ``response_format`` (``chat.completions.par
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
 from ...errors import MissingDependencyError, ProviderError
+from ...privacy import redact_credentials
+from ._answers import extract_json_object
 from ._sdk_errors import classify_sdk_error
 from .base import Completion, LLMAnalyst, LLMSettings
 from .config import DEFAULT_MODELS, is_loopback_url, resolve_setting
@@ -20,11 +23,24 @@ from .config import DEFAULT_MODELS, is_loopback_url, resolve_setting
 if TYPE_CHECKING:
     import openai
 
-__all__ = ["OpenAIAnalyst"]
+__all__ = ["OpenAIAnalyst", "extract_json_object", "strict_schema"]
+
+
+# Models that reason and take ``reasoning_effort`` (sending it to others is a 400).
+_REASONING = ("gpt-5", "o1", "o3", "o4")
+
+
+def supports_reasoning_effort(model: str) -> bool:
+    """Whether ``model`` accepts ``reasoning_effort``."""
+    return model.lower().startswith(_REASONING)
 
 
 class OpenAIAnalyst(LLMAnalyst):
     """An OpenAI chat model judging incidents with JSON-schema structured output.
+
+    Pseudonymization is on whatever the base URL (a loopback URL is often a gateway to the
+    cloud) unless ``local=True`` (what ``local:<base_url>`` analysts use) or
+    ``LLMSettings(pseudonymize=False)``.
 
     Args:
         model: Model id; default ``SIEM_CONSENSUS_OPENAI_MODEL`` or ``gpt-5.5``.
@@ -32,12 +48,14 @@ class OpenAIAnalyst(LLMAnalyst):
         base_url: Default ``OPENAI_BASE_URL``; must end in ``/v1``.
         name: Analyst name in verdicts (default ``openai``; ``local`` for local endpoints).
         settings: Shared LLM settings.
-        client: A ready ``openai.AsyncOpenAI`` (its retries should be 0: we retry).
+        client: A ready ``openai.AsyncOpenAI``; used with its SDK retries turned off.
         json_mode: Ask for ``json_object`` instead of ``json_schema`` (older local servers).
+        local: The model runs on this machine: pseudonymization defaults off.
 
     Raises:
         MissingDependencyError: the ``openai`` package is not installed.
-        ConfigError: no API key was found for a remote endpoint.
+        ConfigError: no API key was found for a remote endpoint, or a money budget is set and
+            the model is unpriced.
     """
 
     provider = "openai"
@@ -52,6 +70,7 @@ class OpenAIAnalyst(LLMAnalyst):
         settings: LLMSettings | None = None,
         client: openai.AsyncOpenAI | None = None,
         json_mode: bool = False,
+        local: bool = False,
     ) -> None:
         try:
             import openai
@@ -61,15 +80,22 @@ class OpenAIAnalyst(LLMAnalyst):
         self.json_mode = json_mode
         model = model or resolve_setting("SIEM_CONSENSUS_OPENAI_MODEL") or DEFAULT_MODELS["openai"]
         base_url = base_url or resolve_setting("OPENAI_BASE_URL")
-        local = base_url is not None and is_loopback_url(base_url)
         super().__init__(name=name, model=model, settings=settings, local=local)
         self.base_url = base_url
-        self._given_client = client
+        self._given_client = None if client is None else client.with_options(max_retries=0)
         if client is None:
-            self._key = api_key or resolve_setting("OPENAI_API_KEY", required=not local) or "local"
+            keyless = local or (base_url is not None and is_loopback_url(base_url))
+            self._key = (
+                api_key or resolve_setting("OPENAI_API_KEY", required=not keyless) or "local"
+            )
 
     def __repr__(self) -> str:
         return f"OpenAIAnalyst(model={self.model!r}, name={self.name!r})"
+
+    @property
+    def endpoint(self) -> str:
+        """The base URL, credentials redacted (OpenAI's API when none was given)."""
+        return redact_credentials(self.base_url or "https://api.openai.com/v1")
 
     def _make_client(self) -> openai.AsyncOpenAI:
         return self._sdk.AsyncOpenAI(
@@ -78,43 +104,48 @@ class OpenAIAnalyst(LLMAnalyst):
 
     @property
     def limits_key(self) -> str:
-        """Remote OpenAI shares one limit; each local endpoint gets its own."""
-        return f"openai:{self.base_url}" if self.base_url else "openai"
+        """Remote OpenAI shares one limit; each other endpoint gets its own (credentials
+        redacted: the key shows up in logs and errors)."""
+        return f"openai:{self.endpoint}" if self.base_url else "openai"
 
-    async def _complete(self, system: str, user: str, answer: type[BaseModel]) -> Completion:
-        messages: Any = [
-            {"role": "system", "content": system},
-            {"role": "user", "content": user},
-        ]
+    def build_request(
+        self, system: str, user: str, answer: type[BaseModel], max_tokens: int
+    ) -> dict[str, Any]:
+        """Chat Completions body: strict ``json_schema`` (or ``json_object`` in JSON mode)."""
+        schema = answer.model_json_schema()
         if self.json_mode:
-            return await self._complete_json_mode(messages, answer)
-        completion = await self.client().chat.completions.create(
-            model=self.model,
-            messages=messages,
-            max_completion_tokens=self.settings.max_output_tokens,
-            response_format={
+            system += f"\nReply with one JSON object matching this schema: {json.dumps(schema)}"
+            response_format: dict[str, Any] = {"type": "json_object"}
+        else:
+            response_format = {
                 "type": "json_schema",
                 "json_schema": {
                     "name": "record_verdict",
                     "strict": True,
-                    "schema": strict_schema(answer.model_json_schema()),
+                    "schema": strict_schema(schema),
                 },
-            },
-        )
+            }
+        request: dict[str, Any] = {
+            "model": self.model,
+            "messages": [
+                {"role": "system", "content": system},
+                {"role": "user", "content": user},
+            ],
+            "max_completion_tokens": max_tokens,
+            "response_format": response_format,
+        }
+        effort = self.settings.reasoning_effort
+        if effort is not None and not self.local and supports_reasoning_effort(self.model):
+            request["reasoning_effort"] = effort
+        return request
+
+    async def send(self, request: dict[str, Any]) -> Completion:
+        """One ``chat.completions.create`` call."""
+        completion = await self.client().chat.completions.create(**request)
         return _completion(completion)
 
-    async def _complete_json_mode(self, messages: Any, answer: type[BaseModel]) -> Completion:
-        schema = json.dumps(answer.model_json_schema())
-        messages[0]["content"] += f"\nReply with one JSON object matching this schema: {schema}"
-        completion = await self.client().chat.completions.create(
-            model=self.model,
-            messages=messages,
-            max_completion_tokens=self.settings.max_output_tokens,
-            response_format={"type": "json_object"},
-        )
-        return _completion(completion)
-
-    def _classify(self, error: BaseException) -> ProviderError:
+    def classify(self, error: BaseException) -> ProviderError:
+        """SDK exception -> ProviderError (credentials in URLs redacted)."""
         return classify_sdk_error(self._sdk, "openai", error)
 
 
@@ -135,37 +166,19 @@ def strict_schema(schema: dict[str, Any]) -> dict[str, Any]:
 
 def _completion(completion: Any) -> Completion:
     usage = completion.usage
-    tokens = (
-        int(getattr(usage, "prompt_tokens", 0) or 0),
-        int(getattr(usage, "completion_tokens", 0) or 0),
+    details = getattr(usage, "prompt_tokens_details", None)
+    billed = Completion(
+        input_tokens=int(getattr(usage, "prompt_tokens", 0) or 0),
+        output_tokens=int(getattr(usage, "completion_tokens", 0) or 0),
+        cached_input_tokens=int(getattr(details, "cached_tokens", 0) or 0),
     )
     if not completion.choices:
-        return Completion(text="", input_tokens=tokens[0], output_tokens=tokens[1])
-    message = completion.choices[0].message
+        return replace(billed, text="")
+    choice = completion.choices[0]
+    message = choice.message
     if getattr(message, "refusal", None):
-        return Completion(
-            refusal=str(message.refusal), input_tokens=tokens[0], output_tokens=tokens[1]
-        )
+        return replace(billed, refusal=str(message.refusal))
     text = message.content or ""
-    return Completion(
-        payload=extract_json_object(text),
-        text=text,
-        input_tokens=tokens[0],
-        output_tokens=tokens[1],
-    )
-
-
-def extract_json_object(text: str) -> dict[str, Any] | None:
-    """The JSON object in a reply, tolerating Markdown fences and chatter around it."""
-    candidates = [text.strip()]
-    start, end = text.find("{"), text.rfind("}")
-    if 0 <= start < end:
-        candidates.append(text[start : end + 1])
-    for candidate in candidates:
-        try:
-            value = json.loads(candidate)
-        except json.JSONDecodeError:
-            continue
-        if isinstance(value, dict):
-            return value
-    return None
+    truncated = choice.finish_reason == "length"
+    payload = None if truncated else extract_json_object(text)
+    return replace(billed, payload=payload, text=text, truncated=truncated)

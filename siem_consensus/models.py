@@ -140,6 +140,12 @@ class Event(BaseModel):
     email_attachments: int | None = Field(
         None, alias="email.attachments", description="Number of attachments."
     )
+    auth_attempts: int | None = Field(
+        None,
+        alias="auth.attempts",
+        description="Authentication attempts the record stands for (Zeek ssh.log, sshd "
+        "'message repeated N times'); null means one. Not an ECS field.",
+    )
 
     @model_serializer(mode="wrap")
     def _without_nulls(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:

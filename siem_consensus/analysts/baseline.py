@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..models import Incident, Verdict
+from ._rules_auth import AUTH_BASELINE, AUTH_CATEGORIES
 from .base import abstain, register
 
 __all__ = ["BaselineAnalyst"]
@@ -37,6 +38,7 @@ _METRICS: dict[str, tuple[str, str, str, str]] = {
         kind: ("features", "features_mean", "features_std", "independent signals")
         for kind in _INSIDER_KINDS
     },
+    **AUTH_BASELINE,
 }
 _CATEGORY = {
     "port_scan": "reconnaissance",
@@ -46,6 +48,7 @@ _CATEGORY = {
     "single_stage": "attack_attempt",
     "alert_flood": "noise",
     **dict.fromkeys(_INSIDER_KINDS, "insider_threat"),
+    **AUTH_CATEGORIES,
 }
 
 

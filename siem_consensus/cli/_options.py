@@ -16,6 +16,11 @@ class Command:
 
 
 COMMANDS = {
+    "auth": Command(
+        "find password guessing and logins after it (sshd auth.log, Zeek ssh.log, ECS)",
+        "analyze_auth",
+        "siem_consensus.detectors.auth:AuthThresholds",
+    ),
     "firewall": Command(
         "analyse firewall / connection logs",
         "analyze_firewall",
@@ -90,7 +95,7 @@ def _add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--analysts", help="comma-separated analyst names (default: rules,baseline)")
     p.add_argument(
         "--policy",
-        help="unanimous, majority or weighted (default: firewall unanimous, ids majority)",
+        help="unanimous, majority or weighted (default: ids majority, the others unanimous)",
     )
     p.add_argument("--threshold", type=float, default=0.8, help="confidence threshold (0-1)")
     p.add_argument("--members", metavar="CSV", help="write event_id,incident_id for members")
@@ -136,7 +141,7 @@ def build_parser() -> argparse.ArgumentParser:
     review.add_argument("--note", default="", help="reason, recorded with the decision")
     _add_approval_dbs(review)
     demo = sub.add_parser("demo", help="run the bundled examples offline")
-    demo.add_argument("--example", type=int, choices=(1, 2, 3), help="run only this example")
+    demo.add_argument("--example", type=int, choices=(1, 2, 3, 4), help="run only this example")
     sub.add_parser("formats", help="list the input formats")
     export = sub.add_parser("export", help="convert a JSON report to ECS, OCSF, STIX or a report")
     export.add_argument("report", metavar="REPORT.json", help="a report written with --format json")

@@ -47,6 +47,7 @@ DEFAULT_FIELDS: Final = (
 
 _ACTIONS: Final = {"REJ": "reject", "S0": "no_reply"}
 _ROW: Final = re.compile(r"[0-9]{9,10}\.[0-9]+\t")
+_SSH_HEADER: Final = re.compile(r"#path\tssh\s*$|#fields\t.*\bauth_(?:success|attempts)\b")
 _DIRECTIVE: Final = re.compile(
     r"#(?:separator|set_separator|empty_field|unset_field|path|open"
     r"|fields|types|close)\b"
@@ -108,7 +109,10 @@ class ZeekParser(LineParser):
 
     @classmethod
     def sniff(cls, lines: Sequence[str]) -> float:
-        """Share of lines that are Zeek directives or tab-separated rows starting with a ``ts``."""
+        """Share of lines that are Zeek directives or tab-separated rows starting with a ``ts``
+        (none for an ssh.log, which ``zeek-ssh`` reads)."""
+        if any(_SSH_HEADER.match(line) for line in lines):
+            return 0.0
         return share(lines, lambda line: _DIRECTIVE.match(line) or _ROW.match(line))
 
     def parse_line(self, line: str) -> dict[str, Any] | _Skip:
@@ -165,4 +169,7 @@ def _is_zeek_json(line: str) -> bool:
     if '"orig_h"' not in line and '"id.orig_h"' not in line:
         return False
     obj = loads_object(line)
-    return obj is not None and "id.orig_h" in flatten(obj)
+    if obj is None:
+        return False
+    flat = flatten(obj)  # an ssh.log record (auth_*) is zeek-ssh-json's
+    return "id.orig_h" in flat and not ("auth_attempts" in flat or "auth_success" in flat)

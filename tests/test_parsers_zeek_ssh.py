@@ -135,3 +135,10 @@ def test_stratosphere_ssh_logs(folder: str, fmt: str, events: int) -> None:
         pass
     assert stream.stats.formats == {"ssh.log": fmt}
     assert (stream.stats.events, stream.stats.dead_letters) == (events, 0)
+
+
+def test_attempts_beyond_int32_are_a_dead_letter() -> None:
+    line = TSV[8].replace("\tF\t6\t", "\tF\t3000000000\t")
+    parsed = ZeekSshParser().parse_chunk([*TSV[:8], line], 1, "big")
+    assert parsed.events.height == 0
+    assert [d.reason for d in parsed.dead_letters] == ["auth_attempts 3000000000 is out of range"]

@@ -52,6 +52,8 @@ def frame(*groups: Iterable[Row], source: str = "auth.log") -> pl.DataFrame:
 
 
 def detect(*groups: Iterable[Row], **thresholds: Any) -> list[Incident]:
+    """Incidents of the rows; background pooling off unless asked, to see each rule alone."""
+    thresholds.setdefault("pool_background", False)
     detector = AuthDetector(AuthThresholds(**thresholds))
     detector.update(frame(*groups))
     return detector.finish()
@@ -135,6 +137,35 @@ def test_distributed_ignores_sources_at_the_brute_force_line() -> None:
     rows += fails("203.0.113.99", "alice", 10, 50)  # its own brute force incident
     found = detect(rows)
     assert kinds(found) == ["account_brute_force"]
+
+
+def test_background_findings_pool_into_one_incident_per_host_and_window() -> None:
+    rows = [*fails("203.0.113.9", "root", 40), *fails("203.0.113.10", "admin", 12, 5)]
+    rows += [ev(k, "203.0.113.60", f"x{k}", None, event_action="invalid_user") for k in range(6)]
+    rows += fails("203.0.113.11", "root", 12, 5, host_name="other-host")
+    found = detect(rows, pool_background=True)
+    assert kinds(found) == ["background_guessing", "background_guessing"]
+    [main] = [i for i in found if i.entities.hosts == ("bastion01",)]
+    assert main.stats["pooled"] == {"account_brute_force": 2, "user_enumeration": 1}
+    assert main.entities.source_ips == ("203.0.113.10", "203.0.113.60", "203.0.113.9")
+    assert main.stats["background"] and main.severity.rank <= Severity.MEDIUM.rank
+    assert main.title == "Internet background: 3 sources failed 52 times as 8 account names on bastion01"
+    assert [a.technique_id for a in main.attack] == ["T1110"]
+    assert len(detect(rows, pool_background=False)) == 4
+
+
+@pytest.mark.parametrize(
+    "targeted",
+    [
+        fails("10.20.4.12", "root", 12, 50),  # internal source
+        fails("203.0.113.12", "svc-backup", 12, 50),  # an existing site account
+        [*fails("203.0.113.13", "root", 12, 50), ev(70, "203.0.113.13", "root", "success")],
+    ],
+)
+def test_targeted_findings_are_not_pooled(targeted: list[Row]) -> None:
+    found = detect([*fails("203.0.113.9", "root", 40), *targeted], pool_background=True)
+    assert sorted(i.stats["background"] for i in found) == [False, True]
+    assert "background_guessing" in kinds(found) and len(found) == 2
 
 
 def test_background_accounts_pool_per_host() -> None:
@@ -318,7 +349,9 @@ def _all_kinds() -> list[Incident]:
 
 def test_embedded_analysts_judge_every_auth_kind() -> None:
     incidents = _all_kinds()
+    incidents += detect(fails("203.0.113.9", "root", 40), pool_background=True)
     assert set(kinds(incidents)) == {
+        "background_guessing",
         "account_brute_force",
         "password_spraying",
         "distributed_brute_force",

@@ -57,6 +57,15 @@ def _guessing(label: str) -> Callable[[Stats], Judgement]:
     return judge
 
 
+def _background(stats: Stats) -> Judgement:
+    sources, failures = int(stats.get("distinct_sources") or 0), int(stats.get("failures") or 0)
+    why = [
+        f"{sources} external sources, {failures} failures, only common or non-existent names",
+        "no login succeeded: internet background noise of an exposed service",
+    ]
+    return False, 0.85, why
+
+
 def _success(stats: Stats) -> Judgement:
     failures = int((stats.get("rule") or {}).get("observed") or stats.get("failures") or 0)
     why = [f"a successful login after {failures} failures", *_context(stats)]
@@ -65,6 +74,13 @@ def _success(stats: Stats) -> Judgement:
 
 
 AUTH_RULES: dict[str, KindRule] = {
+    "background_guessing": KindRule(
+        category="credential_access",
+        goal="find any host with a default or weak password, anywhere on the internet",
+        impact="none unless a password is weak; it shows which services are exposed",
+        actions=(_HARDEN, "Restrict who may reach the service (VPN, allow-list)"),
+        judge=_background,
+    ),
     "success_after_failures": KindRule(
         category="account_compromise",
         goal="log in with a guessed credential and gain a foothold",
@@ -109,6 +125,12 @@ AUTH_RULES: dict[str, KindRule] = {
 """Rules by auth detection kind."""
 
 AUTH_BASELINE: dict[str, tuple[str, str, str, str]] = {
+    "background_guessing": (
+        "max_failures_one_source",
+        "failures_mean",
+        "failures_std",
+        "failures of its busiest source",
+    ),
     "success_after_failures": (
         "failures_before_success",
         "login_failures_mean",

@@ -5,8 +5,9 @@ Streaming and vectorised (polars). Each batch is aggregated into rows keyed by
 ``(window, source_ip, user_name, target)`` (:mod:`._state`); windows are tumbling, of
 ``window_s``. Once more than ``max_open_rows`` rows are held, the windows that ended
 ``allowed_lateness_s`` behind the newest timestamp are evaluated (:mod:`._rules`) and dropped,
-so memory stays bounded by the distinct keys of about two windows. Every finding becomes one
-incident (:mod:`._incidents`), most severe first.
+so memory stays bounded by the distinct keys of about two windows. Internet background
+findings of one host and window are pooled into one ``background_guessing`` finding
+(:mod:`._pool`); every finding becomes one incident (:mod:`._incidents`), most severe first.
 
 Rows are handled as follows: events that are neither attempts (an outcome of success or
 failure) nor invalid-user notices are counted (``not_attempts``) and ignored; events whose
@@ -20,7 +21,8 @@ already evaluated are counted as ``late``.
 ``internal_source``, ``targeted``, ``background``, ``duration_s``, ``rate_per_hour``,
 ``max_failures_one_source``, ``rule`` (``observed``, ``threshold``), ``window_start``,
 ``population`` (see :class:`._rules.Population`); success incidents add ``via`` (``source`` or
-``account``), ``source_ip``, ``user_name`` and ``target``.
+``account``), ``source_ip``, ``user_name`` and ``target``; ``background_guessing`` adds
+``pooled`` (how many findings of each kind it replaced).
 """
 
 from __future__ import annotations
@@ -35,10 +37,13 @@ from ...models import Incident
 from ..base import Detector, register
 from ._config import AuthThresholds
 from ._incidents import build_incident, incident_order
+from ._pool import pool_background
 from ._rules import Finding, Population, evaluate
 from ._state import StateStore, batch_rows
 
 __all__ = ["AuthDetector", "AuthThresholds"]
+
+_BY_ACCOUNT = frozenset({"account_brute_force", "distributed_brute_force", "success_after_failures"})
 
 
 @register
@@ -122,7 +127,10 @@ class AuthDetector(Detector):
 
     def _evaluate(self, rows: pl.DataFrame) -> None:
         self._population.add(rows)
-        self._findings.extend(evaluate(rows, self.thresholds))
+        found = evaluate(rows, self.thresholds)
+        if self.thresholds.pool_background:
+            found = pool_background(found, self.thresholds)
+        self._findings.extend(found)
 
     def finish(self) -> list[Incident]:
         """Evaluate every open window and return the incidents, most severe first."""
@@ -137,9 +145,12 @@ class AuthDetector(Detector):
     def assign(self, batch: pl.DataFrame, incidents: Sequence[Incident]) -> pl.DataFrame:
         """Rows ``event_id, incident_id`` for the events of ``batch`` inside ``incidents``.
 
-        An event belongs to an incident when its source address and account are among the
-        incident's listed ones (any account for incidents without accounts) and its timestamp
-        lies in ``[first_seen, last_seen]`` (a null one for untimed incidents).
+        An event belongs to an incident when its source address is one the incident lists, its
+        target (``host_name``, else ``destination_ip``) is one of the incident's hosts, its
+        timestamp lies in ``[first_seen, last_seen]`` (a null one for untimed incidents) and,
+        for the kinds about accounts (brute force, distributed brute force, success after
+        failures), its account is one the incident lists. Incidents list at most
+        ``max_entities`` sources, accounts and hosts (the busiest), so membership covers those.
         """
         empty = pl.DataFrame(schema={"event_id": pl.String, "incident_id": pl.String})
         spec = _spec(incidents)
@@ -149,12 +160,14 @@ class AuthDetector(Detector):
         in_time = ts.is_between(pl.col("first_seen"), pl.col("last_seen")).fill_null(
             ts.is_null() & pl.col("first_seen").is_null()
         )
-        users = pl.col("users")
+        users, hosts = pl.col("users"), pl.col("hosts")
         user_ok = users.list.len().eq(0) | users.list.contains(pl.col("user_name")).fill_null(False)
+        target = pl.coalesce("host_name", "destination_ip")
+        host_ok = hosts.list.len().eq(0) | hosts.list.contains(target).fill_null(False)
         return (
             batch.lazy()
             .join(spec.lazy(), on="source_ip", how="inner")
-            .filter(in_time & user_ok)
+            .filter(in_time & user_ok & host_ok)
             .select(pl.format("{}:{}", "source", "line").alias("event_id"), "incident_id")
             .unique(maintain_order=True)
             .collect()
@@ -166,7 +179,8 @@ def _spec(incidents: Sequence[Incident]) -> pl.DataFrame:
         {
             "incident_id": incident.id,
             "source_ip": source,
-            "users": list(incident.entities.users),
+            "users": list(incident.entities.users) if incident.kind in _BY_ACCOUNT else [],
+            "hosts": list(incident.entities.hosts),
             "first_seen": incident.first_seen,
             "last_seen": incident.last_seen,
         }
@@ -178,6 +192,7 @@ def _spec(incidents: Sequence[Incident]) -> pl.DataFrame:
         "incident_id": pl.String(),
         "source_ip": pl.String(),
         "users": pl.List(pl.String()),
+        "hosts": pl.List(pl.String()),
         "first_seen": pl.Datetime("us", "UTC"),
         "last_seen": pl.Datetime("us", "UTC"),
     }

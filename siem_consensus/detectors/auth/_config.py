@@ -93,6 +93,12 @@ class AuthThresholds(BaseModel):
         description="...or logs in to an account that failed at least this many times (from any "
         "source) before the success within the window.",
     )
+    pool_background: bool = Field(
+        True,
+        description="Pool the internet background findings (external sources, no success, only "
+        "common, non-existent or unnamed accounts) of one host and window into one "
+        "`background_guessing` incident listing the sources; off keeps one incident per finding.",
+    )
     common_accounts: frozenset[str] = Field(
         COMMON_ACCOUNTS,
         description="Account names (lower case) that count as internet background guessing.",
@@ -114,7 +120,10 @@ class AuthThresholds(BaseModel):
     )
     evidence_limit: int = Field(30, ge=1, le=1000, description="Evidence events per incident.")
     max_entities: int = Field(
-        50, ge=1, description="Sources, accounts and hosts listed per incident (all are counted)."
+        200,
+        ge=1,
+        description="Sources, accounts and hosts listed per incident, the busiest first (all "
+        "are counted); membership (`--members`) covers the listed ones.",
     )
 
     @field_validator("internal_networks")

@@ -3,7 +3,8 @@
 Score (0-1) = base + 0.2 B + 0.25 T + 0.3 S, capped at 1, where
 
 * base: 0.65 ``success_after_failures``, 0.35 ``password_spraying``, 0.3
-  ``account_brute_force`` and ``distributed_brute_force``, 0.2 ``user_enumeration``;
+  ``account_brute_force`` and ``distributed_brute_force``, 0.2 ``user_enumeration`` and
+  ``background_guessing`` (whose B counts its sources against a threshold of one);
 * B, breadth: ``min(1, log10(observed / threshold))`` of the rule's number (failures,
   accounts, sources, names), so ten times the threshold is full breadth;
 * T, targeted: 1 when a source is internal or an attempted account exists and is not one of
@@ -38,6 +39,7 @@ _BASE = {
     "account_brute_force": 0.3,
     "distributed_brute_force": 0.3,
     "user_enumeration": 0.2,
+    "background_guessing": 0.2,
 }
 
 

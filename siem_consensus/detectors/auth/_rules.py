@@ -38,6 +38,7 @@ from ._config import AuthThresholds
 __all__ = ["KINDS", "Finding", "Population", "breadth", "evaluate"]
 
 KINDS = (
+    "background_guessing",
     "success_after_failures",
     "account_brute_force",
     "password_spraying",

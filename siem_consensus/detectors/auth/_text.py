@@ -7,6 +7,7 @@ ATT&CK (T1110 Brute Force, Credential Access) and why:
 * ``password_spraying``: T1110.003 Password Spraying (few passwords, many accounts).
 * ``user_enumeration``: T1110 Brute Force only: guessing names and passwords together cannot be
   told apart from the log (the passwords are not logged).
+* ``background_guessing``: T1110 Brute Force: a pool of guessing, spraying and enumeration.
 * ``success_after_failures``: T1110 Brute Force and T1078 Valid Accounts (Initial Access): a
   guessed credential that worked. Credential Stuffing (T1110.004) needs knowledge of leaked
   credential pairs, which a log does not show, so no detection cites it.
@@ -29,6 +30,7 @@ _TECHNIQUES: dict[str, tuple[tuple[str, str | None], ...]] = {
     "password_spraying": (("T1110.003", None),),
     "user_enumeration": (("T1110", None),),
     "success_after_failures": (("T1110", None), ("T1078", "initial-access")),
+    "background_guessing": (("T1110", None),),
 }
 
 
@@ -63,6 +65,11 @@ def title_for(kind: str, stats: dict[str, Any]) -> str:
     if kind == "account_brute_force":
         user = stats["accounts"][0] if stats["accounts"] else "an unnamed account"
         return f"Brute force: {source} failed {stats['failures']} times as {user}{on}"
+    if kind == "background_guessing":
+        return (
+            f"Internet background: {stats['distinct_sources']} sources failed "
+            f"{stats['failures']} times as {_who(stats)}{on}"
+        )
     if kind == "password_spraying":
         return f"Password spraying: {source} tried {stats['distinct_accounts']} accounts{on}"
     if kind == "distributed_brute_force":
@@ -88,6 +95,12 @@ def _rule_text(kind: str, stats: dict[str, Any], cfg: AuthThresholds) -> str:
         return (
             f"A successful login after {observed} of {whose} failures (rule: at least {limit} "
             "failures before a success within a window)."
+        )
+    if kind == "background_guessing":
+        pooled = ", ".join(f"{n} {k}" for k, n in stats.get("pooled", {}).items())
+        return (
+            f"{observed} external sources guessing only common or non-existent account names "
+            f"without success, pooled per host and window ({pooled})."
         )
     if kind == "account_brute_force":
         return (

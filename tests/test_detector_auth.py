@@ -149,7 +149,10 @@ def test_background_findings_pool_into_one_incident_per_host_and_window() -> Non
     assert main.stats["pooled"] == {"account_brute_force": 2, "user_enumeration": 1}
     assert main.entities.source_ips == ("203.0.113.10", "203.0.113.60", "203.0.113.9")
     assert main.stats["background"] and main.severity.rank <= Severity.MEDIUM.rank
-    assert main.title == "Internet background: 3 sources failed 52 times as 8 account names on bastion01"
+    assert (
+        main.title
+        == "Internet background: 3 sources failed 52 times as 8 account names on bastion01"
+    )
     assert [a.technique_id for a in main.attack] == ["T1110"]
     assert len(detect(rows, pool_background=False)) == 4
 
@@ -166,6 +169,14 @@ def test_targeted_findings_are_not_pooled(targeted: list[Row]) -> None:
     found = detect([*fails("203.0.113.9", "root", 40), *targeted], pool_background=True)
     assert sorted(i.stats["background"] for i in found) == [False, True]
     assert "background_guessing" in kinds(found) and len(found) == 2
+
+
+def test_a_success_inside_a_finding_keeps_it_out_of_the_pool() -> None:
+    rows = [r for k in range(6) for r in fails(f"203.0.113.{k + 1}", "root", 4, k * 7)]
+    rows.append(ev(60, "203.0.113.1", "root", "success"))
+    [incident] = detect(rows, pool_background=True, success_min_account_failures=100)
+    assert incident.kind == "distributed_brute_force" and incident.stats["successes"] == 1
+    assert not incident.stats["background"] and incident.severity.rank >= Severity.MEDIUM.rank
 
 
 def test_background_accounts_pool_per_host() -> None:
@@ -321,13 +332,18 @@ def test_finished_detector_refuses_more() -> None:
 def test_assign_membership() -> None:
     rows = [*fails("203.0.113.9", "root", 12), *fails("203.0.113.9", "admin", 2, 30)]
     rows += fails("192.0.2.1", "root", 3, 5)
+    rows += fails("203.0.113.9", "root", 3, 5, host_name="other-host")
     data = frame(rows)
     detector = AuthDetector()
     detector.update(data)
     [incident] = detector.finish()
     members = detector.assign(data, [incident])
     lines = sorted(int(e.split(":")[1]) for e in members["event_id"])
-    expected = data.filter((pl.col("source_ip") == "203.0.113.9") & (pl.col("user_name") == "root"))
+    expected = data.filter(
+        (pl.col("source_ip") == "203.0.113.9")
+        & (pl.col("user_name") == "root")
+        & (pl.col("host_name") == "bastion01")
+    )
     assert lines == sorted(expected["line"].to_list()) and set(members["incident_id"]) == {
         incident.id
     }

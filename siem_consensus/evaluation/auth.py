@@ -1,6 +1,7 @@
 """Authentication detector evaluation on real SSH logs: loghub OpenSSH and Stratosphere Zeek.
 
-Run: ``python -m siem_consensus.evaluation.auth [--data ../shared/data] [--json OUT]``
+Run: ``python -m siem_consensus.evaluation.auth [--data ../shared/data] [--json OUT]
+[--no-pool]``
 
 Data (read in place, never copied):
 
@@ -38,6 +39,7 @@ from typing import Any
 import polars as pl
 
 from ..api import analyze_auth
+from ..detectors.auth import AuthThresholds
 from ..models import Severity, VerdictStatus
 from ..report import AuthReport
 from ..sources import EventStream
@@ -71,9 +73,7 @@ def _members(path: Path) -> dict[str, set[str]]:
 
 def _decisions(report: AuthReport) -> dict[str, int]:
     counts = Counter(d.outcome.value for d in report.decisions)
-    errors = sum(
-        v.status is VerdictStatus.ERROR for d in report.decisions for v in d.verdicts
-    )
+    errors = sum(v.status is VerdictStatus.ERROR for d in report.decisions for v in d.verdicts)
     return {
         "alert": counts["alert"],
         "needs_review": counts["needs_review"],
@@ -99,12 +99,24 @@ def _recall(wanted: set[str], flagged: set[str]) -> dict[str, Any]:
     }
 
 
-def evaluate_file(path: Path, fmt: str, labels: dict[int, str] | None = None) -> dict[str, Any]:
-    """Run ``analyze_auth`` on one file and score it (see the module docstring)."""
+def evaluate_file(
+    path: Path, fmt: str, labels: dict[int, str] | None = None, *, pool: bool = True
+) -> dict[str, Any]:
+    """Run ``analyze_auth`` on one file and score it (see the module docstring).
+
+    Args:
+        path: The log file.
+        fmt: Its parser name.
+        labels: loghub template id per line number, when the file has them.
+        pool: ``AuthThresholds.pool_background`` (off: one incident per finding).
+    """
     events = _events(path, fmt)
+    thresholds = AuthThresholds(pool_background=pool)
     with tempfile.TemporaryDirectory(prefix="siem-consensus-eval-auth-") as tmp:
         members_csv = Path(tmp) / "members.csv"
-        report = analyze_auth(path, input_format=fmt, members_path=members_csv)
+        report = analyze_auth(
+            path, input_format=fmt, members_path=members_csv, thresholds=thresholds
+        )
         members = _members(members_csv)
     severity = {i.id: i.severity for i in report.incidents}
     medium = {i.id for i in report.incidents if i.severity.rank >= Severity.MEDIUM.rank}
@@ -181,7 +193,7 @@ def _loghub_labels(data: Path) -> dict[int, str]:
         return {int(row["LineId"]): row["EventId"] for row in csv.DictReader(fh)}
 
 
-def evaluate(data: Path = DEFAULT_DATA) -> dict[str, Any]:
+def evaluate(data: Path = DEFAULT_DATA, *, pool: bool = True) -> dict[str, Any]:
     """Every available data set under ``data``; absent ones are listed under ``missing``."""
     results: dict[str, Any] = {"missing": []}
     for name, (relative, fmt) in _SETS.items():
@@ -190,7 +202,7 @@ def evaluate(data: Path = DEFAULT_DATA) -> dict[str, Any]:
             results["missing"].append(str(path))
             continue
         labels = _loghub_labels(data) if name == "loghub-openssh" else None
-        results[name] = evaluate_file(path, fmt, labels)
+        results[name] = evaluate_file(path, fmt, labels, pool=pool)
     return results
 
 
@@ -198,20 +210,29 @@ def _print(results: dict[str, Any]) -> None:
     for name, result in results.items():
         if name == "missing":
             continue
-        print(f"== {name}: {result['events']:,} events, {result['attempts']:,} attempts, "
-              f"{result['days']:g} day(s)")
-        print(f"   incidents {result['incidents']} ({result['incidents_per_day']}/day): "
-              f"{result['by_kind']} {result['by_severity']}")
+        print(
+            f"== {name}: {result['events']:,} events, {result['attempts']:,} attempts, "
+            f"{result['days']:g} day(s)"
+        )
+        print(
+            f"   incidents {result['incidents']} ({result['incidents_per_day']}/day): "
+            f"{result['by_kind']} {result['by_severity']}"
+        )
         print(f"   decisions {result['decisions']}, reviews/day {result['reviews_per_day']}")
         recall = result["failing_source_recall"]
         print(f"   sources with a failure flagged: {recall['flagged']}/{recall['sources']}")
         labels = result.get("labels")
         if labels:
-            hostile, medium = labels["hostile_source_recall"], labels["hostile_source_recall_medium"]
-            print(f"   hostile sources flagged: {hostile['flagged']}/{hostile['sources']} "
-                  f"(medium+: {medium['flagged']}); attempt lines in incidents: "
-                  f"{labels['attempt_lines_in_incidents']}/{labels['attempt_lines']}; "
-                  f"false positive sources: {labels['false_positive_sources']}")
+            hostile, medium = (
+                labels["hostile_source_recall"],
+                labels["hostile_source_recall_medium"],
+            )
+            print(
+                f"   hostile sources flagged: {hostile['flagged']}/{hostile['sources']} "
+                f"(medium+: {medium['flagged']}); attempt lines in incidents: "
+                f"{labels['attempt_lines_in_incidents']}/{labels['attempt_lines']}; "
+                f"false positive sources: {labels['false_positive_sources']}"
+            )
         for title in result["titles"]:
             print(f"     {title}")
     for path in results["missing"]:
@@ -223,8 +244,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m siem_consensus.evaluation.auth")
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="the shared data folder")
     parser.add_argument("--json", type=Path, help="also write the figures here")
+    parser.add_argument(
+        "--no-pool", action="store_true", help="one incident per finding (pool_background off)"
+    )
     args = parser.parse_args(argv)
-    results = evaluate(args.data)
+    results = evaluate(args.data, pool=not args.no_pool)
     _print(results)
     if args.json:
         args.json.write_text(json.dumps(results, indent=2, default=str), encoding="utf-8")

@@ -43,7 +43,9 @@ from ._state import StateStore, batch_rows
 
 __all__ = ["AuthDetector", "AuthThresholds"]
 
-_BY_ACCOUNT = frozenset({"account_brute_force", "distributed_brute_force", "success_after_failures"})
+_BY_ACCOUNT = frozenset(
+    {"account_brute_force", "distributed_brute_force", "success_after_failures"}
+)
 
 
 @register

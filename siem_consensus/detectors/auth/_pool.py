@@ -34,7 +34,7 @@ def is_background(rows: pl.DataFrame, cfg: AuthThresholds) -> bool:
 def pool_background(found: list[Finding], cfg: AuthThresholds) -> list[Finding]:
     """Replace the background findings by one ``background_guessing`` per (window, hosts)."""
     kept: list[Finding] = []
-    groups: dict[tuple[object, ...], list[Finding]] = {}
+    groups: dict[tuple[int | None, tuple[str, ...]], list[Finding]] = {}
     for finding in found:
         if finding.kind == "success_after_failures" or not is_background(finding.rows, cfg):
             kept.append(finding)

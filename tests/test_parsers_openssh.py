@@ -11,6 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from parser_checks import assert_accounted, mutated_lines
 
+from siem_consensus.parsers.base import LineParser
 from siem_consensus.parsers.openssh import OpenSshParser
 from siem_consensus.sources import EventStream, detect_format
 
@@ -124,3 +125,37 @@ def test_loghub_sample_every_line_an_event() -> None:
     # E9 + E10 (Failed password, 383 + 135), E8 (Failed none, 4) and E14 (message repeated
     # 5 times, 2 lines): the template labels of the structured CSV.
     assert failures == 383 + 135 + 4 + 2 * 5
+
+
+_FAST_SAMPLES = [
+    *LINES,
+    "Mar 14 14:06:10 bastion01 sshd[9]: Failed password for invalid user ad min from"
+    " 203.0.113.9 port 51234 ssh2",
+    "Mar 14 14:06:11 bastion01 sshd[1]: Invalid user  from 203.0.113.9",
+    "Mar 14 14:06:12 bastion01 sshd[1]: Received disconnect from 203.0.113.9: 11: Bye [preauth]",
+    "Mar 14 14:06:13 bastion01 sshd[1]: Received disconnect from 203.0.113.9 port 22:11: Bye",
+    "Mar 14 14:06:14 bastion01 sshd[1]: Connection closed by 203.0.113.9 port 2 [preauth]",
+    "<34>1 2026-03-14T14:06:15Z bastion01 sshd[1]: Accepted publickey for a from 10.0.0.1 port 1",
+]
+
+
+@given(st.lists(mutated_lines(_FAST_SAMPLES, " :[]0123456789.abcXYZ\t\x1f"), max_size=12))
+def test_fast_path_agrees_with_the_line_parser(lines: list[str]) -> None:
+    parser = OpenSshParser(year=2026)
+    fast = parser.parse_chunk(lines, 7, "m")
+    slow = LineParser.parse_chunk(OpenSshParser(year=2026), lines, 7, "m")
+    assert fast.events.equals(slow.events)
+    assert fast.dead_letters == slow.dead_letters and fast.skipped == slow.skipped
+
+
+def test_fast_path_takes_the_common_lines() -> None:
+    from siem_consensus.parsers._openssh_fast import fast_rows
+
+    taken: list[list[tuple[int, str]]] = []
+
+    def slow(numbered: list[tuple[int, str]]) -> tuple[list[dict[str, Any]], list[Any], int]:
+        taken.append(numbered)
+        return OpenSshParser(year=2026).parse_numbered(numbered, "s")
+
+    fast, *_ = fast_rows(_FAST_SAMPLES[-6:], 1, 2026, slow)
+    assert fast.height == 6 and taken == [[]]

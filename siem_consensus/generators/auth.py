@@ -163,21 +163,30 @@ def write_scenario_4(path: str | os.PathLike[str], seed: int = 7) -> int:
 
 
 def bulk_auth_lines(count: int, seed: int = 1) -> Iterator[str]:
-    """``count`` sshd lines for throughput tests: background guessing from 5,000 addresses over
-    ~30 names on 20 hosts, with accepted logins mixed in, in time order over a week."""
+    """``count`` sshd lines over a week on 20 internet-exposed hosts, in time order, for
+    throughput tests: 5% staff key logins from the office, 20% preauth disconnects, 10%
+    invalid-user notices and 65% failed passwords on common or non-existent names; 40% of the
+    guessing comes from 50 busy bots, the rest from 20,000 scanners."""
     rng = random.Random(seed)
-    sources = [_public_ip(rng) for _ in range(5_000)]
-    names = [*_COMMON, *_SITE_ACCOUNTS, *_INVALID[:13]]
+    bots = [_public_ip(rng) for _ in range(50)]
+    scanners = [_public_ip(rng) for _ in range(20_000)]
+    office = [f"10.20.{rng.randint(1, 40)}.{rng.randint(2, 250)}" for _ in range(200)]
     step = 7 * 86_400 / max(count, 1)
     for n in range(count):
         ts = DEFAULT_DAY + timedelta(seconds=n * step)
         stamp = f"{ts:%b} {ts.day:2d} {ts:%H:%M:%S}"
-        host, pid, port = f"srv{n % 20:02d}", 10_000 + n % 50_000, 30_000 + n % 30_000
-        user, ip = rng.choice(names), rng.choice(sources)
-        if n % 50 == 0:
-            message = f"Accepted publickey for {user} from {ip} port {port} ssh2"
-        elif n % 3 == 0:
+        host, port = f"srv{rng.randrange(20):02d}", rng.randint(30_000, 65_000)
+        ip = rng.choice(bots) if rng.random() < 0.4 else rng.choice(scanners)
+        roll = rng.random()
+        if roll < 0.05:
+            user = rng.choice(_STAFF)
+            message = f"Accepted publickey for {user} from {rng.choice(office)} port {port} ssh2"
+        elif roll < 0.25:
             message = f"Connection closed by {ip} port {port} [preauth]"
+        elif roll < 0.35:
+            message = f"Invalid user {rng.choice(_INVALID)} from {ip} port {port}"
         else:
-            message = f"Failed password for {user} from {ip} port {port} ssh2"
-        yield f"{stamp} {host} sshd[{pid}]: {message}"
+            user = rng.choice(_COMMON) if rng.random() < 0.7 else rng.choice(_INVALID)
+            who = user if user in _COMMON else f"invalid user {user}"
+            message = f"Failed password for {who} from {ip} port {port} ssh2"
+        yield f"{stamp} {host} sshd[{10_000 + n % 50_000}]: {message}"

@@ -7,7 +7,7 @@ generator (see docs/auth.md and docs/evaluation.md): tune them on your own data.
 from __future__ import annotations
 
 import ipaddress
-from functools import cached_property
+from functools import cache, lru_cache
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -144,20 +144,25 @@ class AuthThresholds(BaseModel):
         late = self.window_s if self.allowed_lateness_s is None else self.allowed_lateness_s
         return late * 1_000_000
 
-    @cached_property
-    def _networks(self) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
-        return tuple(ipaddress.ip_network(c, strict=False) for c in self.internal_networks)
-
     def is_internal(self, address: str | None) -> bool:
         """True when ``address`` lies in :attr:`internal_networks` (False if not an IP)."""
-        if not address:
-            return False
-        try:
-            ip = ipaddress.ip_address(address)
-        except ValueError:
-            return False
-        return any(ip.version == net.version and ip in net for net in self._networks)
+        return _internal(address, self.internal_networks) if address else False
 
     def is_common(self, account: str | None) -> bool:
         """True for an account name internet-wide guessing tries everywhere."""
         return account is not None and account.lower() in self.common_accounts
+
+
+@cache
+def _networks(cidrs: tuple[str, ...]) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    return tuple(ipaddress.ip_network(c, strict=False) for c in cidrs)
+
+
+@lru_cache(maxsize=65_536)
+def _internal(address: str, cidrs: tuple[str, ...]) -> bool:
+    """Cached: a window's sources are looked up again for every finding they are in."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip.version == net.version and ip in net for net in _networks(cidrs))

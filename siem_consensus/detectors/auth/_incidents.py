@@ -188,12 +188,12 @@ def _evidence(rows: pl.DataFrame, limit: int) -> tuple[Event, ...]:
     ordered = rows.sort(["succ", "fails", "n"], descending=True)
     chosen: dict[str, Event] = {}
     for spec in (*_SAMPLES, _LAST):
-        for row in ordered.iter_rows(named=True):
+        candidates = ordered.filter(pl.col(spec[0]).is_not_null()).head(limit)
+        for row in candidates.iter_rows(named=True):
             if len(chosen) >= limit:
                 break
-            if row[spec[0]] is not None:
-                event = _event(row, *spec)
-                chosen.setdefault(event.event_id, event)
+            event = _event(row, *spec)
+            chosen.setdefault(event.event_id, event)
     return tuple(sorted(chosen.values(), key=_event_order))
 
 

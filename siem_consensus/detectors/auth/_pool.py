@@ -32,19 +32,24 @@ def is_background(rows: pl.DataFrame, cfg: AuthThresholds) -> bool:
 
 
 def pool_background(found: list[Finding], cfg: AuthThresholds) -> list[Finding]:
-    """Replace the background findings by one ``background_guessing`` per (window, hosts)."""
+    """Replace the background findings by one ``background_guessing`` per (window, host); a
+    finding on several hosts (one source enumerating a subnet) adds its rows to each host's."""
     kept: list[Finding] = []
-    groups: dict[tuple[int | None, tuple[str, ...]], list[Finding]] = {}
+    parts: dict[tuple[int | None, str | None], list[pl.DataFrame]] = {}
+    kinds: dict[tuple[int | None, str | None], Counter[str]] = {}
     for finding in found:
         if finding.kind == "success_after_failures" or not is_background(finding.rows, cfg):
             kept.append(finding)
             continue
-        hosts = tuple(sorted(finding.rows["target"].drop_nulls().unique().to_list()))
-        groups.setdefault((finding.window, hosts), []).append(finding)
-    for (window, _hosts), members in groups.items():
-        rows = pl.concat([f.rows for f in members]).unique(_ROW, maintain_order=True)
-        sources = rows["source_ip"].n_unique()
-        pooled = dict(sorted(Counter(f.kind for f in members).items()))
-        extra = {"pooled": pooled}
-        kept.append(Finding("background_guessing", window, rows, sources, 1, extra))
+        by_host = finding.rows.partition_by("target", as_dict=True, maintain_order=True)
+        for (host,), rows in by_host.items():
+            key = (finding.window, host)
+            parts.setdefault(key, []).append(rows)
+            kinds.setdefault(key, Counter())[finding.kind] += 1
+    for (window, _host), frames in parts.items():
+        rows = pl.concat(frames).unique(_ROW, maintain_order=True)
+        extra = {"pooled": dict(sorted(kinds[(window, _host)].items()))}
+        kept.append(
+            Finding("background_guessing", window, rows, rows["source_ip"].n_unique(), 1, extra)
+        )
     return kept

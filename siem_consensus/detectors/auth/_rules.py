@@ -76,10 +76,14 @@ def _per_group(
     kind: str, hits: pl.DataFrame, keys: list[str], rows: pl.DataFrame, count: str, limit: float
 ) -> list[Finding]:
     """One finding per row of ``hits``, covering the ``rows`` of its group."""
+    if hits.is_empty():
+        return []
+    mine = rows.join(hits.select(keys), on=keys, nulls_equal=True)
+    parts = mine.partition_by(keys, as_dict=True, maintain_order=True)
     found = []
     for values in hits.select(*keys, count).iter_rows():
         key = tuple(values[:-1])
-        found.append(Finding(kind, key[0], _rows_of(rows, keys, key), values[-1], limit))
+        found.append(Finding(kind, key[0], parts[key], values[-1], limit))
     return found
 
 

@@ -103,9 +103,10 @@ def batch_rows(batch: pl.DataFrame, cfg: AuthThresholds) -> tuple[pl.DataFrame, 
 
 
 def _first(value: str, by: str, *, last: bool = False) -> pl.Expr:
-    """The ``value`` of the earliest (or latest) ``by``, ignoring rows without a value."""
-    ordered = pl.col(value).sort_by(by, descending=last, nulls_last=True)
-    return ordered.drop_nulls().first().alias(value)
+    """The ``value`` of the earliest (or latest) ``by``; without any ``by`` (untimed events),
+    the first value there is. ``value`` is set wherever ``by`` is."""
+    at = pl.col(by).arg_max() if last else pl.col(by).arg_min()
+    return pl.coalesce(pl.col(value).get(at), pl.col(value).drop_nulls().first()).alias(value)
 
 
 def merge_rows(rows: pl.DataFrame, key: Sequence[str] = KEY) -> pl.DataFrame:
@@ -129,7 +130,7 @@ def merge_rows(rows: pl.DataFrame, key: Sequence[str] = KEY) -> pl.DataFrame:
         _first("e_ff", "t_ff"),
         _first("e_lf", "t_lf", last=True),
         _first("e_fs", "t_fs"),
-        _first("e_inv", "t_first"),
+        pl.col("e_inv").sort_by("t_first", nulls_last=True).drop_nulls().first(),
     )
 
 

@@ -159,3 +159,21 @@ def test_fast_path_takes_the_common_lines() -> None:
 
     fast, *_ = fast_rows(_FAST_SAMPLES[-6:], 1, 2026, slow)
     assert fast.height == 6 and taken == [[]]
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        # the first " from " has a bad address: the line parser rejects it, the fast path
+        # must not find the later, valid one
+        "Mar 14 14:06:10 h sshd[1]: Failed password for a from 1.2.3.400 port 2 ssh2: x from"
+        " 1.2.3.4 port 3 ssh2",
+        # the line parser's address runs on through the colon ("1.2.3.4::1", not an address)
+        "Mar 14 14:06:10 h sshd[1]: Received disconnect from 1.2.3.4::1: x",
+    ],
+)
+def test_fast_path_leaves_ambiguous_lines_to_the_line_parser(line: str) -> None:
+    fast = OpenSshParser(year=2026).parse_chunk([line], 1, "a")
+    slow = LineParser.parse_chunk(OpenSshParser(year=2026), [line], 1, "a")
+    assert fast.events.height == 0 and len(fast.dead_letters) == 1
+    assert fast.dead_letters == slow.dead_letters

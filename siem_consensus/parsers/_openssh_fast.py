@@ -20,7 +20,8 @@ from typing import Any, Final
 import polars as pl
 
 from ._syslog import BSD_TS, ISO_TS, bsd_expr, iso_expr
-from .base import EVENT_SCHEMA, MAX_LINE_CHARS, DeadLetter
+from ..models import DeadLetter
+from .base import EVENT_SCHEMA, MAX_LINE_CHARS
 
 __all__ = ["COLUMNS", "fast_rows"]
 
@@ -99,8 +100,12 @@ def _columns() -> tuple[pl.Expr, list[pl.Expr]]:
         .then(pl.lit("invalid_user"))
         .otherwise(pl.lit("disconnect"))
     )
-    outcome = pl.when(pl.col("attempt_verb") == "Accepted").then(pl.lit("success"))
-    outcome = outcome.when(attempt).then(pl.lit("failure"))
+    outcome = (
+        pl.when(pl.col("attempt_verb") == "Accepted")
+        .then(pl.lit("success"))
+        .when(attempt)
+        .then(pl.lit("failure"))
+    )
     columns = [
         (pl.col("idx").cast(pl.Int64)).alias("line"),
         ts.alias("timestamp"),

@@ -7,7 +7,9 @@ Streaming and vectorised (polars). Each batch is aggregated into rows keyed by
 ``allowed_lateness_s`` behind the newest timestamp are evaluated (:mod:`._rules`) and dropped,
 so memory stays bounded by the distinct keys of about two windows. Internet background
 findings of one host and window are pooled into one ``background_guessing`` finding
-(:mod:`._pool`); every finding becomes one incident (:mod:`._incidents`), most severe first.
+(:mod:`._pool`); every finding becomes one incident (:mod:`._incidents`) when its window is
+evaluated, so no state row outlives its window; :meth:`AuthDetector.finish` adds the complete
+population baseline and sorts them, most severe first.
 
 Rows are handled as follows: events that are neither attempts (an outcome of success or
 failure) nor invalid-user notices are counted (``not_attempts``) and ignored; events whose
@@ -38,7 +40,7 @@ from ..base import Detector, register
 from ._config import AuthThresholds
 from ._incidents import build_incident, incident_order
 from ._pool import pool_background
-from ._rules import Finding, Population, evaluate
+from ._rules import Population, evaluate
 from ._state import StateStore, batch_rows
 
 __all__ = ["AuthDetector", "AuthThresholds"]
@@ -74,7 +76,7 @@ class AuthDetector(Detector):
             ("events", "not_attempts", "no_source_ip", "late"), 0
         )
         self._store = StateStore()
-        self._findings: list[Finding] = []
+        self._built: list[Incident] = []
         self._population = Population()
         self._watermark: int | None = None
         self._evaluated: int | None = None
@@ -132,15 +134,20 @@ class AuthDetector(Detector):
         found = evaluate(rows, self.thresholds)
         if self.thresholds.pool_background:
             found = pool_background(found, self.thresholds)
-        self._findings.extend(found)
+        # Described as soon as their window closes, so that no state row outlives its window;
+        # the population baseline is filled in at finish, when it is complete.
+        self._built.extend(build_incident(f, self.thresholds, self._population) for f in found)
 
     def finish(self) -> list[Incident]:
         """Evaluate every open window and return the incidents, most severe first."""
         if self._incidents is None:
             self._flush(final=True)
-            cfg, population = self.thresholds, self._population
-            incidents = [build_incident(f, cfg, population) for f in self._findings]
-            self._findings = []
+            population = self._population.summary()
+            incidents = [
+                i.model_copy(update={"stats": {**i.stats, "population": population}})
+                for i in self._built
+            ]
+            self._built = []
             self._incidents = sorted(incidents, key=incident_order)
         return list(self._incidents)
 

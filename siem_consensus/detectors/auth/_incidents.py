@@ -127,7 +127,7 @@ def _times(rows: pl.DataFrame) -> tuple[datetime | None, datetime | None]:
 def build_incident(finding: Finding, cfg: AuthThresholds, population: Population) -> Incident:
     """Describe one finding as an incident (stats, score, evidence, ATT&CK, reasons)."""
     stats = _stats(finding, cfg)
-    stats["population"] = population.summary()
+    stats["population"] = population.summary()  # so far; the detector completes it at finish
     value = score(finding.kind, stats)
     evidence = _evidence(finding.rows, cfg.evidence_limit)
     first, last = _times(finding.rows)

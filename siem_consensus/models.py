@@ -208,7 +208,7 @@ class Incident(BaseModel):
     model_config = _FROZEN
 
     id: str = Field(description="Stable id derived from detector, kind, entities and time.")
-    detector: str = Field(description="Detector family: firewall, ids, insider.")
+    detector: str = Field(description="Detector family: firewall, ids, insider, auth.")
     kind: str = Field(description="Detection kind, e.g. port_scan, brute_force, beaconing.")
     title: str = Field(description="One-line human summary.")
     severity: Severity = Field(description="Deterministic severity from the detector score.")

@@ -11,6 +11,8 @@ from typing import Any
 
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from siem_consensus.analysts import BaselineAnalyst, RulesAnalyst
 from siem_consensus.detectors import get_detector
@@ -389,3 +391,34 @@ def test_every_threshold_is_documented() -> None:
     text = (ROOT / "docs" / "auth.md").read_text(encoding="utf-8")
     missing = [name for name in AuthThresholds.model_fields if f"`{name}`" not in text]
     assert not missing, f"undocumented thresholds: {missing}"
+
+
+@st.composite
+def _activity(draw: st.DrawFn) -> list[Row]:
+    """A few days of random attempts from a handful of sources on a handful of accounts."""
+    rows: list[Row] = []
+    for _ in range(draw(st.integers(1, 40))):
+        minute = draw(st.integers(0, 4 * 1440))
+        src = draw(st.sampled_from(["203.0.113.9", "198.51.100.23", "10.20.4.12", "192.0.2.7"]))
+        user = draw(st.sampled_from(["root", "alice", "svc-backup", "x1", "x2", "x3"]))
+        outcome = draw(st.sampled_from(["failure", "failure", "failure", "success", None]))
+        action = "invalid_user" if user.startswith("x") else "logon"
+        for k in range(draw(st.integers(1, 12))):
+            rows.append(ev(minute + k, src, user, outcome, event_action=action))
+    return rows
+
+
+@settings(max_examples=40, deadline=None)
+@given(rows=_activity(), step=st.integers(1, 50), max_rows=st.sampled_from([0, 3, 10**6]))
+def test_streaming_in_any_batching_gives_the_same_incidents(
+    rows: list[Row], step: int, max_rows: int
+) -> None:
+    data = frame(rows)
+    whole = AuthDetector()
+    whole.update(data)
+    expected = sorted((i.id, i.kind, i.event_count, i.stats["failures"]) for i in whole.finish())
+    streamed = AuthDetector(AuthThresholds(max_open_rows=max_rows))
+    for start in range(0, data.height, step):
+        streamed.update(data.slice(start, step))
+    got = sorted((i.id, i.kind, i.event_count, i.stats["failures"]) for i in streamed.finish())
+    assert got == expected and streamed.counters["late"] == 0

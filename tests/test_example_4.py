@@ -59,3 +59,36 @@ def test_cli_auth_thresholds_file(tmp_path: Path) -> None:
 def test_demo_runs_example_4(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["demo", "--example", "4"]) == 0
     assert "Example 4" in capsys.readouterr().out
+
+
+def _winlogbeat(second: int, code: str, outcome: str, user: str = "svc-sql") -> dict[str, object]:
+    return {
+        "@timestamp": f"2026-03-14T14:00:{second:02d}Z",
+        "event": {
+            "code": code,
+            "action": "logged-in" if outcome == "success" else "logon-failed",
+            "category": ["authentication"],
+            "outcome": outcome,
+        },
+        "user": {"name": user},
+        "source": {"ip": "10.20.9.77"},
+        "host": {"name": "dc01.corp.example"},
+        "winlog": {"event_id": code},
+    }
+
+
+def test_windows_logons_as_ecs_records() -> None:
+    from siem_consensus import analyze_auth
+
+    records = [_winlogbeat(s, "4625", "failure") for s in range(8)]
+    records.append(_winlogbeat(30, "4624", "success"))
+    report = analyze_auth(records)
+    assert report.input.formats == {"records": "ecs"}
+    [incident] = report.incidents
+    assert incident.kind == "success_after_failures"
+    assert incident.stats["failures_before_success"] == 8 and incident.stats["internal_source"]
+    assert incident.entities.hosts == ("dc01.corp.example",)
+    decision = report.decision_for(incident.id)
+    assert not decision.degraded
+    rules = next(v for v in decision.verdicts if v.analyst == "rules")
+    assert rules.is_threat is True

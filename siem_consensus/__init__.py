@@ -8,6 +8,7 @@ analysts judge each one; a consensus policy decides ``alert`` / ``needs_review``
 from .analysts import Analyst, BaselineAnalyst, RulesAnalyst
 from .api import (
     RunArgs,
+    analyze_auth,
     analyze_firewall,
     correlate_ids_alerts,
     detect_insider_threats,
@@ -33,7 +34,8 @@ from .errors import (
     UnknownFormatError,
     UsageError,
 )
-from .examples import example_1, example_2, example_3
+from .examples import example_1, example_2, example_3, example_4
+from .graphs.auth import build_auth_graph
 from .graphs.firewall import build_firewall_graph
 from .graphs.ids import build_ids_graph
 from .graphs.insider import build_insider_graph
@@ -53,7 +55,7 @@ from .models import (
     Verdict,
     VerdictStatus,
 )
-from .report import FirewallReport, IdsReport, InsiderReport, Report
+from .report import AuthReport, FirewallReport, IdsReport, InsiderReport, Report
 from .sources import EventStream
 
 __version__ = "0.1.0"
@@ -63,6 +65,7 @@ __all__ = [
     "Asset",
     "AssetInventory",
     "AttackRef",
+    "AuthReport",
     "BaselineAnalyst",
     "ConfigError",
     "ConnectorError",
@@ -96,7 +99,9 @@ __all__ = [
     "Verdict",
     "VerdictStatus",
     "WeightedPolicy",
+    "analyze_auth",
     "analyze_firewall",
+    "build_auth_graph",
     "build_firewall_graph",
     "build_ids_graph",
     "build_insider_graph",
@@ -107,6 +112,7 @@ __all__ = [
     "example_1",
     "example_2",
     "example_3",
+    "example_4",
     "verify_verdict",
     "write_members",
 ]

@@ -1,6 +1,6 @@
 """Typed entry points: a source in, a report out.
 
-The three entry points share their run options (:class:`RunArgs`): input format, analysts,
+The entry points share their run options (:class:`RunArgs`): input format, analysts,
 membership and dead-letter files, progress, checkpointing, concurrency and LLM settings.
 """
 
@@ -18,7 +18,7 @@ from .connectors.base import Connector
 from .consensus import ConsensusPolicy, get_policy
 from .detectors.base import Detector, get_detector
 from .enrich.zones import AssetInventory
-from .report import FirewallReport, IdsReport, InsiderReport
+from .report import AuthReport, FirewallReport, IdsReport, InsiderReport
 from .runner import RunOptions, run_triage, write_members
 from .sources import Progress, Source
 
@@ -26,6 +26,7 @@ __all__ = [
     "DECISION_DEFAULTS",
     "DecisionDefaults",
     "RunArgs",
+    "analyze_auth",
     "analyze_firewall",
     "correlate_ids_alerts",
     "detect_insider_threats",
@@ -44,12 +45,15 @@ DECISION_DEFAULTS: dict[str, DecisionDefaults] = {
     "firewall": DecisionDefaults("unanimous", 0.8),
     "ids": DecisionDefaults("majority", 0.8),
     "insider": DecisionDefaults("unanimous", 0.85),
+    "auth": DecisionDefaults("unanimous", 0.8),
 }
 """Default policy and threshold per detector, shared by the API, the CLI (``--help`` shows
 them), the demo, the evaluations and the docs. Insider is stricter: a person's career is at
 stake. The IDS default is ``majority``: more than half of the analysts must agree."""
 
-_FIREWALL, _IDS, _INSIDER = (DECISION_DEFAULTS[k] for k in ("firewall", "ids", "insider"))
+_FIREWALL, _IDS, _INSIDER, _AUTH = (
+    DECISION_DEFAULTS[k] for k in ("firewall", "ids", "insider", "auth")
+)
 
 
 class RunArgs(TypedDict, total=False):
@@ -115,6 +119,39 @@ def analyze_firewall(
 
     options = RunOptions(policy=get_policy(policy, threshold), inventory=inventory, **run)
     return run_triage(factory, FirewallReport, source, options)
+
+
+def analyze_auth(
+    source: Source | Sequence[os.PathLike[str]],
+    *,
+    policy: str | ConsensusPolicy = _AUTH.policy,
+    threshold: float = _AUTH.threshold,
+    thresholds: Any = None,
+    inventory: AssetInventory | None = None,
+    **run: Unpack[RunArgs],
+) -> AuthReport:
+    """Find and judge password guessing, and logins that follow it, in authentication logs.
+
+    Args:
+        source: OpenSSH syslog (``auth.log``, ``secure``), Zeek ``ssh.log`` (TSV or JSON),
+            ECS authentication events (Winlogbeat 4624/4625): a path, a list of ``Path``
+            objects, lines, records or Events.
+        policy: ``unanimous`` (default), ``majority`` or ``weighted``, or a policy instance.
+        threshold: Confidence an outcome must reach (0-1).
+        thresholds: ``AuthThresholds`` for the detector.
+        inventory: Asset inventory for zones and criticality.
+        **run: The shared run options, see :class:`RunArgs`.
+
+    Returns:
+        The typed report: incidents, decisions, dead letters, input accounting, timings.
+    """
+    detector_cls = get_detector("auth")
+
+    def factory() -> Detector:
+        return detector_cls() if thresholds is None else detector_cls(thresholds)  # type: ignore[call-arg]
+
+    options = RunOptions(policy=get_policy(policy, threshold), inventory=inventory, **run)
+    return run_triage(factory, AuthReport, source, options)
 
 
 def correlate_ids_alerts(

@@ -140,6 +140,12 @@ class Event(BaseModel):
     email_attachments: int | None = Field(
         None, alias="email.attachments", description="Number of attachments."
     )
+    auth_attempts: int | None = Field(
+        None,
+        alias="auth.attempts",
+        description="Authentication attempts the record stands for (Zeek ssh.log, sshd "
+        "'message repeated N times'); null means one. Not an ECS field.",
+    )
 
     @model_serializer(mode="wrap")
     def _without_nulls(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
@@ -202,7 +208,7 @@ class Incident(BaseModel):
     model_config = _FROZEN
 
     id: str = Field(description="Stable id derived from detector, kind, entities and time.")
-    detector: str = Field(description="Detector family: firewall, ids, insider.")
+    detector: str = Field(description="Detector family: firewall, ids, insider, auth.")
     kind: str = Field(description="Detection kind, e.g. port_scan, brute_force, beaconing.")
     title: str = Field(description="One-line human summary.")
     severity: Severity = Field(description="Deterministic severity from the detector score.")

@@ -9,7 +9,14 @@ from pydantic import BaseModel, Field
 
 from .models import DeadLetter, Decision, Incident, InputStats, Outcome, WriteResult
 
-__all__ = ["SCHEMA_VERSION", "FirewallReport", "IdsReport", "InsiderReport", "Report"]
+__all__ = [
+    "SCHEMA_VERSION",
+    "AuthReport",
+    "FirewallReport",
+    "IdsReport",
+    "InsiderReport",
+    "Report",
+]
 
 SCHEMA_VERSION = "1.0"
 
@@ -76,6 +83,12 @@ class FirewallReport(Report):
     """Report of :func:`~siem_consensus.analyze_firewall`."""
 
     detector: Literal["firewall"] = "firewall"
+
+
+class AuthReport(Report):
+    """Report of :func:`~siem_consensus.analyze_auth`."""
+
+    detector: Literal["auth"] = "auth"
 
 
 class InsiderReport(Report):

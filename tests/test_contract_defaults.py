@@ -17,18 +17,21 @@ from siem_consensus.cli import main
 from siem_consensus.cli._options import build_parser
 from siem_consensus.graphs.firewall import build_firewall_graph
 from siem_consensus.graphs.ids import build_ids_graph
+from siem_consensus.graphs.auth import build_auth_graph
 from siem_consensus.graphs.insider import build_insider_graph
 
 ENTRIES: dict[str, tuple[Callable[..., Any], Callable[..., Any]]] = {
     "firewall": (api.analyze_firewall, build_firewall_graph),
     "ids": (api.correlate_ids_alerts, build_ids_graph),
     "insider": (api.detect_insider_threats, build_insider_graph),
+    "auth": (api.analyze_auth, build_auth_graph),
 }
 SAMPLES = Path(__file__).parent / "data" / "parsers"
 INPUTS = {
     "firewall": SAMPLES / "asa.log",
     "ids": SAMPLES / "ids" / "suricata_eve.jsonl",
     "insider": SAMPLES / "cert",
+    "auth": SAMPLES / "openssh.log",
 }
 
 
@@ -37,6 +40,7 @@ def test_the_documented_defaults() -> None:
         "firewall": ("unanimous", 0.8),
         "ids": ("majority", 0.8),
         "insider": ("unanimous", 0.85),
+        "auth": ("unanimous", 0.8),
     }
 
 
@@ -81,7 +85,7 @@ def test_the_cli_applies_the_defaults_and_the_flags(
 
 def test_architecture_docs_table_matches() -> None:
     text = (Path(__file__).parents[1] / "docs" / "architecture.md").read_text()
-    rows = re.findall(r"^\| (firewall|ids|insider) \| (\w+) \| ([\d.]+) \|$", text, re.M)
+    rows = re.findall(r"^\| (firewall|ids|insider|auth) \| (\w+) \| ([\d.]+) \|$", text, re.M)
     assert {name: (policy, float(t)) for name, policy, t in rows} == {
         k: tuple(v) for k, v in DECISION_DEFAULTS.items()
     }

@@ -52,8 +52,17 @@ IDS_FORMATS = {
     "splunk": "ids/splunk_export.json",
     "ait-ads": "ids/ait_ads.csv",
 }
+AUTH_FORMATS = {
+    "openssh": "openssh.log",
+    "zeek-ssh": "zeek_ssh.log",
+    "zeek-ssh-json": "zeek_ssh.json",
+}
 CERT_FORMATS = {"cert", "cert-logon", "cert-device", "cert-file", "cert-http", "cert-email"}
-FAMILY = {**dict.fromkeys(FIREWALL_FORMATS, "firewall"), **dict.fromkeys(IDS_FORMATS, "ids")}
+FAMILY = {
+    **dict.fromkeys(FIREWALL_FORMATS, "firewall"),
+    **dict.fromkeys(IDS_FORMATS, "ids"),
+    **dict.fromkeys(AUTH_FORMATS, "auth"),
+}
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 PATTERNS = ("ports", "hosts", "repeat", "auth", "mix")
 
@@ -65,7 +74,7 @@ def test_every_registered_format_is_covered() -> None:
 @functools.cache
 def parsed(fmt: str) -> pl.DataFrame:
     """The parsed rows of a format's sample file."""
-    files = {**FIREWALL_FORMATS, **IDS_FORMATS}
+    files = {**FIREWALL_FORMATS, **IDS_FORMATS, **AUTH_FORMATS}
     frames = [b for _, b in EventStream([SAMPLES / files[fmt]], input_format=fmt)]
     frame = pl.concat(frames)
     assert frame.height > 0, fmt
@@ -187,6 +196,16 @@ def test_mixed_signatures_of_each_ids_format_are_decided(fmt: str, severity: int
     incidents = _detect(fmt, frame)
     assert incidents, fmt
     assert _errors(decisions_for("ids", incidents)) == []
+
+
+@pytest.mark.parametrize("fmt", sorted(AUTH_FORMATS))
+def test_repeated_attempts_of_each_auth_format_are_decided(fmt: str) -> None:
+    """Not vacuous: repeated rows of every auth sample make an incident, decided cleanly."""
+    rows = parsed(fmt)
+    shapes = (_numbered([amplify(rows, t, "repeat", 300, 2, None)]) for t in range(rows.height))
+    incidents = next((found for frame in shapes if (found := _detect(fmt, frame))), [])
+    assert incidents, fmt
+    assert _errors(decisions_for("auth", incidents)) == []
 
 
 @settings(max_examples=2, deadline=None)

@@ -43,6 +43,10 @@ FIXTURES = {
     "cert/http_r4.csv": "cert-http",
     "cert/email_r4.csv": "cert-email",
     "cert/combined.csv": "cert",
+    "openssh.log": "openssh",
+    "zeek_ssh.log": "zeek-ssh",
+    "zeek_ssh.json": "zeek-ssh-json",
+    "ecs_auth.jsonl": "ecs",
 }
 LINE_FIXTURES = sorted(FIXTURES)
 

@@ -85,14 +85,17 @@ def test_eve_raw_uses_the_suricata_mapping() -> None:
         # sourcetype "syslog" gives no hint: found by sniffing the one line
         (4, {"rule_name": "IPTABLES-DROP", "destination_port": 23, "source_bytes": 60}),
         (5, {"event_code": "wazuh:5716", "user_name": "root", "host_name": "intranet_server"}),
+        # an sshd line: found by sniffing, parsed by the openssh parser
         (
             6,
             {
-                "message": SSHD,
+                "message": SSHD.split(": ", 1)[1],
                 "timestamp": datetime(2022, 1, 15, 2, 33, 15, tzinfo=UTC),
                 "host_name": "web01",
                 "event_code": None,
-                "source_ip": None,
+                "event_action": "invalid_user",
+                "user_name": "oracle",
+                "source_ip": "45.95.168.200",
             },
         ),
         (7, {"event_code": "alert", "source_port": 41528}),
@@ -127,7 +130,7 @@ def test_dead_letter_reasons() -> None:
 def test_json_array_of_results() -> None:
     rows, stream = _parse(ARRAY, input_format="splunk")
     assert (stream.stats.lines, sorted(rows)) == (4, [1, 2])
-    assert rows[1]["rule_id"] == "2027758" and rows[2]["message"] == SSHD
+    assert rows[1]["rule_id"] == "2027758" and rows[2]["message"] == SSHD.split(": ", 1)[1]
     assert [d.line for d in stream.dead_letters] == [3, 4]
 
 

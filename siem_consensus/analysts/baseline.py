@@ -20,6 +20,7 @@ from typing import Any
 from ..errors import ConfigError
 from ..models import Incident, Verdict
 from ._baseline_self import own_evidence
+from ._rules_auth import AUTH_BASELINE, AUTH_CATEGORIES
 from ._rules_base import as_number, count, items, mapping, number
 from .base import abstain, register
 
@@ -44,6 +45,7 @@ METRICS: dict[str, tuple[str, str, str, str]] = {
         kind: ("features", "features_mean", "features_std", "independent signals")
         for kind in _INSIDER_KINDS
     },
+    **AUTH_BASELINE,
 }
 """Detection kind -> (incident statistic, population mean key, population std key, label).
 
@@ -58,6 +60,7 @@ _CATEGORY = {
     "single_stage": "attack_attempt",
     "alert_flood": "noise",
     **dict.fromkeys(_INSIDER_KINDS, "insider_threat"),
+    **AUTH_CATEGORIES,
 }
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from ..models import Incident, Verdict
+from ._rules_auth import AUTH_RULES
 from ._rules_base import KindRule
 from ._rules_firewall import FIREWALL_RULES
 from ._rules_ids import IDS_RULES
@@ -19,7 +20,7 @@ from .base import abstain, register
 
 __all__ = ["KIND_RULES", "KindRule", "RulesAnalyst"]
 
-KIND_RULES: dict[str, KindRule] = {**FIREWALL_RULES, **IDS_RULES, **INSIDER_RULES}
+KIND_RULES: dict[str, KindRule] = {**FIREWALL_RULES, **IDS_RULES, **INSIDER_RULES, **AUTH_RULES}
 """Rules by detection kind; add an entry to teach the analyst a new kind."""
 
 

@@ -1,4 +1,4 @@
-"""Command line: ``siem-consensus firewall|ids|insider|review|export|demo|formats|cache``.
+"""Command line: ``siem-consensus firewall|ids|insider|auth|review|export|demo|formats|cache``.
 
 Exit codes: 0 done, 2 usage or configuration error, 3 runtime failure (unreadable input,
 provider, connector; also when a ``--to`` sink refused decisions, after the report is written).

@@ -18,6 +18,11 @@ class Command:
 
 
 COMMANDS = {
+    "auth": Command(
+        "find password guessing and logins after it (sshd auth.log, Zeek ssh.log, ECS)",
+        "analyze_auth",
+        "siem_consensus.detectors.auth:AuthThresholds",
+    ),
     "firewall": Command(
         "analyse firewall / connection logs",
         "analyze_firewall",
@@ -140,7 +145,7 @@ def build_parser() -> argparse.ArgumentParser:
     review.add_argument("--note", default="", help="reason, recorded with the decision")
     _add_approval_dbs(review)
     demo = sub.add_parser("demo", help="run the bundled examples offline")
-    demo.add_argument("--example", type=int, choices=(1, 2, 3), help="run only this example")
+    demo.add_argument("--example", type=int, choices=(1, 2, 3, 4), help="run only this example")
     sub.add_parser("formats", help="list the input formats")
     cache = sub.add_parser("cache", help="show or empty the LLM response cache")
     cache.add_argument("action", choices=("stats", "clear"))

@@ -24,7 +24,8 @@ def run_export(args: argparse.Namespace) -> int:
 def run_demo(args: argparse.Namespace) -> int:
     from .. import examples
 
-    for number, run in ((1, examples.example_1), (2, examples.example_2), (3, examples.example_3)):
+    runs = (examples.example_1, examples.example_2, examples.example_3, examples.example_4)
+    for number, run in enumerate(runs, 1):
         if args.example in (None, number):
             run()
     return 0

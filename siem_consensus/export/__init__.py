@@ -13,7 +13,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from ..errors import ConfigError, InputError
-from ..report import FirewallReport, IdsReport, InsiderReport, Report
+from ..report import AuthReport, FirewallReport, IdsReport, InsiderReport, Report
 from .ecs import to_ecs_documents
 from .html import to_html
 from .markdown import to_markdown
@@ -32,6 +32,7 @@ __all__ = [
 ]
 
 _REPORTS: dict[str, type[Report]] = {
+    "auth": AuthReport,
     "firewall": FirewallReport,
     "ids": IdsReport,
     "insider": InsiderReport,

@@ -26,6 +26,7 @@ _ECS_SEVERITY = {
     Severity.CRITICAL: 99,
 }
 _CATEGORY = {
+    "auth": ["authentication"],
     "firewall": ["network"],
     "ids": ["intrusion_detection", "network"],
     "insider": ["iam"],

@@ -2,7 +2,8 @@
 
 Importing this package registers every built-in parser: ``ait-ads``, ``asa``, ``cicflowmeter``,
 ``ecs``, ``fastlog``, ``iptables``, ``paloalto``, ``pfsense``, ``splunk``, ``suricata``,
-``wazuh``, ``zeek``, ``zeek-json`` and the CERT insider formats ``cert``, ``cert-logon``,
+``wazuh``, ``zeek``, ``zeek-json``, the authentication logs ``openssh``, ``zeek-ssh`` and
+``zeek-ssh-json``, and the CERT insider formats ``cert``, ``cert-logon``,
 ``cert-device``, ``cert-file``, ``cert-http``, ``cert-email``.
 """
 
@@ -10,6 +11,10 @@ Importing this package registers every built-in parser: ``ait-ads``, ``asa``, ``
 # (a JSON object of a given shape) must win over the line formats whose sniffers search for a
 # marker anywhere in a line, e.g. an ASA tag inside a Splunk ``_raw`` or a Wazuh ``full_log``.
 from . import splunk, suricata, wazuh  # noqa: F401 (registers)
+
+# isort: split
+# Before ``zeek``: an ssh.log is a Zeek log too, and the conn sniffers accept any Zeek row.
+from . import openssh, zeek_ssh  # noqa: F401 (registers)
 
 # isort: split
 from . import aitads, asa, cert, cicflowmeter, ecs, fastlog, iptables, paloalto, pfsense, zeek  # noqa: F401 (registers)

@@ -83,6 +83,7 @@ EVENT_SCHEMA: Final[dict[str, pl.DataType]] = {
     "email_from": pl.String(),
     "email_to": pl.String(),
     "email_attachments": pl.Int32(),
+    "auth_attempts": pl.Int32(),
 }
 """Columns of an event batch: the :class:`~siem_consensus.models.Event` fields, with ``line``
 (1-based) instead of ``event_id`` (the id is ``{source}:{line}``)."""

@@ -48,6 +48,7 @@ DEFAULT_FIELDS: Final = (
 _ACTIONS: Final = {"REJ": "reject", "S0": "no_reply"}
 # ts is epoch seconds, or seconds since the capture started in relabelled captures
 _ROW: Final = re.compile(r"[0-9]+\.[0-9]+\t\S+\t[0-9a-fA-F:.]+\t")
+_SSH_HEADER: Final = re.compile(r"#path\tssh\s*$|#fields\t.*\bauth_(?:success|attempts)\b")
 _DIRECTIVE: Final = re.compile(
     r"#(?:separator|set_separator|empty_field|unset_field|path|open"
     r"|fields|types|close)\b"
@@ -111,9 +112,11 @@ class ZeekParser(LineParser):
     def sniff(cls, lines: Sequence[str]) -> float:
         """Share of lines that are Zeek directives or tab-separated rows starting with a ``ts``.
 
-        A sample holding a conn ``#fields`` header (``ts uid id.orig_h ...``) is Zeek whatever
-        the rows look like.
+        None for an ssh.log (``zeek-ssh`` reads it); a sample holding another ``#fields``
+        header that starts ``ts uid id.orig_h`` (a conn.log) is Zeek whatever the rows look like.
         """
+        if any(_SSH_HEADER.match(line) for line in lines):
+            return 0.0
         if any(line.startswith("#fields\tts\tuid\tid.orig_h\t") for line in lines):
             return 1.0
         return share(lines, lambda line: _DIRECTIVE.match(line) or _ROW.match(line))
@@ -172,4 +175,7 @@ def _is_zeek_json(line: str) -> bool:
     if '"orig_h"' not in line and '"id.orig_h"' not in line:
         return False
     obj = loads_object(line)
-    return obj is not None and "id.orig_h" in flatten(obj)
+    if obj is None:
+        return False
+    flat = flatten(obj)  # an ssh.log record (auth_*) is zeek-ssh-json's
+    return "id.orig_h" in flat and not ("auth_attempts" in flat or "auth_success" in flat)

@@ -81,6 +81,9 @@ _STAT_KEYS = (
     "windows",
     "beacon_cv",
     "beacon_interval_s",
+    # auth detector (counts and flags only: its entity lists stay in the entities block)
+    *("failures", "successes", "distinct_sources", "distinct_accounts", "invalid_accounts"),
+    *("failures_before_success", "max_failures_one_source", "targeted", "background"),
 )
 
 

@@ -15,7 +15,12 @@ from .._documents import DecisionDocument
 from ._hec import ID_FIELD
 
 _NOTABLE_SEVERITY = {1: "informational", 21: "low", 47: "medium", 73: "high", 99: "critical"}
-_SECURITY_DOMAIN = {"firewall": "network", "ids": "network", "insider": "access"}
+_SECURITY_DOMAIN = {
+    "auth": "access",
+    "firewall": "network",
+    "ids": "network",
+    "insider": "access",
+}
 
 Search = Callable[[str, str], tuple[list[object], list[tuple[str, str]]]]
 """Runs ``(spl, action)``: the results and the search messages (``(type, text)``)."""

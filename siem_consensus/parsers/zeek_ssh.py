@@ -1,0 +1,206 @@
+"""Zeek ``ssh.log``: the TSV format with ``#`` directives (``zeek-ssh``) and JSON lines
+(``zeek-ssh-json``).
+
+One row is one SSH connection. Zeek infers from the encrypted traffic whether the client
+authenticated (``auth_success``: ``T``/``F``, JSON ``true``/``false``, unset when it could not
+tell) and how many attempts it saw (``auth_attempts``). Mapping:
+
+* ``ts`` -> timestamp; ``id.orig_h``/``id.orig_p`` -> source (the client);
+  ``id.resp_h``/``id.resp_p`` -> destination (the server);
+* ``auth_success`` -> ``event_outcome`` ``success``/``failure`` (null when unset);
+* ``auth_attempts`` -> ``auth_attempts``: every attempt the connection made, the successful one
+  included, so a success after two attempts means one failure before it;
+* ``event_action`` ``logon`` when Zeek saw an attempt or an outcome, else ``connection``;
+  ``event_category`` ``authentication``;
+* ``direction`` (``INBOUND``/``OUTBOUND``, from Zeek's ``Site::local_nets``), ``client`` and
+  ``server`` (software banners) go into ``message``. The detector judges inside and outside by
+  its own ``internal_networks``, which need no Zeek configuration.
+
+Zeek does not log user names, so detections on these logs are per client and server.
+The TSV reader follows the ``conn.log`` reader (``#separator``, ``#fields``, ``#empty_field``,
+``#unset_field``; ``#`` lines are skipped lines); a file without ``#fields`` uses the default
+ssh.log column order below. These parsers are registered before ``zeek``/``zeek-json``, which
+also accept any Zeek row, and they recognise a file by its ssh-only columns (so this module
+must not import ``zeek``, which would register it first).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any, ClassVar, Final
+
+from ._syslog import parse_iso
+from ._values import (
+    GuardedJsonParser,
+    flatten,
+    loads_object,
+    parse_epoch,
+    share,
+    to_count,
+    to_ip,
+    to_port,
+)
+from ._values import to_text as _text
+from .base import SKIP, LineError, LineParser, _Skip, register
+
+__all__ = ["ZeekSshJsonParser", "ZeekSshParser", "ssh_row", "zeek_time"]
+
+DEFAULT_FIELDS: Final = (
+    *("ts", "uid", "id.orig_h", "id.orig_p", "id.resp_h", "id.resp_p", "version"),
+    *("auth_success", "auth_attempts", "direction", "client", "server"),
+)
+"""Column order of a default ``ssh.log`` (used when a file has no ``#fields`` line)."""
+
+_SSH_FIELDS: Final = re.compile(r"\bauth_(?:success|attempts)\b")
+_DIRECTIVE: Final = re.compile(
+    r"#(?:separator|set_separator|empty_field|unset_field|path|open"
+    r"|fields|types|close)\b"
+)
+_ROW: Final = re.compile(r"[0-9]{9,10}\.[0-9]+\t")
+_TRUE: Final = {"T": True, "F": False, "true": True, "false": False}
+
+
+def ssh_row(record: Mapping[str, Any]) -> dict[str, Any]:
+    """Event columns from a Zeek ssh record (dotted names, nulls already removed).
+
+    Raises:
+        LineError: no client/server address, or a value of the wrong type.
+    """
+    for key in ("id.orig_h", "id.resp_h"):
+        if record.get(key) is None:
+            raise LineError(f"not a Zeek ssh record: no {key}")
+    success = _success(record.get("auth_success"))
+    attempts = to_count(record.get("auth_attempts"), "auth_attempts")
+    if attempts is not None and attempts > 2**31 - 1:
+        raise LineError(f"auth_attempts {attempts} is out of range")
+    ts = record.get("ts")
+    seen = success is not None or bool(attempts)
+    notes = [
+        f"{key}={_text(record.get(key), key)}"
+        for key in ("direction", "client", "server")
+        if record.get(key) is not None
+    ]
+    return {
+        "timestamp": None if ts is None else zeek_time(ts),
+        "event_action": "logon" if seen else "connection",
+        "event_outcome": None if success is None else ("success" if success else "failure"),
+        "event_category": "authentication",
+        "source_ip": to_ip(record["id.orig_h"], "id.orig_h"),
+        "source_port": to_port(record.get("id.orig_p"), "id.orig_p"),
+        "destination_ip": to_ip(record["id.resp_h"], "id.resp_h"),
+        "destination_port": to_port(record.get("id.resp_p"), "id.resp_p"),
+        "network_transport": "tcp",
+        "auth_attempts": attempts,
+        "message": " ".join(notes) or None,
+    }
+
+
+def zeek_time(value: object) -> datetime:
+    """``ts`` as epoch seconds (number or numeric text) or an ISO 8601 string."""
+    if isinstance(value, str) and not re.fullmatch(r"-?[0-9]+(?:\.[0-9]*)?", value):
+        try:
+            return parse_iso(value)
+        except LineError:
+            raise LineError(f"ts is neither epoch seconds nor ISO 8601: {value[:40]!r}") from None
+    return parse_epoch(value, "ts")
+
+
+def _unescape(text: str) -> str:
+    """Zeek writes the separator as ``\\x09``."""
+    return re.sub(r"\\x([0-9a-fA-F]{2})", lambda m: chr(int(m[1], 16)), text)
+
+
+def _success(value: object) -> bool | None:
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value in _TRUE:
+        return _TRUE[value]
+    raise LineError(f"auth_success is not T/F or true/false: {str(value)[:20]!r}")
+
+
+@register
+class ZeekSshParser(LineParser):
+    """Zeek ``ssh.log`` in its native TSV format (``#fields`` header)."""
+
+    name: ClassVar[str] = "zeek-ssh"
+    description: ClassVar[str] = "Zeek ssh.log TSV (auth_success, auth_attempts, direction)"
+
+    def __init__(self) -> None:
+        self.separator = "\t"
+        self.fields: list[str] = list(DEFAULT_FIELDS)
+        self.nulls = {"-", "(empty)"}
+
+    @classmethod
+    def sniff(cls, lines: Sequence[str]) -> float:
+        """Share of Zeek lines, when a ``#path ssh`` or an ssh ``#fields`` line is among them."""
+        header = any(
+            line.startswith("#path")
+            and line.rstrip().endswith("ssh")
+            or line.startswith("#fields")
+            and _SSH_FIELDS.search(line)
+            for line in lines
+        )
+        if not header:
+            return 0.0
+        return share(lines, lambda line: _DIRECTIVE.match(line) or _ROW.match(line))
+
+    def parse_line(self, line: str) -> dict[str, Any] | _Skip:
+        """Parse one row, or take a ``#`` directive (skipped).
+
+        Raises:
+            LineError: a row shorter than the header or with unusable values.
+        """
+        if line.startswith("#"):
+            self._directive(line)
+            return SKIP
+        values = line.split(self.separator)
+        if len(values) < len(self.fields):
+            raise LineError(
+                f"Zeek row truncated: {len(values)} fields, #fields declares {len(self.fields)}"
+            )
+        record = {
+            name: value
+            for name, value in zip(self.fields, values, strict=False)
+            if value not in self.nulls
+        }
+        return ssh_row(record)
+
+    def _directive(self, line: str) -> None:
+        if line.startswith("#separator "):
+            self.separator = _unescape(line[len("#separator ") :]) or "\t"
+            return
+        name, _, value = line[1:].partition(self.separator)
+        if name == "fields":
+            self.fields = value.split(self.separator)
+        elif name in ("empty_field", "unset_field"):
+            self.nulls.add(value)
+
+
+@register
+class ZeekSshJsonParser(GuardedJsonParser):
+    """Zeek ``ssh.log`` as JSON lines (``LogAscii::use_json=T``)."""
+
+    name: ClassVar[str] = "zeek-ssh-json"
+    description: ClassVar[str] = 'Zeek ssh.log JSON lines ({"id.orig_h":..., "auth_attempts":...})'
+
+    @classmethod
+    def sniff(cls, lines: Sequence[str]) -> float:
+        """Share of lines that are Zeek JSON objects with ``auth_attempts`` or ``auth_success``."""
+        return share(lines, _is_ssh_json)
+
+    def parse_record(self, obj: dict[str, Any]) -> dict[str, Any]:
+        """Columns of one Zeek ssh JSON record (flat ``id.orig_h`` or nested ``id``)."""
+        flat = {key: value for key, value in flatten(obj).items() if value is not None}
+        return ssh_row(flat)
+
+
+def _is_ssh_json(line: str) -> bool:
+    if '"auth_' not in line:
+        return False
+    obj = loads_object(line)
+    if obj is None:
+        return False
+    flat = flatten(obj)
+    return "id.orig_h" in flat and ("auth_attempts" in flat or "auth_success" in flat)

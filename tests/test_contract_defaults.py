@@ -15,9 +15,9 @@ from siem_consensus import api
 from siem_consensus.api import DECISION_DEFAULTS
 from siem_consensus.cli import main
 from siem_consensus.cli._options import build_parser
+from siem_consensus.graphs.auth import build_auth_graph
 from siem_consensus.graphs.firewall import build_firewall_graph
 from siem_consensus.graphs.ids import build_ids_graph
-from siem_consensus.graphs.auth import build_auth_graph
 from siem_consensus.graphs.insider import build_insider_graph
 
 ENTRIES: dict[str, tuple[Callable[..., Any], Callable[..., Any]]] = {

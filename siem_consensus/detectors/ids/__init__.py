@@ -109,6 +109,7 @@ class IdsCorrelator(Detector):
         self.attack_map = attack_map or default_map()
         self.counters: dict[str, int] = dict.fromkeys(("events", "alerts", "late"), 0)
         self._stages = [self.attack_map.stage(i) for i in range(len(self.attack_map.rules))]
+        self._sweep_rules = [i for i, r in enumerate(self.attack_map.stage_ranks) if r == 0]
         self._store = SlotStore()
         self._kept: list[pl.DataFrame] = []
         self._floods = FloodTracker(self.thresholds)
@@ -187,7 +188,7 @@ class IdsCorrelator(Detector):
         empty = pl.DataFrame(schema={"slot": pl.Int64, "sig": pl.String, "n": pl.Int64})
         if kept is None or kept.is_empty():
             return [], empty.with_columns(*(pl.lit(0, pl.Int64).alias(c) for c in LEVELS))
-        rows, windows = components(kept, self.thresholds)
+        rows, windows = components(kept, self.thresholds, self._sweep_rules)
         chosen = qualify(rows, self.thresholds, self._stages)
         rows = rows.join(chosen, on="group")
         active = _runs(windows.join(chosen.select("group"), on="group"))

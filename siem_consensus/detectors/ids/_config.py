@@ -68,6 +68,13 @@ class IdsThresholds(BaseModel):
         description="An entity's attack-step activity separated by more than this "
         "(rounded to whole windows) starts a new group: far-apart campaigns stay apart.",
     )
+    sweep_min_hosts: int = Field(
+        3,
+        ge=2,
+        description="Hosts that, in one window, report a reconnaissance step on alerts "
+        "carrying only their own address (no attacker address) and so are one scan of the "
+        "network: their activity is linked into one group. Two hosts are not yet a sweep.",
+    )
     link_min_severity: int = Field(
         3,
         ge=1,

@@ -227,6 +227,50 @@ def test_a_service_stop_is_maintenance_only_beside_a_software_update(
     assert rules(case).is_threat is threat
 
 
+STOP = "AMiner: New service_stop parameter combination"
+UPDATE = "Wazuh: ClamAV database update"
+
+
+def episode(steps: int, windows: int, *signatures: str) -> dict[str, Any]:
+    return {"attack_steps": steps, "windows": windows, "signatures": list(signatures)}
+
+
+@pytest.mark.parametrize(
+    ("episodes", "threat"),
+    [
+        ([episode(1, 1, STOP, UPDATE), episode(1, 1, UPDATE, STOP)], False),
+        ([episode(1, 1, STOP, UPDATE), episode(1, 1, STOP)], True),
+        ([episode(1, 1, STOP), episode(1, 1, STOP)], True),
+    ],
+)
+def test_a_recurring_service_stop_is_maintenance_only_when_every_episode_is(
+    episodes: list[dict[str, Any]], threat: bool
+) -> None:
+    # the group's top signatures hold the update: only the episodes tell them apart
+    signatures = [[STOP, 2], [UPDATE, 6]]
+    case = ids("single_stage", stages=["impact"], attack_steps=2, windows=2, alerts=8,
+               signatures=signatures, episodes=episodes)  # fmt: skip
+    assert rules(case).is_threat is threat
+
+
+@pytest.mark.parametrize(("busiest", "threat"), [(49, False), (50, True)])
+def test_recurring_login_failures_are_judged_by_the_busiest_episode(
+    busiest: int, threat: bool
+) -> None:
+    # 49 + 1 + 1 failures in 3 hours average 17 per hour; the busiest hour decides
+    episodes = [episode(busiest, 1), episode(1, 1), episode(1, 1)]
+    case = ids("single_stage", stages=["credential_access"], attack_steps=busiest + 2,
+               windows=3, alerts=busiest + 50, episodes=episodes)  # fmt: skip
+    assert rules(case).is_threat is threat
+
+
+def test_one_episode_is_judged_as_the_whole_group() -> None:
+    only = [episode(60, 2, STOP)]  # 30 per hour: the group's own figures decide
+    case = ids("single_stage", stages=["credential_access"], attack_steps=120, windows=2,
+               alerts=200, episodes=only)  # fmt: skip
+    assert rules(case).is_threat is True
+
+
 @pytest.mark.parametrize("stage", ["reconnaissance", "exfiltration", "privilege_escalation"])
 def test_other_single_stages_without_severity_go_to_a_human(stage: str) -> None:
     verdict = rules(ids("single_stage", stages=[stage], attack_steps=5, windows=1, alerts=9))

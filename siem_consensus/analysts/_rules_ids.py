@@ -9,7 +9,10 @@ When the sensor gave a severity it decides, as before: a single-stage group is a
 :data:`SINGLE_STAGE_MIN_SEVERITY` or above, a flood is noise up to
 :data:`FLOOD_MAX_SEVERITY`. Without one, the rules judge the behaviour instead
 (:mod:`._rules_ids_routine`): routine signature classes, login failures per active hour,
-service changes during software updates. A threat-intel hit is never dismissed.
+service changes during software updates. A recurring finding (``episodes``: one entry per
+episode, from the IDS correlator) is judged by its episodes: maintenance only when every
+episode ran during an update, login failures by the busiest episode. A threat-intel hit is
+never dismissed.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from __future__ import annotations
 from ._rules_base import Judgement, KindRule, Stats, count, items, number
 from ._rules_ids_routine import (
     LOGIN_FAILURES_PER_HOUR,
+    episodes,
     maintenance_class,
     routine_class,
     top_signature,
@@ -113,8 +117,7 @@ def _single_stage_behaviour(stats: Stats) -> tuple[bool, float, str]:
     stages = [str(s) for s in items(stats, "stages")]
     stage = stages[0] if stages else None
     if stage == "credential_access":
-        steps = count(stats, "attack_steps", count(stats, "alerts"))
-        per_hour = steps / max(count(stats, "windows", 1), 1)
+        per_hour = _failures_per_hour(stats)
         if per_hour < LOGIN_FAILURES_PER_HOUR:
             return (
                 False,
@@ -131,6 +134,18 @@ def _single_stage_behaviour(stats: Stats) -> tuple[bool, float, str]:
             return False, 0.85, f"service changes during {maintenance}: maintenance"
         return True, 0.6, "an impact step (a service stopped, data destroyed) on its own"
     return True, 0.65, f"{stage or 'an unnamed'} stage without sensor severity: look at it"
+
+
+def _failures_per_hour(stats: Stats) -> float:
+    """Attack steps per active window; for a recurring finding, of its busiest episode (a
+    burst of guessing must not be averaged away by quiet days)."""
+    rates = [_rate(part) for part in episodes(stats)]
+    return max(rates) if len(rates) > 1 else _rate(stats)
+
+
+def _rate(stats: Stats) -> float:
+    steps = count(stats, "attack_steps", count(stats, "alerts"))
+    return steps / max(count(stats, "windows", 1), 1)
 
 
 def _flood(stats: Stats) -> Judgement:

@@ -18,12 +18,15 @@ goes to a human once. A service stop next to a software update is maintenance.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
+from typing import Any
 
 from ._rules_base import Stats, items
 
 __all__ = [
     "LOGIN_FAILURES_PER_HOUR",
     "ROUTINE_CLASSES",
+    "episodes",
     "maintenance_class",
     "routine_class",
     "signature_class",
@@ -66,7 +69,7 @@ def signature_class(signature: str) -> str | None:
 
 
 def _names(stats: Stats) -> list[str]:
-    """Signature names from ``stats["signatures"]`` ([name, count] pairs, most first)."""
+    """Signature names from ``stats["signatures"]`` ([name, count] pairs or names, most first)."""
     names = []
     for entry in items(stats, "signatures"):
         name = entry[0] if isinstance(entry, list | tuple) and entry else entry
@@ -90,10 +93,27 @@ def routine_class(stats: Stats) -> str | None:
     return classes.pop()
 
 
-def maintenance_class(stats: Stats) -> str | None:
-    """A maintenance class among the group's signatures (e.g. a software update), or None."""
-    for name in _names(stats):
+def episodes(stats: Stats) -> list[Mapping[str, Any]]:
+    """The episodes of a recurring finding (``stats["episodes"]`` entries that are mappings;
+    the IDS correlator writes one per episode, see ``detectors/ids/_recurring.py``)."""
+    return [entry for entry in items(stats, "episodes") if isinstance(entry, Mapping)]
+
+
+def _maintenance_in(names: list[str]) -> str | None:
+    for name in names:
         found = signature_class(name)
         if found in _MAINTENANCE:
             return found
     return None
+
+
+def maintenance_class(stats: Stats) -> str | None:
+    """A maintenance class among the group's signatures (e.g. a software update), or None.
+
+    For a recurring finding of several episodes, every episode must have one: a service stop
+    during an update next to a service stop with no update is not maintenance as a whole."""
+    parts = episodes(stats)
+    if len(parts) < 2:
+        return _maintenance_in(_names(stats))
+    found = [_maintenance_in(_names(part)) for part in parts]
+    return found[0] if all(found) else None

@@ -28,8 +28,10 @@ order), ``max_severity`` (normalised 1-4, 4 most severe; None when the sensors g
 ({keys, alerts/signatures/stages _mean/_std} over every (window, a, b) group of the input);
 and also ``attack_steps``, ``phases``, ``techniques`` ([id, alerts]), ``max_stage_rank``,
 ``duration_s``, ``windows``, ``attackers``, ``victims``, ``peers``, ``member_entities`` (the
-entities :meth:`~IdsCorrelator.assign` uses), ``flooded_alerts``; floods add ``flood_windows``,
-``max_pairs_per_window`` and ``top_pairs``.
+entities :meth:`~IdsCorrelator.assign` uses), ``flooded_alerts``, ``episodes`` (one entry per
+episode of a recurring single-stage finding, :mod:`._recurring`: first, last, alerts,
+attack_steps, windows, signatures); floods add ``flood_windows``, ``max_pairs_per_window`` and
+``top_pairs``.
 """
 
 from __future__ import annotations
@@ -51,6 +53,7 @@ from ._floods import FloodTracker, flood_incident
 from ._groups import components, qualify
 from ._incidents import Context, Row, group_incident
 from ._membership import assign_members
+from ._recurring import merge_recurring
 from ._state import LEVELS, SlotStore, alerts_of, batch_partial
 from ._windows import Population, evaluate
 
@@ -109,6 +112,7 @@ class IdsCorrelator(Detector):
         self.attack_map = attack_map or default_map()
         self.counters: dict[str, int] = dict.fromkeys(("events", "alerts", "late"), 0)
         self._stages = [self.attack_map.stage(i) for i in range(len(self.attack_map.rules))]
+        self._sweep_rules = [i for i, r in enumerate(self.attack_map.stage_ranks) if r == 0]
         self._store = SlotStore()
         self._kept: list[pl.DataFrame] = []
         self._floods = FloodTracker(self.thresholds)
@@ -187,7 +191,7 @@ class IdsCorrelator(Detector):
         empty = pl.DataFrame(schema={"slot": pl.Int64, "sig": pl.String, "n": pl.Int64})
         if kept is None or kept.is_empty():
             return [], empty.with_columns(*(pl.lit(0, pl.Int64).alias(c) for c in LEVELS))
-        rows, windows = components(kept, self.thresholds)
+        rows, windows = components(kept, self.thresholds, self._sweep_rules)
         chosen = qualify(rows, self.thresholds, self._stages)
         rows = rows.join(chosen, on="group")
         active = _runs(windows.join(chosen.select("group"), on="group"))
@@ -195,7 +199,8 @@ class IdsCorrelator(Detector):
         for row in records(rows):
             parts.setdefault((row["group"], row["kind"]), []).append(row)
         incidents = [
-            group_incident(part, active[group], kind, ctx) for (group, kind), part in parts.items()
+            group_incident(part.rows, part.runs, part.kind, ctx, part.episodes)
+            for part in merge_recurring(parts, active, self.thresholds)
         ]
         absorbed = rows.group_by("slot", "sig").agg(*(pl.col(c).sum() for c in ("n", *LEVELS)))
         return incidents, absorbed

@@ -68,6 +68,20 @@ class IdsThresholds(BaseModel):
         description="An entity's attack-step activity separated by more than this "
         "(rounded to whole windows) starts a new group: far-apart campaigns stay apart.",
     )
+    sweep_min_hosts: int = Field(
+        3,
+        ge=2,
+        description="Hosts that, in one window, report a reconnaissance step on alerts "
+        "carrying only their own address (no attacker address) and so are one scan of the "
+        "network: their activity is linked into one group. Two hosts are not yet a sweep.",
+    )
+    recurrence_gap_s: int = Field(
+        7 * 86400,
+        ge=0,
+        description="Single-stage groups of one host with the same mapping rules whose "
+        "episodes follow each other within this many seconds are one recurring incident "
+        "(one review item, every episode described); 0 never merges.",
+    )
     link_min_severity: int = Field(
         3,
         ge=1,

@@ -8,6 +8,12 @@
    steps against a victim and the victim's later outbound steps (post-exploitation: a
    connection to a C2 port, a large transfer) meet at the victim's node; two attackers
    against two other victims, or the same entities far apart in time, stay apart.
+   **Sweeps.** Alerts that carry only the reporting host's address (host-based sensors,
+   AIT-ADS) name no attacker, so nothing links two scanned hosts. When at least
+   ``sweep_min_hosts`` such hosts report a reconnaissance step in the same window, that is one
+   scan of the network: their nodes are linked. Alerts with two endpoints never need this (the
+   scanner's address links its targets), so background scanning of exposed hosts, which
+   arrives with a source address, is judged by the flood rule instead.
 3. **Members.** A connected component's entities are its *members*, and the windows where they
    were active its *active windows*. A kept row belongs to the component when one of its
    endpoints is active in the row's window within the component and every endpoint is a
@@ -21,7 +27,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from itertools import chain
 from typing import Any
 
 import polars as pl
@@ -32,9 +39,16 @@ from ._windows import is_in, stage_expr
 __all__ = ["components", "qualify"]
 
 
-def components(kept: pl.DataFrame, cfg: IdsThresholds) -> tuple[pl.DataFrame, pl.DataFrame]:
+def components(
+    kept: pl.DataFrame, cfg: IdsThresholds, sweep_rules: Sequence[int] = ()
+) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Rows with their component (``group``), and the active windows ``group, e, slot`` of
     each component's members.
+
+    Args:
+        kept: Kept partial rows (``step``, ``flood`` flagged).
+        cfg: Thresholds.
+        sweep_rules: Indexes of the mapping rules whose steps are reconnaissance (sweeps).
 
     Rows whose endpoints are not all members of one component are left out.
     """
@@ -49,7 +63,8 @@ def components(kept: pl.DataFrame, cfg: IdsThresholds) -> tuple[pl.DataFrame, pl
         .select("node_a", "node_b")
         .unique()
     )
-    roots = _union_find(nodes.height, edges.iter_rows())
+    sweeps = _sweep_edges(rows, sweep_rules, cfg.sweep_min_hosts)
+    roots = _union_find(nodes.height, chain(edges.iter_rows(), sweeps))
     group_of = pl.DataFrame(
         {"node": range(nodes.height), "group": roots},
         schema={"node": pl.UInt32, "group": pl.Int64},
@@ -86,6 +101,31 @@ def qualify(rows: pl.DataFrame, cfg: IdsThresholds, stages: list[str]) -> pl.Dat
     )
     enough = (pl.col("steps") >= cfg.min_alerts) | pl.col("lone").fill_null(False)
     return summary.filter(enough).select("group", kind.alias("kind"))
+
+
+def _sweep_edges(
+    rows: pl.DataFrame, sweep_rules: Sequence[int], min_hosts: int
+) -> list[tuple[int, int]]:
+    """Edges joining the nodes of hosts that report a reconnaissance step, with no second
+    endpoint, in the same window, when there are at least ``min_hosts`` of them."""
+    if not sweep_rules:
+        return []
+    recon = rows.filter(
+        pl.col("step")
+        & pl.col("b").is_null()
+        & pl.col("slot").is_not_null()
+        & pl.col("node_a").is_not_null()
+        & is_in(pl.col("rule").cast(pl.Int64), sorted(sweep_rules), pl.Int64())
+    )
+    swept = (
+        recon.group_by("slot")
+        .agg(pl.col("a").n_unique().alias("hosts"), pl.col("node_a").unique().sort())
+        .filter(pl.col("hosts") >= min_hosts)
+    )
+    edges: list[tuple[int, int]] = []
+    for nodes in swept["node_a"].to_list():
+        edges += zip(nodes[:-1], nodes[1:], strict=True)
+    return edges
 
 
 def _active(kept: pl.DataFrame, gap: int) -> pl.DataFrame:

@@ -32,6 +32,7 @@ from ._config import IdsThresholds
 from ._evidence import TACTIC_ORDER, incident_id, ip_order, is_ip, pick_evidence
 from ._evidence import nulls_last as _nulls_last
 from ._evidence import severity_stats as _severity
+from ._recurring import episode_stats
 from ._state import LEVELS
 from ._text import Step, narrative, reasons_for, title_for
 
@@ -57,14 +58,20 @@ class Context:
 
 
 def group_incident(
-    rows: Sequence[Row], active: list[list[Any]], kind: str, ctx: Context
+    rows: Sequence[Row],
+    active: list[list[Any]],
+    kind: str,
+    ctx: Context,
+    episodes: Sequence[Sequence[Row]] | None = None,
 ) -> Incident:
-    """The incident of one component: its kept rows and ``[entity, first slot, last slot]``
-    runs of the windows where its members were active."""
+    """The incident of one component (or of several episodes of a recurring finding): its
+    kept rows and ``[entity, first slot, last slot]`` runs of the windows where its members
+    were active."""
     members = sorted({run[0] for run in active}, key=ip_order)
     steps = _steps(rows, ctx.amap)
     stats = _stats(rows, members, steps, ctx)
     stats["active_windows"] = {"window_s": ctx.cfg.window_s, "runs": active}
+    stats["episodes"] = episode_stats(episodes or [rows])
     label = max(steps, key=lambda s: (s.alerts, -s.rank)).rule.label if steps else None
     stage_of = [
         ctx.amap.stage(row["rule"]) if row["rule"] is not None and row["step"] else None

@@ -148,6 +148,12 @@ def reasons_for(kind: str, stats: dict[str, Any], cfg: IdsThresholds) -> tuple[s
         reasons.append(f"Threat intel: {hits}.")
     if stats["asset_criticality"]:
         reasons.append(f"Targets include an asset of {stats['asset_criticality']} criticality.")
+    episodes = stats.get("episodes") or []
+    if len(episodes) > 1:
+        reasons.append(
+            f"The same finding recurs on this host: {_plural(len(episodes), 'episode')} "
+            f"between {episodes[0]['first']} and {episodes[-1]['last']} (one incident)."
+        )
     if kind == "campaign" and stats["flooded_alerts"]:
         reasons.append(
             f"{_plural(stats['flooded_alerts'], 'alert')} of flooding signatures on these "

@@ -5,8 +5,12 @@ For every closed window (rows merged per :data:`~._ids_state.KEY`):
 1. **Floods.** Per signature: with no alert above ``flood_max_severity``, a signature is a flood
    in this window when no mapping rule explains it and it fired at least ``flood_min_alerts``
    times (volume), or when it is mapped to a stage and at least ``flood_min_sources`` distinct
-   sources fired it (spread: background scanning, not one attacker). Its per-window totals go
-   to the flood tracker (:mod:`._floods`), whatever entity they involve.
+   sources fired it (spread: background scanning, not one attacker). Only alerts with two
+   endpoints name a source: an alert that carries just the reporting host's address (host-based
+   sensors, AIT-ADS) says where a scan was seen, not who scanned, and many hosts reporting the
+   same step at once is one sweep of the network (:mod:`._groups`), not background noise.
+   Its per-window totals go to the flood tracker (:mod:`._floods`), whatever entity they
+   involve.
 2. **Attack steps.** A row is an attack step ("significant") when it is not a flood and it is
    mapped to a kill-chain stage, or its severity reaches ``link_min_severity``, or one of its
    endpoints is on a threat-intel list.
@@ -149,7 +153,7 @@ def _totals(rows: pl.DataFrame, cfg: IdsThresholds) -> pl.DataFrame:
             pl.col("max_sev").max(),
             pl.col("rule").min(),
             pl.struct("a", "b").n_unique().alias("pairs"),
-            pl.col("a").n_unique().alias("sources"),
+            pl.col("a").filter(pl.col("b").is_not_null()).n_unique().alias("sources"),
             pl.col("t_first").min(),
             pl.col("t_last").max(),
             pl.col("sensor").drop_nulls().unique().sort().head(20).alias("sensors"),

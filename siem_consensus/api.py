@@ -18,6 +18,7 @@ from .connectors.base import Connector
 from .consensus import ConsensusPolicy, get_policy
 from .detectors.base import Detector, get_detector
 from .enrich.zones import AssetInventory
+from .parsers.reading import Limits
 from .report import FirewallReport, IdsReport, InsiderReport
 from .runner import RunOptions, run_triage, write_members
 from .sources import Progress, Source
@@ -50,6 +51,8 @@ class RunArgs(TypedDict, total=False):
         sinks: Connectors that receive the decisions after the run (``write_decisions``);
             what each did is in ``report.deliveries``. A sink that fails does not lose the
             report: its delivery lists every decision as a failure.
+        limits: Caps on line length and (decompressed) size of each input
+            (:class:`~siem_consensus.parsers.reading.Limits`).
     """
 
     input_format: str | None
@@ -62,6 +65,7 @@ class RunArgs(TypedDict, total=False):
     max_concurrency: int
     llm_settings: LLMSettings | None
     sinks: Sequence[Connector]
+    limits: Limits
 
 
 def analyze_firewall(

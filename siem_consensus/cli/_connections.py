@@ -36,7 +36,7 @@ def connections(args: argparse.Namespace, stack: contextlib.ExitStack) -> tuple[
 
     def connection(name: str) -> Any:
         if name not in opened:
-            opened[name] = stack.enter_context(config.create(name))
+            opened[name] = stack.enter_context(_create(config, name))
         return opened[name]
 
     if args.from_:
@@ -44,6 +44,40 @@ def connections(args: argparse.Namespace, stack: contextlib.ExitStack) -> tuple[
         source = connection(name).search(_query(query), start=start, end=end)
     sinks = [connection(name) for name in dict.fromkeys(args.to)]  # --to X twice: written once
     return source, sinks
+
+
+def _create(config: Any, name: str) -> Any:
+    """The connector of connection ``name``; a bad setting is a ConfigError that never shows
+    a setting's value (a password, or a ``${VAR}`` resolved from the environment)."""
+    from ..errors import ConfigError
+
+    try:
+        return config.create(name)
+    except ConfigError as exc:
+        raise ConfigError(_redact(str(exc), config, name)) from None
+    except (ValueError, TypeError, KeyError, AttributeError) as exc:
+        where = f"{config.path} [connectors.{name}]"
+        detail = _redact(f"{type(exc).__name__}: {exc}", config, name)
+        raise ConfigError(
+            f"{where}: a setting is not usable ({detail}); see docs/connectors.md"
+        ) from None
+
+
+def _redact(text: str, config: Any, name: str) -> str:
+    """``text`` without any setting value of ``name`` and without user:password@ in URLs."""
+    text = re.sub(r"//[^/@\s]+@", "//***@", text)
+    try:
+        settings = config.settings(name)
+    except Exception:  # the values cannot be resolved: nothing of them can be in text
+        return text
+    values: list[str] = []
+    for value in settings.values():
+        items = value if isinstance(value, list | tuple) else [value]
+        values.extend(str(v) for v in items if not isinstance(v, bool))
+    for value in sorted(set(values), key=len, reverse=True):
+        if len(value) >= 3:
+            text = text.replace(value, "***").replace(repr(value), "'***'")
+    return text
 
 
 def _query(text: str) -> Any:

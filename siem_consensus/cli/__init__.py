@@ -12,6 +12,7 @@ from collections.abc import Sequence
 
 from ._exit import guarded
 from ._options import COMMANDS, build_parser
+from ._output import check_output
 from ._triage import parse_budget
 
 __all__ = ["main", "parse_budget"]
@@ -24,6 +25,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _dispatch(argv: Sequence[str] | None) -> int:
     args = build_parser().parse_args(argv)
+    for option in ("checkpoint", "actions_log"):  # SQLite files: their folder must exist
+        check_output(getattr(args, option, None), "--" + option.replace("_", "-"), stdout_ok=False)
     if args.command in COMMANDS:
         import sys
 

@@ -12,17 +12,26 @@ from typing import Any
 
 from ..errors import UsageError
 
-__all__ = ["connections"]
+__all__ = ["check_inputs", "connections"]
 
 
-def connections(args: argparse.Namespace, stack: contextlib.ExitStack) -> tuple[Any, list[Any]]:
-    """The run's source (paths or a connector search) and its sinks, closed by ``stack``."""
+def check_inputs(args: argparse.Namespace) -> None:
+    """Fail before any work on a flag combination that cannot run or a path naming nothing."""
     if args.from_ and args.paths:
         raise UsageError("give input PATHs or --from CONNECTION QUERY, not both")
     if not args.from_ and not args.paths:
         raise UsageError("no input: give PATHs ('-' for stdin) or --from CONNECTION QUERY")
     if not args.from_ and (args.start or args.end):
         raise UsageError("--start/--end bound a --from search; filter files before reading")
+    if len(args.paths) == 1:
+        from ..parsers.inputs import expand_path
+
+        expand_path(args.paths[0])  # a single input that names nothing: exit 3 now
+
+
+def connections(args: argparse.Namespace, stack: contextlib.ExitStack) -> tuple[Any, list[Any]]:
+    """The run's source (paths or a connector search) and its sinks, closed by ``stack``."""
+    check_inputs(args)
     source: Any = [Path(p) for p in args.paths]
     if not args.from_ and not args.to:
         return source, []

@@ -22,7 +22,9 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sqlite3
 import sys
+import threading
 from collections.abc import Callable
 
 __all__ = [
@@ -57,6 +59,8 @@ def guarded(run: Callable[[], int]) -> int:
     """Run the command; every failure becomes one line on stderr and an exit code."""
     from ..errors import InputError, ProviderError, RuntimeFailure, UsageError
 
+    if not os.environ.get("SIEM_CONSENSUS_TRACEBACK"):
+        threading.excepthook = _thread_failed
     try:
         code = run()
         sys.stdout.flush()
@@ -75,6 +79,9 @@ def guarded(run: Callable[[], int]) -> int:
     except (InputError, RuntimeFailure) as exc:
         _say(f"failed: {exc}")
         return INPUT
+    except (OSError, sqlite3.Error) as exc:  # a file or database we were pointed at
+        _say(f"failed: {exc}")
+        return INPUT
     except Exception as exc:  # a bug: one line, never a traceback, unless asked
         if os.environ.get("SIEM_CONSENSUS_TRACEBACK"):
             raise
@@ -83,6 +90,11 @@ def guarded(run: Callable[[], int]) -> int:
             "SIEM_CONSENSUS_TRACEBACK=1 and report what it shows)"
         )
         return INTERNAL
+
+
+def _thread_failed(args: threading.ExceptHookArgs) -> None:
+    """A helper thread failed (often after the failure already reported): one line."""
+    _say(f"background thread: {args.exc_type.__name__}: {args.exc_value}")
 
 
 def _say(text: str) -> None:

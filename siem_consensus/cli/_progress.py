@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from ..parsers.reading import Limits
     from ..report import Report
 
-__all__ = ["Progress", "configure_logging", "describe", "limits", "make_progress"]
+__all__ = ["Progress", "configure_logging", "describe", "limits", "make_progress", "zone"]
 
 
 class Progress:
@@ -95,3 +95,24 @@ def limits(args: argparse.Namespace) -> Limits:
         if getattr(args, key, None) is not None
     }
     return Limits(**given) if given else DEFAULT_LIMITS
+
+
+def zone(name: str | None) -> Any:
+    """The ``--timezone`` as a ``ZoneInfo`` (None when not given).
+
+    Raises:
+        UsageError: Not an IANA zone name known to this system (or to ``tzdata``).
+    """
+    if name is None:
+        return None
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    from ..errors import UsageError
+
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise UsageError(
+            f"--timezone {name!r}: not a known time zone; give an IANA name such as UTC, "
+            "Europe/Vienna or America/New_York"
+        ) from None

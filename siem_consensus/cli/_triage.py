@@ -11,12 +11,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import UsageError
-from ._connections import connections
+from ._connections import check_inputs, connections
 from ._diagnose import diagnose, parse_fail_on
 from ._exit import INPUT, OK
 from ._options import CACHE, COMMANDS
 from ._output import check_output, filter_report, parse_outcomes, render, write_text
-from ._progress import configure_logging, describe, limits, make_progress
+from ._progress import configure_logging, describe, limits, make_progress, zone
 
 if TYPE_CHECKING:
     from ..report import Report
@@ -94,9 +94,13 @@ def run_triage(args: argparse.Namespace) -> int:
     fail_on = parse_fail_on(args.fail_on)
     if args.only:
         parse_outcomes(args.only)
+    if args.budget:
+        parse_budget(args.budget)
+    zone(args.timezone)
     check_output(args.output, "--output")
     check_output(args.members, "--members", stdout_ok=False)
     check_output(args.dead_letters, "--dead-letters", stdout_ok=False)
+    check_inputs(args)
     configure_logging(args.log_level)
     from .. import api
 

@@ -22,7 +22,7 @@ from typing import IO, TYPE_CHECKING, Any, TypeAlias, TypeVar
 import polars as pl
 
 from . import parsers as _parsers  # noqa: F401  (registers the built-in parsers)
-from .errors import InputError, UnknownFormatError
+from .errors import InputError, UnknownFormatError, UsageError
 from .models import DeadLetter, Event, InputStats
 from .parsers._blocks import BlockParser
 from .parsers.base import (
@@ -36,7 +36,7 @@ from .parsers.base import (
 )
 from .parsers.caller_ids import CallerIds, line_id, record_id
 from .parsers.detect import detect_format, detect_records
-from .parsers.inputs import expand_path
+from .parsers.inputs import expand_path, looks_like_path
 from .parsers.reading import (
     DEFAULT_LIMITS,
     LimitedReader,
@@ -120,15 +120,18 @@ class EventStream:
             if self.dead_letter_path is not None:
                 self._dl_file = open(self.dead_letter_path, "w", encoding="utf-8")  # noqa: SIM115
             inputs = self._inputs()
+            read = 0
             for name, source in inputs:
-                if len(inputs) == 1:
+                if len(self.sources) == 1 and len(inputs) == 1:
                     yield from self._one(name, source)
+                    read += 1
                     continue
                 try:
                     yield from self._one(name, source)
+                    read += 1
                 except (InputError, UnknownFormatError) as exc:
                     self.stats.failures[name] = str(exc)
-            if len(inputs) > 1 and len(self.stats.failures) == len(inputs):
+            if self.stats.failures and not read:
                 raise InputError(
                     "no input could be read: " + "; ".join(self.stats.failures.values())
                 )
@@ -163,6 +166,7 @@ class EventStream:
         if isinstance(source, ConnectorQuery):
             yield from self._connector(source)
             return
+        _not_paths(source)
         iterator = iter(source)
         first = list(islice(iterator, 1))
         if not first:
@@ -402,6 +406,22 @@ def _records_chunk(
         row["line"] = number
         rows.append(row)
     return ParsedChunk(rows_to_frame(rows, parser.name), dead, skipped)
+
+
+def _not_paths(source: Any) -> None:
+    """A short list of ``str`` that all name files is glob output, not log lines.
+
+    Raises:
+        UsageError: every item looks like a file path (``analyze_firewall(["a.log"])``).
+    """
+    if not isinstance(source, list | tuple) or not 0 < len(source) <= 1000:
+        return
+    if all(isinstance(item, str) and looks_like_path(item) for item in source):
+        raise UsageError(
+            f"the source is a list of {len(source)} str that look like file paths "
+            f"({source[0]!r}, ...), but str items are read as log lines; pass Path objects "
+            "(e.g. [Path(p) for p in glob.glob(...)]) or one path"
+        )
 
 
 def _chain(first: list[Any], rest: Iterator[Any]) -> Iterator[Any]:

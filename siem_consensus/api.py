@@ -53,6 +53,8 @@ class RunArgs(TypedDict, total=False):
             report: its delivery lists every decision as a failure.
         limits: Caps on line length and (decompressed) size of each input
             (:class:`~siem_consensus.parsers.reading.Limits`).
+        timezone: IANA zone (``Europe/Vienna``) of time stamps written without one (BSD
+            syslog, ISO 8601 without an offset); UTC when absent.
     """
 
     input_format: str | None
@@ -66,6 +68,7 @@ class RunArgs(TypedDict, total=False):
     llm_settings: LLMSettings | None
     sinks: Sequence[Connector]
     limits: Limits
+    timezone: str | None
 
 
 def analyze_firewall(

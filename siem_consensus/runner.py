@@ -59,6 +59,7 @@ class RunOptions:
     action_sink: ActionSink | None = None
     sinks: Sequence[Connector] = ()
     limits: Limits = DEFAULT_LIMITS
+    timezone: str | None = None
 
 
 def run_triage(
@@ -77,6 +78,7 @@ def run_triage(
         progress=options.progress,
         dead_letter_path=os.fspath(options.dead_letter_path) if options.dead_letter_path else None,
         limits=options.limits,
+        timezone=options.timezone,
     )
     config: RunnableConfig = {
         "configurable": {"thread_id": options.thread_id or f"run-{time.time_ns()}"},
@@ -124,6 +126,7 @@ def run_triage(
             report.incidents,
             options.input_format,
             options.limits,
+            options.timezone,
         )
     return report
 
@@ -199,6 +202,7 @@ def write_members(
     incidents: Sequence[Incident],
     input_format: str | None = None,
     limits: Limits = DEFAULT_LIMITS,
+    timezone: str | None = None,
 ) -> int:
     """Second streaming pass: write ``event_id,incident_id`` for every member event.
 
@@ -211,7 +215,9 @@ def write_members(
         writer.writerow(["event_id", "incident_id"])
         if not incidents:
             return 0
-        stream = EventStream(list(sources), input_format=input_format, limits=limits)
+        stream = EventStream(
+            list(sources), input_format=input_format, limits=limits, timezone=timezone
+        )
         for _name, batch in stream:
             assigned = stream.ids.column(detector.assign(batch, incidents))
             writer.writerows(assigned.select("event_id", "incident_id").iter_rows())

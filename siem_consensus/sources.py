@@ -25,6 +25,7 @@ from . import parsers as _parsers  # noqa: F401  (registers the built-in parsers
 from .errors import InputError, UnknownFormatError, UsageError
 from .models import DeadLetter, Event, InputStats
 from .parsers._blocks import BlockParser
+from .parsers._zone import naive_zone
 from .parsers.base import (
     EVENT_SCHEMA,
     JsonParser,
@@ -88,6 +89,8 @@ class EventStream:
         dead_letter_path: When set, every dead letter is appended there as JSON lines.
         progress: Optional progress callback.
         limits: Caps on line length and (decompressed) size of each input.
+        timezone: IANA zone of time stamps written without one (syslog, ISO 8601 without an
+            offset); UTC when None.
 
     A path may be a file, a folder (every file below it, recursively) or a glob. When there
     are several inputs, one that cannot be read (missing, damaged gzip, unknown format, over a
@@ -106,6 +109,7 @@ class EventStream:
     dead_letter_path: str | os.PathLike[str] | None = None
     progress: Progress | None = None
     limits: Limits = DEFAULT_LIMITS
+    timezone: str | None = None
     stats: InputStats = field(default_factory=InputStats)
     ids: CallerIds = field(default_factory=CallerIds)
     dead_letters: list[DeadLetter] = field(default_factory=list)
@@ -239,7 +243,8 @@ class EventStream:
         self.stats.formats[name] = fmt
         line_no, done_bytes = 1, 0
         for block in read_ahead(read_blocks(fh, self.chunk_lines)):
-            parsed = parser.parse_block(block, line_no, name)
+            with naive_zone(self.timezone):
+                parsed = parser.parse_block(block, line_no, name)
             yield from self._account(name, block.lines, parsed)
             line_no += block.lines
             if self.progress is not None:
@@ -262,7 +267,8 @@ class EventStream:
         while chunk:
             if fmt == "ecs":
                 self._line_ids(name, chunk, line_no)
-            parsed = parser.parse_chunk(chunk, line_no, name)
+            with naive_zone(self.timezone):
+                parsed = parser.parse_chunk(chunk, line_no, name)
             yield from self._account(name, len(chunk), parsed)
             line_no += len(chunk)
             if self.progress is not None:
@@ -302,7 +308,9 @@ class EventStream:
                 caller_id = record_id(obj) if isinstance(obj, Mapping) else None
                 if caller_id is not None:
                     self.ids.add(name, number + offset, caller_id)
-            yield from self._account(name, len(chunk), _records_chunk(parser, chunk, number, name))
+            with naive_zone(self.timezone):
+                parsed = _records_chunk(parser, chunk, number, name)
+            yield from self._account(name, len(chunk), parsed)
             number += len(chunk)
 
     def _line_ids(self, name: str, chunk: Sequence[str], first: int) -> None:

@@ -63,8 +63,9 @@ def test_a_damaged_file_among_several(tmp_path: Path, asa_text: str) -> None:
     good.write_text(asa_text)
     whole = gzip.compress(asa_text.encode())
     (tmp_path / "cut.log.gz").write_bytes(whole[: len(whole) // 2])
-    done = run_cli(["firewall", "good.log", "cut.log.gz", "missing.log", "--format", "json"],
-                   tmp_path)
+    done = run_cli(
+        ["firewall", "good.log", "cut.log.gz", "missing.log", "--format", "json"], tmp_path
+    )
     assert done.returncode == 3, done.stderr
     report = _report(done.stdout)
     failures = report["input"]["failures"]  # type: ignore[index]
@@ -129,7 +130,9 @@ def test_all_dead_summarises_the_reasons(
     assert "no #fields header" in err and "#fields declares" not in err
 
 
-def test_mostly_dead_warns(tmp_path: Path, asa_text: str, capsys: pytest.CaptureFixture[str]) -> None:
+def test_mostly_dead_warns(
+    tmp_path: Path, asa_text: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     lines = asa_text.splitlines()
     log = tmp_path / "mixed.log"
     log.write_text("\n".join(lines[:100] + ["garbage line"] * 300) + "\n")

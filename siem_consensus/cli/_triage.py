@@ -122,6 +122,7 @@ def run_triage(args: argparse.Namespace) -> int:
             progress=progress,
             llm_settings=settings,
             limits=limits(args),
+            timezone=args.timezone,
             **extra,
         )
     finally:

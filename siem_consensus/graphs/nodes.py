@@ -87,6 +87,7 @@ class TriageContext:
         dead_letter_path: Where to write every dead letter as JSON lines.
         chunk_lines: Lines per parsed batch.
         limits: Caps on line length and (decompressed) size of each input.
+        timezone: IANA zone of time stamps written without one (UTC when None).
     """
 
     inline_sources: Sequence[Source] = ()
@@ -94,6 +95,7 @@ class TriageContext:
     dead_letter_path: str | None = None
     chunk_lines: int = 100_000
     limits: Limits = DEFAULT_LIMITS
+    timezone: str | None = None
 
 
 def make_ingest(
@@ -111,6 +113,7 @@ def make_ingest(
             dead_letter_path=ctx.dead_letter_path,
             progress=ctx.progress,
             limits=ctx.limits,
+            timezone=ctx.timezone,
         )
         incidents = stream.ids.incidents(detect_stream(stream, detector_factory()))
         return {

@@ -26,8 +26,8 @@ border-radius:3px}.badge{display:inline-block;padding:1px 8px;border-radius:10px
 font-size:.85em}.b-alert{background:#d32f2f}.b-needs_review{background:#f29900}
 .b-dismissed{background:#9e9e9e}svg text{font-size:11px;fill:#222}svg text.host{font-weight:600}
 svg text.role,svg text.tick{fill:#555}.legend span{margin-right:1.2em}
-.legend i{display:inline-block;width:12px;height:12px;margin-right:4px;vertical-align:-1px}code{font-size:.9em}
-.narrative{background:#fafafa;border-left:3px solid #999;padding:.4em .8em}"""
+.legend i{display:inline-block;width:12px;height:12px;margin-right:4px;vertical-align:-1px}
+code{font-size:.9em}.narrative{background:#fafafa;border-left:3px solid #999;padding:.4em .8em}"""
 
 
 def _plural(n: int, word: str) -> str:

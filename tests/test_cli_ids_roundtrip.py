@@ -91,3 +91,14 @@ def test_files_without_ids_keep_file_and_line(tmp_path: Path) -> None:
     log.write_text("\n".join(scenario_1(seed=7)) + "\n")
     ids = _evidence_ids(analyze_firewall(log))
     assert all(i.startswith("asa.log:") and i.split(":")[1].isdigit() for i in ids)
+
+
+def test_connector_documents_keep_their_ids_in_the_write_back(events: list[Event]) -> None:
+    from siem_consensus.testing import MemoryConnector
+
+    siem = MemoryConnector(events)
+    report = analyze_firewall(siem.search(), sinks=[siem])
+    ids = _evidence_ids(report)
+    assert all(i.startswith("fw-doc-") for i in ids)
+    [doc] = siem.documents.values()
+    assert set(doc["siem_consensus"]["incident"]["evidence_event_ids"]) == ids

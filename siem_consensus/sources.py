@@ -10,6 +10,7 @@ blocks of about ``chunk_lines`` lines, read ahead on a second thread; connectors
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 import re
@@ -45,7 +46,7 @@ from .parsers.reading import (
     Readable,
     Replay,
     Rewindable,
-    open_limited,
+    open_binary,
     open_stream,
     read_ahead,
     read_blocks,
@@ -207,8 +208,10 @@ class EventStream:
         if total == 0:
             self.stats.formats[name] = "empty"
             return
-        with open_limited(path, name, self.limits) as fh:
-            yield from self._binary(name, fh, 0 if fh.compressed else total)
+        raw = open_binary(path)  # one handle: sniffing rewinds it, nothing reopens the file
+        compressed = total if isinstance(raw, gzip.GzipFile) else None
+        with LimitedReader(raw, name, self.limits, compressed) as fh:
+            yield from self._binary(name, fh, 0 if compressed else total)
 
     def _binary(
         self, name: str, fh: LimitedReader | Replay, total: int

@@ -193,6 +193,7 @@ def test_unwritable_output_is_refused_before_the_run(work: Path) -> None:
     """The check comes first: nothing is read (a missing input would be exit 3)."""
     done = run_cli(["firewall", "missing.log", "-o", "/nonexistent/dir/x.json"], work)
     assert done.returncode == 2 and "--output" in done.stderr
+    assert "folder '/nonexistent/dir' does not exist" in done.stderr
 
 
 def test_gzip_on_stdin(work: Path) -> None:

@@ -92,6 +92,17 @@ def test_line_length_cap(tmp_path: Path, asa_text: str) -> None:
     assert stream.stats.dead_letters == 1
 
 
+def test_a_line_longer_than_a_read_piece(tmp_path: Path, asa_text: str) -> None:
+    """The cap holds across reads (a 5 MiB line, read in pieces of at most 4 MiB), also for a
+    last line without a newline."""
+    for tail in ("\n", ""):
+        log = tmp_path / "huge.log"
+        log.write_text(asa_text + "y" * (5 << 20) + tail)
+        line = len(asa_text.splitlines()) + 1
+        with pytest.raises(InputError, match=f"line {line:,} is longer than 1 MiB"):
+            list(EventStream([log], input_format="asa", limits=Limits(max_line_bytes=1 << 20)))
+
+
 def test_decompressed_size_cap_and_gzip_ratio(tmp_path: Path, asa_text: str) -> None:
     log = tmp_path / "a.log.gz"
     log.write_bytes(gzip.compress(asa_text.encode()))

@@ -68,9 +68,9 @@ def add_run_flags(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument(
         "--max-gzip-ratio",
-        type=float,
+        type=_ratio,
         metavar="X",
-        help="most a gzip input may expand once past 16MiB (default 250; logs compress 5-30x)",
+        help="most a gzip input may expand once past 1MiB (default 100; logs compress 5-30x)",
     )
 
 
@@ -85,4 +85,14 @@ def _size(text: str) -> int:
         raise argparse.ArgumentTypeError(f"{text!r} is not a size (4096, 64KiB, 10MiB)") from None
     if value <= 0:
         raise argparse.ArgumentTypeError(f"{text!r}: a size must be positive")
+    return value
+
+
+def _ratio(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not value > 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: a gzip expansion ratio is more than 1")
     return value

@@ -19,12 +19,12 @@ class Limits:
             unparsed; past this the input is not a log and reading stops).
         max_input_bytes: Most bytes read from one input, after decompression.
         max_gzip_ratio: Most a gzip input may expand (decompressed / compressed bytes, checked
-            once past 16 MiB): logs compress 5-30x, a stream of padding or blank lines 1000x.
+            once past 1 MiB): logs compress 5-30x, a stream of padding or blank lines 1000x.
     """
 
     max_line_bytes: int = 16 << 20
     max_input_bytes: int = 64 << 30
-    max_gzip_ratio: float = 250.0
+    max_gzip_ratio: float = 100.0
 
 
 DEFAULT_LIMITS = Limits()
@@ -55,7 +55,7 @@ class LimitedReader:
                 f"{self.name}: more than {_size(limits.max_input_bytes)} read (after "
                 "decompression); raise the cap with --max-input-bytes / Limits.max_input_bytes"
             )
-        if self.compressed and self.read_bytes > 16 << 20:
+        if self.compressed and self.read_bytes > 1 << 20:
             ratio = self.read_bytes / self.compressed
             if ratio > limits.max_gzip_ratio:
                 raise InputError(

@@ -218,3 +218,27 @@ def test_redaction_of_setting_values_and_url_credentials() -> None:
     )
     text = _redact(f"refused {SECRET!r} at http://u:pw@h:9/x", config, "os")
     assert SECRET not in text and "pw@" not in text and "'***'" in text
+
+
+def test_connector_settings_a_client_refuses_are_config_errors() -> None:
+    """From the API too: a URL cut short or a list as password is a ConfigError, masked."""
+    from siem_consensus.connectors.config import ConnectorConfig
+    from siem_consensus.errors import ConfigError
+
+    tables = {
+        "ipv6": {"type": "opensearch", "hosts": f"http://u:{SECRET}@[::1", "index": "x"},
+        "listpw": {
+            "type": "opensearch",
+            "hosts": "http://127.0.0.1:9",
+            "index": "x",
+            "username": "u",
+            "password": [SECRET, "b"],
+        },
+    }
+    config = ConnectorConfig.from_mapping({"connectors": tables})
+    for name in tables:
+        with pytest.raises(
+            ConfigError, match=rf"\[connectors.{name}\]: a setting is not usable"
+        ) as caught:
+            config.create(name)
+        assert SECRET not in str(caught.value)

@@ -17,7 +17,7 @@ __all__ = ["LAYERS", "layer_of"]
 
 LAYERS: Final[tuple[tuple[str, ...], ...]] = (
     # shared vocabulary: exceptions and the pydantic types every stage passes along
-    ("errors", "models", "_layers"),
+    ("errors", "models", "defaults", "_layers"),
     # raw input to events, enrichment tables, pseudonymization, report shapes, generated data
     ("parsers", "enrich", "privacy", "report", "generators"),
     # text renderings of a report, then the standard formats built on them

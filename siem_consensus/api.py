@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from typing import Any, NamedTuple, TypedDict, Unpack
+from typing import Any, TypedDict, Unpack
 
 from langgraph.types import Checkpointer
 
@@ -16,8 +16,10 @@ from .analysts.base import Analyst
 from .analysts.llm.base import LLMSettings
 from .connectors.base import Connector
 from .consensus import ConsensusPolicy, get_policy
+from .defaults import DECISION_DEFAULTS, DecisionDefaults
 from .detectors.base import Detector, get_detector
 from .enrich.zones import AssetInventory
+from .parsers.reading import Limits
 from .report import AuthReport, FirewallReport, IdsReport, InsiderReport
 from .runner import RunOptions, run_triage, write_members
 from .sources import Progress, Source
@@ -33,23 +35,6 @@ __all__ = [
     "write_members",
 ]
 
-
-class DecisionDefaults(NamedTuple):
-    """A detector's default consensus policy and confidence threshold."""
-
-    policy: str
-    threshold: float
-
-
-DECISION_DEFAULTS: dict[str, DecisionDefaults] = {
-    "firewall": DecisionDefaults("unanimous", 0.8),
-    "ids": DecisionDefaults("majority", 0.8),
-    "insider": DecisionDefaults("unanimous", 0.85),
-    "auth": DecisionDefaults("unanimous", 0.8),
-}
-"""Default policy and threshold per detector, shared by the API, the CLI (``--help`` shows
-them), the demo, the evaluations and the docs. Insider is stricter: a person's career is at
-stake. The IDS default is ``majority``: more than half of the analysts must agree."""
 
 _FIREWALL, _IDS, _INSIDER, _AUTH = (
     DECISION_DEFAULTS[k] for k in ("firewall", "ids", "insider", "auth")
@@ -75,6 +60,10 @@ class RunArgs(TypedDict, total=False):
         sinks: Connectors that receive the decisions after the run (``write_decisions``);
             what each did is in ``report.deliveries``. A sink that fails does not lose the
             report: its delivery lists every decision as a failure.
+        limits: Caps on line length and (decompressed) size of each input
+            (:class:`~siem_consensus.parsers.reading.Limits`).
+        timezone: IANA zone (``Europe/Vienna``) of time stamps written without one (BSD
+            syslog, ISO 8601 without an offset); UTC when absent.
     """
 
     input_format: str | None
@@ -87,6 +76,8 @@ class RunArgs(TypedDict, total=False):
     max_concurrency: int
     llm_settings: LLMSettings | None
     sinks: Sequence[Connector]
+    limits: Limits
+    timezone: str | None
 
 
 def analyze_firewall(

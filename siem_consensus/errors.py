@@ -49,7 +49,8 @@ class ConfigError(UsageError):
     def unknown(cls, kind: str, name: str, valid: Iterable[str]) -> ConfigError:
         """Build the error for an unknown registry name, listing the valid ones."""
         choices = ", ".join(sorted(valid))
-        return cls(f"unknown {kind} {name!r}; valid {kind}s are: {choices}")
+        kinds = f"{kind[:-1]}ies" if kind.endswith("y") else f"{kind}s"
+        return cls(f"unknown {kind} {name!r}; valid {kinds} are: {choices}")
 
 
 class UnknownFormatError(UsageError):

@@ -14,23 +14,29 @@ from .render import render_comparison, render_incident_report, render_table
 from .report import AuthReport, FirewallReport, IdsReport, InsiderReport
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from .analysts.base import Analyst
     from .graphs.approval import SqliteActionLog
 
 __all__ = ["example_1", "example_2", "example_3", "example_4"]
 
 
-def example_1(seed: int = 7, *, quiet: bool = False) -> FirewallReport:
+def example_1(
+    seed: int = 7, *, quiet: bool = False, analysts: Sequence[str | Analyst] | str | None = None
+) -> FirewallReport:
     """Scenario 1: one port scan hidden among internet noise and a DNS misconfiguration.
 
     Generates a seeded Cisco ASA log (195 scan denies, ~1,000 background denies, ~150-200
     denied DNS lookups from a misconfigured host), runs the firewall graph with the two
-    embedded analysts under the unanimous policy, prints their verdicts side by side and the
-    decision, and returns the report.
+    embedded analysts (or ``analysts``: names such as ``"rules,claude"`` or instances) under
+    the unanimous policy, prints their verdicts side by side and the decision, and returns the
+    report.
     """
     from .generators.firewall import scenario_1
 
     lines = scenario_1(seed)
-    report = analyze_firewall(lines, input_format="asa")  # default: unanimous at 0.8
+    report = analyze_firewall(lines, input_format="asa", analysts=analysts)  # unanimous at 0.8
     if not quiet:
         _print_example_1(report)
     return report
@@ -40,12 +46,7 @@ def _print_example_1(report: FirewallReport) -> None:
     print("=" * 78)
     print("Example 1 - firewall log analysis (Cisco ASA, seeded scenario)")
     print("=" * 78)
-    print(render_table(report))
-    for incident in report.incidents:
-        decision = report.decision_for(incident.id)
-        print()
-        print(f"Side by side: {incident.title}")
-        print(render_comparison(decision.verdicts))
+    print(render_table(report))  # with the analysts side by side for each incident
     alerts = report.by_outcome(Outcome.ALERT)
     print()
     print(

@@ -178,6 +178,10 @@ class InputStats(BaseModel):
     formats: dict[str, str] = Field(
         default_factory=dict, description="Input name -> parser used (detected or forced)."
     )
+    failures: dict[str, str] = Field(
+        default_factory=dict,
+        description="Input name -> why it could not be read to its end (the others were read).",
+    )
 
 
 class AttackRef(BaseModel):

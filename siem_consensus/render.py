@@ -65,10 +65,13 @@ def _incident_block(incident: Incident, decision: Decision | None) -> list[str]:
         f"degraded: {'YES' if decision.degraded else 'no'}"
     )
     out += [f"  - {r}" for r in decision.reasons]
-    out.append(f"  {'analyst':<10} {'threat':<10} {'conf':<5} {'category':<20} rationale")
-    for v in decision.verdicts:
+    if len(decision.verdicts) >= 2:  # the analysts side by side, nothing cut
+        out += ["  Side by side (each analyst judged alone):"]
+        out += [f"    {line}" for line in render_comparison(decision.verdicts).splitlines()]
+    for v in decision.verdicts if len(decision.verdicts) < 2 else ():
         threat, conf_v, cat, why = _verdict_cells(v)
-        out.append(f"  {v.analyst:<10} {threat:<10} {conf_v:<5} {cat:<20} {why[:90]}")
+        short = textwrap.shorten(why, 90, placeholder=" ...") if why else ""
+        out.append(f"  {v.analyst:<10} {threat:<10} {conf_v:<5} {cat:<20} {short}")
     if decision.recommended_actions:
         out.append("  recommended (not executed without human approval):")
         out += [f"    {n}. {a}" for n, a in enumerate(decision.recommended_actions, 1)]
@@ -82,14 +85,20 @@ def render_table(report: Report) -> str:
     for incident in report.incidents:
         lines += ["", *_incident_block(incident, decisions.get(incident.id))]
     if report.dead_letters:
-        lines += ["", f"Dead letters (first {len(report.dead_letters)}):"]
-        lines += [f"  {d.source}:{d.line}: {d.reason}" for d in report.dead_letters[:20]]
+        shown = min(len(report.dead_letters), 20)
+        lines += [
+            "",
+            f"Dead letters ({shown:,} of {report.input.dead_letters:,} shown; "
+            "all of them with --dead-letters FILE):",
+        ]
+        lines += [f"  {d.source}:{d.line}: {d.reason}" for d in report.dead_letters[:shown]]
     return "\n".join(lines)
 
 
 def render_markdown(report: Report) -> str:
     """Markdown report (tables for incidents and per-analyst verdicts)."""
-    lines = [f"# {report.detector.title()} report", "", *(f"- {x}" for x in _summary(report)[1:])]
+    title = _TITLES.get(report.detector, report.detector.title())
+    lines = [f"# {title} report", "", *(f"- {x}" for x in _summary(report)[1:])]
     lines += ["", "| outcome | incident | severity | confidence | title |", "|---|---|---|---|---|"]
     decisions = {d.incident_id: d for d in report.decisions}
     for inc in report.incidents:
@@ -102,14 +111,41 @@ def render_markdown(report: Report) -> str:
         if d is None:
             continue
         lines += ["", f"## {inc.title}", "", *(f"- {r}" for r in d.reasons), ""]
-        lines += [
-            "| analyst | threat | confidence | category | rationale |",
-            "|---|---|---|---|---|",
-        ]
-        for v in d.verdicts:
-            threat, conf, cat, why = _verdict_cells(v)
-            lines.append(f"| {v.analyst} | {threat} | {conf} | {cat} | {why.replace('|', '/')} |")
+        lines += _markdown_comparison(d.verdicts)
     return "\n".join(lines) + "\n"
+
+
+_TITLES = {"ids": "IDS", "firewall": "Firewall", "insider": "Insider-threat"}
+
+
+def _aspects(verdicts: Sequence[Verdict]) -> list[tuple[str, list[str]]]:
+    """Each aspect of the verdicts, one cell per analyst, nothing cut."""
+    return [
+        ("Threat detected", [_verdict_cells(v)[0] for v in verdicts]),
+        ("What kind", [v.category or "-" for v in verdicts]),
+        ("Attacker's goal", [v.attacker_goal or "-" for v in verdicts]),
+        ("Business impact", [v.business_impact or "-" for v in verdicts]),
+        ("Why", [v.rationale or v.error or "-" for v in verdicts]),
+        ("Confidence", [f"{v.confidence:.0%}" if v.counts else "-" for v in verdicts]),
+        (
+            "Recommended",
+            [v.recommended_actions[0] if v.recommended_actions else "-" for v in verdicts],
+        ),
+    ]
+
+
+def _markdown_comparison(verdicts: Sequence[Verdict]) -> list[str]:
+    """The analysts side by side as a Markdown table: one column per analyst."""
+    if not verdicts:
+        return []
+    lines = [
+        "| aspect | " + " | ".join(v.analyst for v in verdicts) + " |",
+        "|---|" + "---|" * len(verdicts),
+    ]
+    for label, cells in _aspects(verdicts):
+        text = " | ".join(c.replace("|", "/").replace("\n", " ") for c in cells)
+        lines.append(f"| {label} | {text} |")
+    return lines
 
 
 def _wrap(text: str, width: int) -> list[str]:
@@ -118,28 +154,15 @@ def _wrap(text: str, width: int) -> list[str]:
 
 def render_comparison(verdicts: Sequence[Verdict], width: int = 34) -> str:
     """Side-by-side view of independent verdicts: threat, kind, why, confidence, action."""
-    rows: list[tuple[str, Iterable[str]]] = [
-        ("Threat detected", (_verdict_cells(v)[0] for v in verdicts)),
-        ("What kind", (v.category or "-" for v in verdicts)),
-        ("Attacker's goal", (v.attacker_goal or "-" for v in verdicts)),
-        ("Business impact", (v.business_impact or "-" for v in verdicts)),
-        ("Why", (v.rationale or "-" for v in verdicts)),
-        ("Confidence", (f"{v.confidence:.0%}" if v.counts else "-" for v in verdicts)),
-        (
-            "Recommended",
-            (v.recommended_actions[0] if v.recommended_actions else "-" for v in verdicts),
-        ),
-    ]
+    rows: list[tuple[str, Iterable[str]]] = list(_aspects(verdicts))
     header = f"{'Aspect':<17}" + "".join(f"{v.analyst:<{width + 2}}" for v in verdicts)
-    out = [header, "-" * len(header)]
+    out = [header.rstrip(), "-" * len(header.rstrip())]
     for label, cells in rows:
         wrapped = [_wrap(c, width) for c in cells]
         for i in range(max(len(w) for w in wrapped)):
             name = label if i == 0 else ""
-            out.append(
-                f"{name:<17}"
-                + "".join(f"{(w[i] if i < len(w) else ''):<{width + 2}}" for w in wrapped)
-            )
+            cells = "".join(f"{(w[i] if i < len(w) else ''):<{width + 2}}" for w in wrapped)
+            out.append(f"{name:<17}{cells}".rstrip())
     return "\n".join(out)
 
 

@@ -29,6 +29,7 @@ from .graphs.approval import ActionSink
 from .graphs.nodes import TriageContext, TriageState
 from .graphs.triage import NodeNames, build_triage_graph
 from .models import DeadLetter, Decision, Incident, InputStats, WriteFailure, WriteResult
+from .parsers.reading import DEFAULT_LIMITS, Limits
 from .report import Report
 from .sources import EventStream, Progress, Source
 
@@ -58,6 +59,8 @@ class RunOptions:
     approval: bool = False
     action_sink: ActionSink | None = None
     sinks: Sequence[Connector] = ()
+    limits: Limits = DEFAULT_LIMITS
+    timezone: str | None = None
 
 
 def run_triage(
@@ -75,6 +78,8 @@ def run_triage(
         inline_sources=inline,
         progress=options.progress,
         dead_letter_path=os.fspath(options.dead_letter_path) if options.dead_letter_path else None,
+        limits=options.limits,
+        timezone=options.timezone,
     )
     config: RunnableConfig = {
         "configurable": {"thread_id": options.thread_id or f"run-{time.time_ns()}"},
@@ -121,6 +126,8 @@ def run_triage(
             factory(),
             report.incidents,
             options.input_format,
+            options.limits,
+            options.timezone,
         )
     return report
 
@@ -197,6 +204,8 @@ def write_members(
     detector: Detector,
     incidents: Sequence[Incident],
     input_format: str | None = None,
+    limits: Limits = DEFAULT_LIMITS,
+    timezone: str | None = None,
 ) -> int:
     """Second streaming pass: write ``event_id,incident_id`` for every member event.
 
@@ -209,8 +218,11 @@ def write_members(
         writer.writerow(["event_id", "incident_id"])
         if not incidents:
             return 0
-        for _name, batch in EventStream(list(sources), input_format=input_format):
-            assigned = detector.assign(batch, incidents)
+        stream = EventStream(
+            list(sources), input_format=input_format, limits=limits, timezone=timezone
+        )
+        for _name, batch in stream:
+            assigned = stream.ids.column(detector.assign(batch, incidents))
             writer.writerows(assigned.select("event_id", "incident_id").iter_rows())
             rows += assigned.height
     return rows

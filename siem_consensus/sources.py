@@ -23,9 +23,10 @@ from typing import IO, TYPE_CHECKING, Any, TypeAlias, TypeVar
 import polars as pl
 
 from . import parsers as _parsers  # noqa: F401  (registers the built-in parsers)
-from .errors import InputError, UnknownFormatError
+from .errors import InputError, UnknownFormatError, UsageError
 from .models import DeadLetter, Event, InputStats
 from .parsers._blocks import BlockParser
+from .parsers._zone import naive_zone
 from .parsers.base import (
     EVENT_SCHEMA,
     JsonParser,
@@ -35,8 +36,22 @@ from .parsers.base import (
     get_parser,
     rows_to_frame,
 )
+from .parsers.caller_ids import CallerIds, line_id, record_id
 from .parsers.detect import detect_format, detect_records
-from .parsers.reading import Readable, Rewindable, open_binary, read_ahead, read_blocks, read_lines
+from .parsers.inputs import expand_path, looks_like_path
+from .parsers.reading import (
+    DEFAULT_LIMITS,
+    LimitedReader,
+    Limits,
+    Readable,
+    Replay,
+    Rewindable,
+    open_binary,
+    open_stream,
+    read_ahead,
+    read_blocks,
+    read_lines,
+)
 
 if TYPE_CHECKING:
     from .connectors.base import Connector, ConnectorQuery
@@ -74,6 +89,18 @@ class EventStream:
         dead_letter_limit: Dead letters kept in :attr:`dead_letters` (all are counted).
         dead_letter_path: When set, every dead letter is appended there as JSON lines.
         progress: Optional progress callback.
+        limits: Caps on line length and (decompressed) size of each input.
+        timezone: IANA zone of time stamps written without one (syslog, ISO 8601 without an
+            offset); UTC when None.
+
+    A path may be a file, a folder (every file below it, recursively) or a glob. When there
+    are several inputs, one that cannot be read (missing, damaged gzip, unknown format, over a
+    cap) does not stop the others: why is in ``stats.failures`` (what it yielded before the
+    damage was kept). A single input that cannot be read raises.
+
+    Events that carry their own id (an :class:`Event`'s ``event_id``, a record's ECS
+    ``event.id``, a connector document's id) keep it: :attr:`ids` maps the ``{source}:{line}``
+    the detectors compute back to it.
     """
 
     sources: Sequence[Source]
@@ -82,7 +109,10 @@ class EventStream:
     dead_letter_limit: int = 1000
     dead_letter_path: str | os.PathLike[str] | None = None
     progress: Progress | None = None
+    limits: Limits = DEFAULT_LIMITS
+    timezone: str | None = None
     stats: InputStats = field(default_factory=InputStats)
+    ids: CallerIds = field(default_factory=CallerIds)
     dead_letters: list[DeadLetter] = field(default_factory=list)
     _dl_file: IO[str] | None = field(default=None, repr=False)
 
@@ -94,16 +124,45 @@ class EventStream:
         try:
             if self.dead_letter_path is not None:
                 self._dl_file = open(self.dead_letter_path, "w", encoding="utf-8")  # noqa: SIM115
-            for source in self.sources:
-                yield from self._one(source)
+            inputs = self._inputs()
+            read = 0
+            for name, source in inputs:
+                if len(self.sources) == 1 and len(inputs) == 1:
+                    yield from self._one(name, source)
+                    read += 1
+                    continue
+                try:
+                    yield from self._one(name, source)
+                    read += 1
+                except (InputError, UnknownFormatError) as exc:
+                    self.stats.failures[name] = str(exc)
+            if self.stats.failures and not read:
+                raise InputError(
+                    "no input could be read: " + "; ".join(self.stats.failures.values())
+                )
         finally:
             if self._dl_file is not None:
                 self._dl_file.close()
                 self._dl_file = None
 
-    def _one(self, source: Source) -> Iterator[tuple[str, pl.DataFrame]]:
+    def _inputs(self) -> list[tuple[str, Source]]:
+        """Every input, paths expanded (folders, globs); a path that names nothing fails."""
+        inputs: list[tuple[str, Source]] = []
+        for source in self.sources:
+            if not isinstance(source, str | os.PathLike):
+                inputs.append(("", source))
+                continue
+            try:
+                inputs.extend(expand_path(source))
+            except InputError as exc:
+                if len(self.sources) == 1:
+                    raise
+                self.stats.failures[os.fspath(source)] = str(exc)
+        return inputs
+
+    def _one(self, name: str, source: Source) -> Iterator[tuple[str, pl.DataFrame]]:
         if isinstance(source, str | os.PathLike):
-            yield from self._file(Path(source))
+            yield from self._file(name, Path(source))
             return
         from .connectors.base import Connector, ConnectorQuery
 
@@ -112,6 +171,7 @@ class EventStream:
         if isinstance(source, ConnectorQuery):
             yield from self._connector(source)
             return
+        _not_paths(source)
         iterator = iter(source)
         first = list(islice(iterator, 1))
         if not first:
@@ -129,15 +189,16 @@ class EventStream:
                 "lines (str), JSON records (dict) or Event objects"
             )
 
-    def _file(self, path: Path) -> Iterator[tuple[str, pl.DataFrame]]:
-        """A file's events, read through one handle. Gzip files are decompressed on the fly
-        (JSON arrays too). A :class:`~.parsers._blocks.BlockParser` gets raw blocks of lines,
-        any other parser decoded lines."""
+    def _file(self, name: str, path: Path) -> Iterator[tuple[str, pl.DataFrame]]:
+        """A file's events, read through one handle. Gzip files (and gzip on stdin) are
+        decompressed on the fly (JSON arrays too). A
+        :class:`~.parsers._blocks.BlockParser` gets raw blocks of lines, any other parser
+        decoded lines."""
         if str(path) == "-":
             import sys
 
-            stdin_lines = (line.rstrip("\r\n") for line in sys.stdin)
-            yield from self._lines("stdin", stdin_lines, total_bytes=0)
+            stdin = Replay(open_stream(sys.stdin.buffer, name, self.limits))
+            yield from self._binary(name, stdin, 0)
             return
         if not path.exists():
             raise InputError(f"{path}: no such file")
@@ -145,30 +206,35 @@ class EventStream:
             raise InputError(f"{path}: is a directory; pass the log files inside it")
         total = path.stat().st_size
         if total == 0:
-            self.stats.formats[path.name] = "empty"
+            self.stats.formats[name] = "empty"
             return
-        with open_binary(path) as fh:
-            head = fh.read(1)
-            if not head:  # a gzip file of nothing
-                self.stats.formats[path.name] = "empty"
-                return
-            if isinstance(fh, gzip.GzipFile):
-                total = 0  # progress: the decompressed size is not known
-            while head in (b" ", b"\n", b"\r", b"\t"):
-                head = fh.read(1)
+        raw = open_binary(path)  # one handle: sniffing rewinds it, nothing reopens the file
+        compressed = total if isinstance(raw, gzip.GzipFile) else None
+        with LimitedReader(raw, name, self.limits, compressed) as fh:
+            yield from self._binary(name, fh, 0 if compressed else total)
+
+    def _binary(
+        self, name: str, fh: LimitedReader | Replay, total: int
+    ) -> Iterator[tuple[str, pl.DataFrame]]:
+        """An opened input: a JSON array, blocks for a block parser, or decoded lines."""
+        head = fh.read(1 << 16)
+        if not head:  # a gzip file of nothing
+            self.stats.formats[name] = "empty"
+            return
+        fh.seek(0)
+        if head.lstrip()[:1] == b"[":
+            fh.check_lines = False  # a JSON array may be one long line
+            yield from self._json_array(name, fh, total)
+            return
+        fmt = self.input_format
+        if fmt is None:
+            # small reads: only the start is decoded, and read again after the rewind
+            fmt = detect_format(list(islice(read_lines(fh, 1 << 16), 200)), name)
             fh.seek(0)
-            if head == b"[":
-                yield from self._json_array(path.name, fh, total)
-                return
-            fmt = self.input_format
-            if fmt is None:
-                # small reads: only the start is decoded, and read again after the rewind
-                fmt = detect_format(list(islice(read_lines(fh, 1 << 16), 200)), path.name)
-                fh.seek(0)
-            if issubclass(get_parser(fmt), BlockParser):
-                yield from self._blocks(path.name, fmt, fh, total_bytes=total)
-            else:
-                yield from self._lines(path.name, read_lines(fh), total_bytes=total, fmt=fmt)
+        if issubclass(get_parser(fmt), BlockParser):
+            yield from self._blocks(name, fmt, fh, total_bytes=total)
+        else:
+            yield from self._lines(name, read_lines(fh), total_bytes=total, fmt=fmt)
 
     def _blocks(
         self, name: str, fmt: str, fh: Readable, total_bytes: int
@@ -180,7 +246,8 @@ class EventStream:
         self.stats.formats[name] = fmt
         line_no, done_bytes = 1, 0
         for block in read_ahead(read_blocks(fh, self.chunk_lines)):
-            parsed = parser.parse_block(block, line_no, name)
+            with naive_zone(self.timezone):
+                parsed = parser.parse_block(block, line_no, name)
             yield from self._account(name, block.lines, parsed)
             line_no += block.lines
             if self.progress is not None:
@@ -201,7 +268,10 @@ class EventStream:
         parser = get_parser(fmt)()
         line_no, done_bytes, chunk = 1, 0, first_chunk
         while chunk:
-            parsed = parser.parse_chunk(chunk, line_no, name)
+            if fmt == "ecs":
+                self._line_ids(name, chunk, line_no)
+            with naive_zone(self.timezone):
+                parsed = parser.parse_chunk(chunk, line_no, name)
             yield from self._account(name, len(chunk), parsed)
             line_no += len(chunk)
             if self.progress is not None:
@@ -237,14 +307,28 @@ class EventStream:
         iterator = _chain(head, iterator)
         number = 1
         while chunk := list(islice(iterator, self.chunk_lines)):
-            yield from self._account(name, len(chunk), _records_chunk(parser, chunk, number, name))
+            for offset, obj in enumerate(chunk):
+                caller_id = record_id(obj) if isinstance(obj, Mapping) else None
+                if caller_id is not None:
+                    self.ids.add(name, number + offset, caller_id)
+            with naive_zone(self.timezone):
+                parsed = _records_chunk(parser, chunk, number, name)
+            yield from self._account(name, len(chunk), parsed)
             number += len(chunk)
+
+    def _line_ids(self, name: str, chunk: Sequence[str], first: int) -> None:
+        for offset, line in enumerate(chunk):
+            caller_id = line_id(line)
+            if caller_id is not None:
+                self.ids.add(name, first + offset, caller_id)
 
     def _events(self, events: Iterable[Event]) -> Iterator[tuple[str, pl.DataFrame]]:
         by_source: dict[str, list[dict[str, Any]]] = {}
         for n, event in enumerate(events, start=1):
             match = _ID_RE.match(event.event_id)
             src, line = (match["source"], int(match["line"])) if match else ("events", n)
+            if not match and event.event_id:
+                self.ids.add(src, line, event.event_id)
             row = event.model_dump(exclude={"event_id"})
             row["line"] = line
             by_source.setdefault(src, []).append(row)
@@ -256,8 +340,10 @@ class EventStream:
         """Events of a connector search, numbered in read order, with its dead letters and the
         records it skipped (connectors may keep ``dead_letters`` and a ``skipped`` count).
 
-        Event ids are ``{connector}:{k}``, k counting the events read (the connectors read in
-        a deterministic order: ``@timestamp``, then the SIEM's own tie-breaker).
+        Events are numbered ``{connector}:{k}``, k counting the events read (the connectors
+        read in a deterministic order: ``@timestamp``, then the SIEM's own tie-breaker); the
+        document's own id (``{index}:{_id}``, ``{topic}:{partition}:{offset}``) is kept in
+        :attr:`ids` and is the event's id in the report.
         """
         name = query.name
         self.stats.formats[name] = f"connector:{name}"
@@ -274,6 +360,8 @@ class EventStream:
             rows: list[dict[str, Any]] = []
             for event in chunk:
                 number += 1
+                if event.event_id:
+                    self.ids.add(name, number, event.event_id)
                 row = event.model_dump(exclude={"event_id"})
                 row["line"] = number
                 rows.append(row)
@@ -329,6 +417,22 @@ def _records_chunk(
         row["line"] = number
         rows.append(row)
     return ParsedChunk(rows_to_frame(rows, parser.name), dead, skipped)
+
+
+def _not_paths(source: Any) -> None:
+    """A short list of ``str`` that all name files is glob output, not log lines.
+
+    Raises:
+        UsageError: every item looks like a file path (``analyze_firewall(["a.log"])``).
+    """
+    if not isinstance(source, list | tuple) or not 0 < len(source) <= 1000:
+        return
+    if all(isinstance(item, str) and looks_like_path(item) for item in source):
+        raise UsageError(
+            f"the source is a list of {len(source)} str that look like file paths "
+            f"({source[0]!r}, ...), but str items are read as log lines; pass Path objects "
+            "(e.g. [Path(p) for p in glob.glob(...)]) or one path"
+        )
 
 
 def _chain(first: list[Any], rest: Iterator[Any]) -> Iterator[Any]:

@@ -58,7 +58,9 @@ def test_dead_letters_file_and_unknown_format(
     assert main(["firewall", str(log)]) == 2
     assert "--input-format" in capsys.readouterr().err
     dead = tmp_path / "dead.jsonl"
-    assert main(["firewall", str(log), "--input-format", "asa", "--dead-letters", str(dead)]) == 0
+    # every line rejected: exit 3, with the top reason on stderr
+    assert main(["firewall", str(log), "--input-format", "asa", "--dead-letters", str(dead)]) == 3
+    assert "every line was rejected" in capsys.readouterr().err
     letters = [json.loads(line) for line in dead.read_text().splitlines()]
     assert [d["line"] for d in letters] == [1, 2]
 

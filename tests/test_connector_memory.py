@@ -38,7 +38,9 @@ def test_source_and_sink_round_trip() -> None:
     assert report.input.events == report.input.lines == 150
     assert report.input.formats == {"memory": "connector:memory"}
     [incident] = report.incidents
-    assert incident.kind == "port_scan" and incident.evidence[0].event_id == "memory:1"
+    assert (
+        incident.kind == "port_scan" and incident.evidence[0].event_id == "doc-50"
+    )  # the document's own id
     [delivery] = report.deliveries
     assert (delivery.connector, delivery.created, delivery.updated) == ("memory", 1, 0)
     [doc] = siem.documents.values()

@@ -84,11 +84,11 @@ def test_search_as_source_and_connector_as_sink(url: str, tmp_path: Path) -> Non
     assert report.input.formats == {"opensearch": "connector:opensearch"}
     [incident] = report.incidents
     assert incident.kind == "port_scan" and SCANNER in incident.entities.source_ips
-    assert incident.evidence[0].event_id == "opensearch:1"  # numbered in read order
-    # members_path re-ran the search: all 300 events, with connector event ids.
+    assert incident.evidence[0].event_id == "fw-a:e0"  # {index}:{_id}, the document's own
+    # members_path re-ran the search: all 300 events, with the documents' own ids.
     with members.open() as fh:
         rows = list(csv.DictReader(fh))
-    assert len(rows) == 300 and rows[0]["event_id"].startswith("opensearch:")
+    assert len(rows) == 300 and all(r["event_id"].startswith("fw-a:e") for r in rows)
     [delivery] = report.deliveries
     assert delivery.connector == "opensearch" and delivery.target == "decisions-api"
     assert delivery.ok and delivery.written == len(report.decisions) == 1

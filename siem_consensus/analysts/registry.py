@@ -51,6 +51,12 @@ def resolve_analysts(
     if isinstance(analysts, str):
         analysts = [part.strip() for part in analysts.split(",") if part.strip()]
     resolved = [get_analyst(a, llm_settings) if isinstance(a, str) else a for a in analysts]
+    for analyst in resolved:
+        if not isinstance(getattr(analyst, "name", None), str) or not analyst.name:
+            raise ConfigError(
+                f"analyst {type(analyst).__name__} has no name: set a class attribute "
+                '`name = "my-analyst"` (verdicts are attributed by it); see docs/extending.md'
+            )
     if not resolved:
         raise ConfigError("at least one analyst is required")
     names = [a.name for a in resolved]

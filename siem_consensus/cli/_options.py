@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 from dataclasses import dataclass
 
-from ..api import DECISION_DEFAULTS
+from ..defaults import DECISION_DEFAULTS
+from ._flags import add_run_flags, add_version, epilog
 
 __all__ = ["ACTIONS_DB", "CACHE", "COMMANDS", "FORMATS", "RUNS_DB", "Command", "build_parser"]
 
@@ -43,7 +44,7 @@ RUNS_DB = "siem-consensus-runs.sqlite"
 ACTIONS_DB = "siem-consensus-actions.sqlite"
 
 
-FORMATS = ("table", "json", "markdown")
+FORMATS = ("table", "json", "jsonl", "markdown")
 CACHE = "~/.cache/siem-consensus/responses.sqlite"
 
 
@@ -104,7 +105,7 @@ def _add_common(p: argparse.ArgumentParser, command: str) -> None:
     )
     p.add_argument("--members", metavar="CSV", help="write event_id,incident_id for members")
     p.add_argument("--dead-letters", metavar="JSONL", help="write every rejected line here")
-    p.add_argument("--output", "-o", metavar="FILE", help="write the report here, not stdout")
+    p.add_argument("--output", "-o", metavar="FILE", help="write the report here ('-': stdout)")
     p.add_argument("--no-progress", action="store_true", help="never show progress")
     p.add_argument(
         "--budget",
@@ -118,11 +119,24 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="siem-consensus",
         description="Consensus-gated triage of security telemetry.",
+        epilog=epilog(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    add_version(parser)
     sub = parser.add_subparsers(dest="command", required=True)
     for name, command in COMMANDS.items():
-        p = sub.add_parser(name, help=command.help)
-        p.add_argument("paths", nargs="*", metavar="PATH", help="input files ('-' for stdin)")
+        p = sub.add_parser(
+            name,
+            help=command.help,
+            epilog=epilog(),
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+        p.add_argument(
+            "paths",
+            nargs="*",
+            metavar="PATH",
+            help="input files, folders (read recursively) or globs; '-' for stdin",
+        )
         p.add_argument("--thresholds", metavar="TOML", help=f"detector thresholds ([{name}])")
         _add_connectors(p)
         if name == "ids":
@@ -131,6 +145,7 @@ def build_parser() -> argparse.ArgumentParser:
         if name == "insider":
             _add_approval_dbs(p)
         _add_common(p, name)
+        add_run_flags(p)
     review = sub.add_parser("review", help="list, approve or reject pending insider actions")
     review.add_argument("action", choices=("list", "approve", "reject"))
     review.add_argument("id", nargs="?", help="pending approval id (thread/incident)")
@@ -157,5 +172,5 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument(
         "--format", required=True, choices=("ecs", "ocsf", "stix", "markdown", "html")
     )
-    export.add_argument("--output", "-o", metavar="FILE", help="write here, not stdout")
+    export.add_argument("--output", "-o", metavar="FILE", help="write here ('-': stdout)")
     return parser

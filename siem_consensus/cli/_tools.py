@@ -3,28 +3,30 @@
 from __future__ import annotations
 
 import argparse
-import sys
-from pathlib import Path
+from collections.abc import Callable
+
+from ._output import check_output, write_text
 
 __all__ = ["run_demo", "run_export", "run_formats"]
 
 
 def run_export(args: argparse.Namespace) -> int:
+    check_output(args.output, "--output")
     from ..export import export_report
 
-    text = export_report(args.report, args.format)
-    text += "" if text.endswith("\n") else "\n"
-    if args.output:
-        Path(args.output).write_text(text, encoding="utf-8")
-    else:
-        sys.stdout.write(text)
+    write_text(export_report(args.report, args.format), args.output)
     return 0
 
 
 def run_demo(args: argparse.Namespace) -> int:
     from .. import examples
 
-    runs = (examples.example_1, examples.example_2, examples.example_3, examples.example_4)
+    runs: tuple[Callable[[], object], ...] = (
+        examples.example_1,
+        examples.example_2,
+        examples.example_3,
+        examples.example_4,
+    )
     for number, run in enumerate(runs, 1):
         if args.example in (None, number):
             run()

@@ -8,12 +8,18 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any
 
 from ..errors import UsageError
-from ..report import Report
-from ._connections import connections
+from ._connections import check_inputs, connections
+from ._diagnose import diagnose, parse_fail_on
+from ._exit import INPUT, OK
 from ._options import CACHE, COMMANDS
+from ._output import check_output, filter_report, parse_outcomes, render, write_text
+from ._progress import configure_logging, describe, limits, make_progress, zone
+
+if TYPE_CHECKING:
+    from ..report import Report
 
 __all__ = ["parse_budget", "run_triage"]
 
@@ -42,43 +48,6 @@ def _llm_settings(args: argparse.Namespace) -> Any:
         budget = Budget(max_tokens=tokens, max_cost_usd=dollars)
     cache = None if args.no_cache else ResponseCache(Path(args.cache or CACHE).expanduser())
     return LLMSettings(budget=budget, cache=cache)
-
-
-class _Progress:
-    """Single-line progress on stderr, redrawn at most 5 times a second."""
-
-    def __init__(self, stream: TextIO) -> None:
-        self.stream = stream
-        self.last = 0.0
-
-    def __call__(self, lines: int, done: int, total: int) -> None:
-        now = time.monotonic()
-        if now - self.last < 0.2:
-            return
-        self.last = now
-        share = f" ({done / total:.0%})" if total else ""
-        self.stream.write(f"\rread {lines:,} lines{share}")
-        self.stream.flush()
-
-    def close(self) -> None:
-        if self.last:
-            self.stream.write("\r\033[K")
-            self.stream.flush()
-
-
-def _emit(report: Report, fmt: str, output: str | None) -> None:
-    from ..render import render_markdown, render_table
-
-    if fmt == "json":
-        text = report.to_json()
-    elif fmt == "markdown":
-        text = render_markdown(report)
-    else:
-        text = render_table(report)
-    if output:
-        Path(output).write_text(text + ("" if text.endswith("\n") else "\n"), encoding="utf-8")
-    else:
-        sys.stdout.write(text + ("" if text.endswith("\n") else "\n"))
 
 
 def _thresholds(command: str, path: str | None) -> Any:
@@ -123,11 +92,24 @@ def _extra(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def run_triage(args: argparse.Namespace) -> int:
+    """Check every flag and output path, run the detector, write the report, return the code."""
+    fail_on = parse_fail_on(args.fail_on)
+    if args.only:
+        parse_outcomes(args.only)
+    if args.budget:
+        parse_budget(args.budget)
+    zone(args.timezone)
+    check_output(args.output, "--output")
+    check_output(args.members, "--members", stdout_ok=False)
+    check_output(args.dead_letters, "--dead-letters", stdout_ok=False)
+    check_inputs(args)
+    configure_logging(args.log_level)
     from .. import api
 
     entry = getattr(api, COMMANDS[args.command].entry)
-    progress = None if args.no_progress or not sys.stderr.isatty() else _Progress(sys.stderr)
+    progress = make_progress(sys.stderr, enabled=not (args.no_progress or args.quiet))
     settings = _llm_settings(args)
+    extra = _extra(args)
     stack = contextlib.ExitStack()
     try:
         source, sinks = connections(args, stack)
@@ -140,7 +122,9 @@ def run_triage(args: argparse.Namespace) -> int:
             dead_letter_path=args.dead_letters,
             progress=progress,
             llm_settings=settings,
-            **_extra(args),
+            limits=limits(args),
+            timezone=args.timezone,
+            **extra,
         )
     finally:
         stack.close()
@@ -148,7 +132,16 @@ def run_triage(args: argparse.Namespace) -> int:
             progress.close()
         if settings.cache is not None:
             settings.cache.close()
-    _emit(report, args.format, args.output)
+    shown = filter_report(report, args.min_severity, args.only)
+    write_text(render(shown, args.format), args.output)
+    code = diagnose(report, args.command, fail_on, quiet=args.quiet)
+    if args.verbose:
+        describe(report)
+    return max(code, _deliveries(report))
+
+
+def _deliveries(report: Report) -> int:
+    """Say what each sink did and what waits for approval; 3 when a sink refused any."""
     failed = 0
     for delivery in report.deliveries:
         failed += len(delivery.failures) + bool(delivery.error)
@@ -168,7 +161,7 @@ def run_triage(args: argparse.Namespace) -> int:
             f"{len(pending['actions'])} action(s); run: siem-consensus review list",
             file=sys.stderr,
         )
-    return 3 if failed else 0
+    return INPUT if failed else OK
 
 
 def _print_failures(failures: Sequence[Any], shown: int = 5) -> None:

@@ -192,7 +192,8 @@ def _setting(value: Any, annotation: Any, where: str) -> Any:
     except ValueError:
         pass
     expected = {"bool": "true or false", "int": "an integer", "float": "a number"}[kind]
-    raise ConfigError(f"{where}: must be {expected}, not {value!r}")
+    # the value is not shown: it may come from a ${VAR} holding a secret
+    raise ConfigError(f"{where}: must be {expected} (the value given is not; it is not shown)")
 
 
 def without_credentials(url: str) -> str:

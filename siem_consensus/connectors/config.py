@@ -150,7 +150,16 @@ class ConnectorConfig:
         """Build the connector of connection ``name``."""
         cls = get_connector(self.type_of(name))
         where = f"{self.path} [connectors.{name}]"
-        return cls.from_settings(self.settings(name, environ), where=where)
+        settings = self.settings(name, environ)
+        try:
+            return cls.from_settings(settings, where=where)
+        except (ValueError, TypeError, KeyError, AttributeError) as exc:
+            # a client library refused a setting (a URL cut short, a list as password); its
+            # text may quote the value, which may be secret: every setting value is masked
+            detail = _masked(f"{type(exc).__name__}: {exc}", settings)
+            raise ConfigError(
+                f"{where}: a setting is not usable ({detail}); see docs/connectors.md"
+            ) from None
 
     def _table(self, name: str) -> Mapping[str, Any]:
         try:
@@ -163,6 +172,18 @@ class ConnectorConfig:
 
     def __iter__(self) -> Iterator[str]:
         return iter(self.tables)
+
+
+def _masked(text: str, settings: Mapping[str, Any]) -> str:
+    """``text`` with every setting value (and any ``user:password@``) replaced by ``***``."""
+    text = re.sub(r"//[^/@\s]+@", "//***@", text)
+    values: list[str] = []
+    for value in settings.values():
+        items = value if isinstance(value, list | tuple) else [value]
+        values += [str(v) for v in items if not isinstance(v, bool) and len(str(v)) >= 3]
+    for value in sorted(set(values), key=len, reverse=True):
+        text = text.replace(value, "***")
+    return text
 
 
 def default_config_path() -> Path:

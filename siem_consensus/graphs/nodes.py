@@ -23,6 +23,7 @@ from ..consensus import Check, ConsensusPolicy, decide
 from ..detectors.base import Detector, detect_stream
 from ..enrich.zones import AssetInventory, enrich_incident
 from ..models import Incident, Outcome, Severity, Verdict
+from ..parsers.reading import DEFAULT_LIMITS, Limits
 from ..sources import EventStream, Progress, Source
 
 __all__ = [
@@ -87,12 +88,16 @@ class TriageContext:
         progress: Called as input is read.
         dead_letter_path: Where to write every dead letter as JSON lines.
         chunk_lines: Lines per parsed batch.
+        limits: Caps on line length and (decompressed) size of each input.
+        timezone: IANA zone of time stamps written without one (UTC when None).
     """
 
     inline_sources: Sequence[Source] = ()
     progress: Progress | None = None
     dead_letter_path: str | None = None
     chunk_lines: int = 100_000
+    limits: Limits = DEFAULT_LIMITS
+    timezone: str | None = None
 
 
 def make_ingest(
@@ -109,8 +114,10 @@ def make_ingest(
             chunk_lines=ctx.chunk_lines,
             dead_letter_path=ctx.dead_letter_path,
             progress=ctx.progress,
+            limits=ctx.limits,
+            timezone=ctx.timezone,
         )
-        incidents = detect_stream(stream, detector_factory())
+        incidents = stream.ids.incidents(detect_stream(stream, detector_factory()))
         return {
             "input": stream.stats.model_dump(),
             "dead_letters": [d.model_dump() for d in stream.dead_letters],

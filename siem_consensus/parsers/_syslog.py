@@ -6,7 +6,8 @@ look-around, no back-references. The vectorised ASA path and the per-line Python
 agree on what a pattern matches, and the Python functions below agree with the polars expressions
 on what a timestamp means.
 
-Timestamps without a zone (BSD syslog, naive ISO 8601) are taken as UTC; BSD syslog timestamps
+Timestamps without a zone (BSD syslog, naive ISO 8601) are taken as UTC, or as the zone set
+with :func:`._zone.naive_zone` (``--timezone``); BSD syslog timestamps
 carry no year, which the caller supplies.
 """
 
@@ -18,6 +19,7 @@ from typing import Final
 
 import polars as pl
 
+from ._zone import local_expr, local_offset
 from .base import LineError
 
 __all__ = [
@@ -89,7 +91,8 @@ def parse_bsd(text: str, year: int) -> datetime:
     try:
         parts = [int(match["year"] or year), month]
         parts += [int(match[key]) for key in ("day", "h", "m", "s")]
-        return _build(parts, match["frac"], timedelta(0))
+        wall = _build(parts, match["frac"], timedelta(0))
+        return wall - local_offset(wall)
     except (ValueError, OverflowError):
         raise LineError(f"invalid syslog timestamp {text!r}") from None
 
@@ -111,6 +114,8 @@ def parse_iso(text: str) -> datetime:
             timezone(offset)  # rejects offsets of 24 hours or more
         parts = [int(match[key]) for key in ("y", "mo", "d", "h", "m", "s")]
         result = _build(parts, match["frac"], offset)
+        if not match["tz"]:
+            result -= local_offset(result)
     except (ValueError, OverflowError):
         raise LineError(f"invalid ISO 8601 timestamp {text!r}") from None
     if not 1 <= result.year <= 9999:
@@ -140,7 +145,7 @@ def bsd_expr(column: pl.Expr, year: int) -> pl.Expr:
         .otherwise(text.str.replace(r"^([A-Za-z]{3} [0-9]{1,2}) ", f"${{1}} {year} "))
     )
     parsed = with_year.str.strptime(pl.Datetime("us"), "%b %d %Y %H:%M:%S%.f", strict=False)
-    return _in_range(parsed.dt.replace_time_zone("UTC"))
+    return _in_range(local_expr(parsed.dt.replace_time_zone("UTC")))
 
 
 def iso_expr(column: pl.Expr) -> pl.Expr:
@@ -151,7 +156,9 @@ def iso_expr(column: pl.Expr) -> pl.Expr:
     )
     naive = text.str.strptime(pl.Datetime("us"), "%Y-%m-%dT%H:%M:%S%.f", strict=False)
     has_zone = text.str.contains(r"(?:Z|[+-][0-9]{2}(?::?[0-9]{2})?)$")
-    return _in_range(pl.when(has_zone).then(zoned).otherwise(naive.dt.replace_time_zone("UTC")))
+    return _in_range(
+        pl.when(has_zone).then(zoned).otherwise(local_expr(naive.dt.replace_time_zone("UTC")))
+    )
 
 
 def _in_range(value: pl.Expr) -> pl.Expr:

@@ -1,8 +1,9 @@
 """Generic JSON records with Elastic Common Schema (ECS) field names.
 
 Both spellings are read: flattened dotted keys (``{"source.ip": ...}``) and nested objects
-(``{"source": {"ip": ...}}``). ``@timestamp`` is ISO 8601 or epoch milliseconds (a number or
-a string of digits); a record without one keeps a null timestamp. Unknown fields are ignored,
+(``{"source": {"ip": ...}}``). ``@timestamp`` is ISO 8601, a ``datetime`` or an epoch number
+(or string of digits) in seconds, milliseconds, microseconds or nanoseconds by its size (see
+:mod:`._epoch`); a record without one keeps a null timestamp. Unknown fields are ignored,
 but a record with none of the fields below is rejected (it is probably not ECS).
 
 Read: ``@timestamp``, ``event.action``, ``event.outcome``, ``event.code``, ``source.ip``/
@@ -17,21 +18,22 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, ClassVar, Final
 
+from ._epoch import epoch_by_magnitude
 from ._syslog import parse_iso
 from ._values import (
     GuardedJsonParser,
     flatten,
     loads_object,
-    parse_epoch,
     share,
     to_count,
     to_ip,
     to_port,
     to_text,
 )
+from ._zone import local_offset
 from .base import LineError, register
 
 __all__ = ["EcsParser"]
@@ -142,14 +144,20 @@ def _joined(value: object, key: str) -> str | None:
 
 
 def _timestamp(value: object) -> datetime | None:
-    """``@timestamp``: ISO 8601 text, or epoch milliseconds as a number or digits."""
+    """``@timestamp``: ISO 8601 text, a ``datetime``, or an epoch number (or digits) whose
+    unit is chosen by its size (:mod:`._epoch`: seconds below 10^11, then ms, us, ns)."""
     if value is None or value == "":
         return None
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+            return value - local_offset(value)
+        return value.astimezone(UTC)
     if isinstance(value, int | float) and not isinstance(value, bool):
-        return parse_epoch(value, "@timestamp", unit="ms")
+        return epoch_by_magnitude(value, "@timestamp")
     if isinstance(value, str):
         if _DIGITS.fullmatch(value):
-            return parse_epoch(value, "@timestamp", unit="ms")
+            return epoch_by_magnitude(value, "@timestamp")
         try:
             return parse_iso(value)
         except LineError:

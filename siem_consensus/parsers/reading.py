@@ -15,8 +15,22 @@ from typing import IO, Any, Protocol, TypeVar
 
 from ..errors import InputError
 from ._blocks import PLAIN_BYTES, Block, decode_lines
+from ._limits import DEFAULT_LIMITS, LimitedReader, Limits
 
-__all__ = ["Readable", "Rewindable", "open_binary", "read_ahead", "read_blocks", "read_lines"]
+__all__ = [
+    "DEFAULT_LIMITS",
+    "LimitedReader",
+    "Limits",
+    "Readable",
+    "Replay",
+    "Rewindable",
+    "open_binary",
+    "open_limited",
+    "open_stream",
+    "read_ahead",
+    "read_blocks",
+    "read_lines",
+]
 
 _T = TypeVar("_T")
 _END: Any = object()
@@ -115,6 +129,65 @@ def read_ahead(items: Iterator[_T]) -> Iterator[_T]:
             yield item
     finally:
         worker.join()
+
+
+def open_limited(path: Path, name: str, limits: Limits = DEFAULT_LIMITS) -> LimitedReader:
+    """``path`` opened for binary reading (gzip decompressed on the fly) under ``limits``."""
+    raw = open_binary(path)
+    compressed = path.stat().st_size if isinstance(raw, gzip.GzipFile) else None
+    return LimitedReader(raw, name, limits, compressed)
+
+
+def open_stream(fh: IO[bytes], name: str, limits: Limits = DEFAULT_LIMITS) -> LimitedReader:
+    """A binary stream (stdin) under ``limits``, decompressed when it starts as gzip does."""
+    peek = getattr(fh, "peek", None)
+    head = peek(2)[:2] if peek is not None else b""
+    if head == b"\x1f\x8b":
+        return LimitedReader(_GzipInput(fileobj=fh, mode="rb", filename=name), name, limits)
+    return LimitedReader(fh, name, limits)
+
+
+class Replay:
+    """A stream (stdin) that can be rewound to its start while its first MiB is read.
+
+    Format detection reads the head of an input and rewinds; a pipe cannot, so the first
+    ``keep`` bytes are kept and served again. Past them nothing is kept.
+    """
+
+    def __init__(self, raw: LimitedReader, keep: int = 1 << 20) -> None:
+        self.raw, self.keep = raw, keep
+        self.buf, self.pos, self.rewindable = b"", 0, True
+
+    @property
+    def check_lines(self) -> bool:
+        """Whether the line-length cap applies (not to a JSON array)."""
+        return self.raw.check_lines
+
+    @check_lines.setter
+    def check_lines(self, value: bool) -> None:
+        self.raw.check_lines = value
+
+    def read(self, size: int = -1, /) -> bytes:
+        """The kept bytes first (after a rewind), then the stream's."""
+        if self.pos < len(self.buf):
+            end = len(self.buf) if size < 0 else self.pos + size
+            data = self.buf[self.pos : end]
+            self.pos += len(data)
+            return data + (self.raw.read() if size < 0 else b"")
+        data = self.raw.read(size)
+        if self.rewindable:
+            self.buf += data
+            self.pos = len(self.buf)
+            if len(self.buf) > self.keep:
+                self.buf, self.pos, self.rewindable = b"", 0, False
+        return data
+
+    def seek(self, offset: int, /) -> int:
+        """Back to the start, while the head is kept."""
+        if offset != 0 or not self.rewindable:
+            raise InputError(f"{self.raw.name}: the stream's head is no longer kept to re-read")
+        self.pos = 0
+        return 0
 
 
 def open_binary(path: Path) -> gzip.GzipFile | IO[bytes]:

@@ -107,6 +107,7 @@ class ZeekParser(LineParser):
         self.separator = "\t"
         self.fields: list[str] = list(DEFAULT_FIELDS)
         self.nulls = {"-", "(empty)"}
+        self.header = False
 
     @classmethod
     def sniff(cls, lines: Sequence[str]) -> float:
@@ -132,6 +133,11 @@ class ZeekParser(LineParser):
             return SKIP
         values = line.split(self.separator)
         if len(values) < len(self.fields):
+            if not self.header:
+                raise LineError(
+                    f"not a Zeek conn.log row: {len(values)} tab-separated field(s), and with no "
+                    f"#fields header the {len(self.fields)} conn.log columns are expected"
+                )
             raise LineError(
                 f"Zeek row truncated: {len(values)} fields, #fields declares {len(self.fields)}"
             )
@@ -149,6 +155,7 @@ class ZeekParser(LineParser):
         name, _, value = line[1:].partition(self.separator)
         if name == "fields":
             self.fields = value.split(self.separator)
+            self.header = True
         elif name in ("empty_field", "unset_field"):
             self.nulls.add(value)
 

@@ -97,5 +97,6 @@ EVENT_FIELDS: Final[dict[str, FieldRule]] = {
     "email_from": _pseudo(Handling.EMAIL),
     "email_to": _pseudo(Handling.EMAILS),
     "email_attachments": _KEEP,
+    "auth_attempts": _KEEP,  # a count of login attempts (Zeek ssh.log)
 }
 """Event field name -> rule. Every field of ``Event`` must be here (a test checks it)."""

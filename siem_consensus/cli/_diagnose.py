@@ -1,0 +1,106 @@
+"""After a run: what the input and the decisions say on stderr, and the exit code they give."""
+
+from __future__ import annotations
+
+import re
+import sys
+from collections import Counter
+from typing import TYPE_CHECKING
+
+from ..errors import UsageError
+from ._exit import FINDINGS, INPUT, OK, PROVIDER
+
+if TYPE_CHECKING:
+    from ..report import Report
+
+__all__ = ["FAIL_ON", "diagnose", "parse_fail_on"]
+
+FAIL_ON = ("alert", "review", "degraded")
+
+# Which command reads which formats; ``ecs`` and ``splunk`` carry any kind of event.
+_FAMILY = {
+    "firewall": {"asa", "iptables", "paloalto", "pfsense", "zeek", "zeek-json", "cicflowmeter"},
+    "ids": {"suricata", "fastlog", "wazuh", "ait-ads"},
+    "insider": {"cert", "cert-device", "cert-email", "cert-file", "cert-http", "cert-logon"},
+}
+_MOSTLY_DEAD = 0.5
+
+
+def parse_fail_on(text: str | None) -> set[str]:
+    """``alert,review`` -> {"alert", "review"}; unknown words are a usage error."""
+    if not text:
+        return set()
+    wanted = {part.strip().lower() for part in text.split(",") if part.strip()}
+    wanted = {"review" if w == "needs_review" else w for w in wanted}
+    unknown = wanted - set(FAIL_ON)
+    if unknown:
+        raise UsageError(
+            f"--fail-on {', '.join(sorted(unknown))}: choose from {', '.join(FAIL_ON)}"
+        )
+    return wanted
+
+
+def diagnose(report: Report, command: str, fail_on: set[str], *, quiet: bool = False) -> int:
+    """Warn on stderr about the input and the decisions; return the exit code they give."""
+    code = OK
+    stats = report.input
+    for name, why in stats.failures.items():
+        _say(f"input {name} not read to its end: {why}")
+        code = INPUT
+    if stats.lines and not stats.events and stats.dead_letters:
+        _say(
+            f"every line was rejected: {stats.dead_letters:,} dead letters of {stats.lines:,} "
+            f"lines; top reasons in the first {len(report.dead_letters):,}:"
+        )
+        for reason, count in top_reasons(report):
+            _say(f"  {count:>6,}  {reason}")
+        _say("  (check --input-format, or see them all with --dead-letters FILE)")
+        code = INPUT
+    elif not quiet and stats.lines and stats.dead_letters / stats.lines > _MOSTLY_DEAD:
+        _say(
+            f"warning: {stats.dead_letters:,} of {stats.lines:,} lines rejected; "
+            f"top reason: {top_reasons(report)[0][0] if report.dead_letters else '?'}"
+        )
+    if not quiet:
+        for name, fmt in stats.formats.items():
+            right = _command_for(fmt)
+            if right is not None and right != command:
+                _say(
+                    f"warning: {name} is {fmt}, which `{command}` does not analyse; "
+                    f"run: siem-consensus {right} {name}"
+                )
+    degraded = [d for d in report.decisions if d.degraded]
+    if degraded and not quiet:
+        _say(
+            f"warning: {len(degraded)} decision(s) degraded (an analyst failed: provider, "
+            "budget or timeout); they are needs_review, not verdicts"
+        )
+    return max(code, _findings(report, fail_on, bool(degraded)))
+
+
+def _findings(report: Report, fail_on: set[str], degraded: bool) -> int:
+    if "degraded" in fail_on and degraded:
+        return PROVIDER
+    outcomes = {d.outcome.value for d in report.decisions}
+    if ("alert" in fail_on and "alert" in outcomes) or (
+        "review" in fail_on and "needs_review" in outcomes
+    ):
+        return FINDINGS
+    return OK
+
+
+def top_reasons(report: Report, n: int = 3) -> list[tuple[str, int]]:
+    """The most common dead-letter reasons (numbers folded, so similar reasons count as one)."""
+    counts = Counter(re.sub(r"\d+", "N", letter.reason) for letter in report.dead_letters)
+    return counts.most_common(n)
+
+
+def _command_for(fmt: str) -> str | None:
+    for command, formats in _FAMILY.items():
+        if fmt in formats:
+            return command
+    return None
+
+
+def _say(text: str) -> None:
+    print(f"siem-consensus: {text}", file=sys.stderr)

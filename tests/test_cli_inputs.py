@@ -1,0 +1,159 @@
+"""Inputs that explain themselves: folders, globs, damaged files among good ones, caps, the
+wrong command for a format, and reasons that say what is wrong."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from cli_helpers import run_cli
+
+from siem_consensus import analyze_firewall
+from siem_consensus.cli import main
+from siem_consensus.errors import InputError
+from siem_consensus.generators.firewall import scenario_1
+from siem_consensus.parsers.reading import Limits
+from siem_consensus.sources import EventStream
+
+DATA = Path(__file__).parent / "data" / "parsers"
+
+
+@pytest.fixture(scope="module")
+def asa_text() -> str:
+    return "\n".join(scenario_1(seed=7)) + "\n"
+
+
+def _report(out: str) -> dict[str, object]:
+    report: dict[str, object] = json.loads(out)
+    return report
+
+
+def test_folder_is_read_recursively_and_names_stay_apart(tmp_path: Path, asa_text: str) -> None:
+    logs = tmp_path / "logs"
+    (logs / "a").mkdir(parents=True)
+    (logs / "b").mkdir()
+    (logs / "a" / "fw.log").write_text(asa_text)
+    (logs / "b" / "fw.log.gz").write_bytes(gzip.compress(asa_text.encode()))
+    (logs / ".hidden").write_text("not read\n")
+    stream = EventStream([logs], input_format="asa")
+    batches = list(stream)
+    assert stream.stats.formats == {"logs/a/fw.log": "asa", "logs/b/fw.log.gz": "asa"}
+    assert stream.stats.events == 2 * len(asa_text.splitlines())
+    assert {name for name, _ in batches} == set(stream.stats.formats)
+
+
+def test_globs_for_every_detector(tmp_path: Path, asa_text: str) -> None:
+    (tmp_path / "x").mkdir()
+    (tmp_path / "x" / "one.log").write_text(asa_text)
+    (tmp_path / "x" / "two.log").write_text(asa_text)
+    shutil.copy(DATA / "ids" / "suricata_eve.jsonl", tmp_path / "x" / "eve.json")
+    done = run_cli(["firewall", "x/*.log", "--format", "json"], tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert set(_report(done.stdout)["input"]["formats"]) == {"one.log", "two.log"}  # type: ignore[index]
+    ids = run_cli(["ids", "x/**/eve.json", "--format", "json"], tmp_path)
+    assert ids.returncode == 0, ids.stderr
+    assert _report(ids.stdout)["input"]["formats"] == {"eve.json": "suricata"}  # type: ignore[index]
+
+
+def test_a_damaged_file_among_several(tmp_path: Path, asa_text: str) -> None:
+    good = tmp_path / "good.log"
+    good.write_text(asa_text)
+    whole = gzip.compress(asa_text.encode())
+    (tmp_path / "cut.log.gz").write_bytes(whole[: len(whole) // 2])
+    done = run_cli(
+        ["firewall", "good.log", "cut.log.gz", "missing.log", "--format", "json"], tmp_path
+    )
+    assert done.returncode == 3, done.stderr
+    report = _report(done.stdout)
+    failures = report["input"]["failures"]  # type: ignore[index]
+    assert set(failures) == {"cut.log.gz", "missing.log"}
+    assert "truncated or corrupt gzip" in failures["cut.log.gz"]
+    assert report["incidents"], "the good file was analysed"
+    assert "cut.log.gz not read to its end" in done.stderr
+
+
+def test_every_input_failing_is_an_error() -> None:
+    with pytest.raises(InputError, match="no input could be read"):
+        list(EventStream([Path("/nonexistent/a.log"), Path("/nonexistent/b.log")]))
+
+
+def test_line_length_cap(tmp_path: Path, asa_text: str) -> None:
+    log = tmp_path / "long.log"
+    log.write_text(asa_text + "x" * 5000 + "\n" + asa_text)
+    line = len(asa_text.splitlines()) + 1
+    with pytest.raises(InputError, match=f"line {line:,} is longer than 4 KiB"):
+        list(EventStream([log], input_format="asa", limits=Limits(max_line_bytes=4096)))
+    # under the default cap the long line is one dead letter, not an error
+    stream = EventStream([log], input_format="asa")
+    list(stream)
+    assert stream.stats.dead_letters == 1
+
+
+def test_a_line_longer_than_a_read_piece(tmp_path: Path, asa_text: str) -> None:
+    """The cap holds across reads (a 5 MiB line, read in pieces of at most 4 MiB), also for a
+    last line without a newline."""
+    for tail in ("\n", ""):
+        log = tmp_path / "huge.log"
+        log.write_text(asa_text + "y" * (5 << 20) + tail)
+        line = len(asa_text.splitlines()) + 1
+        with pytest.raises(InputError, match=f"line {line:,} is longer than 1 MiB"):
+            list(EventStream([log], input_format="asa", limits=Limits(max_line_bytes=1 << 20)))
+
+
+def test_decompressed_size_cap_and_gzip_ratio(tmp_path: Path, asa_text: str) -> None:
+    log = tmp_path / "a.log.gz"
+    log.write_bytes(gzip.compress(asa_text.encode()))
+    with pytest.raises(InputError, match="more than 64 KiB read"):
+        list(EventStream([log], limits=Limits(max_input_bytes=64 << 10)))
+    blank = tmp_path / "blank.gz"
+    blank.write_bytes(gzip.compress(b"\n" * (40 << 20)))  # ~40 KB that expands 1000x
+    with pytest.raises(InputError, match="gzip expands"):
+        list(EventStream([blank], input_format="asa"))
+
+
+def test_cli_caps_are_flags(tmp_path: Path, asa_text: str) -> None:
+    (tmp_path / "a.log").write_text(asa_text)
+    assert main(["firewall", str(tmp_path / "a.log"), "--max-input-bytes", "10KiB"]) == 3
+
+
+def test_wrong_command_for_the_format_names_the_right_one(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    eve = tmp_path / "eve.json"
+    shutil.copy(DATA / "ids" / "suricata_eve.jsonl", eve)
+    assert main(["firewall", str(eve), "--no-progress"]) == 0
+    err = capsys.readouterr().err
+    assert "eve.json is suricata" in err and "run: siem-consensus ids" in err
+
+
+def test_all_dead_summarises_the_reasons(
+    tmp_path: Path, asa_text: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    log = tmp_path / "asa.log"
+    log.write_text(asa_text)
+    assert main(["firewall", str(log), "--input-format", "zeek"]) == 3
+    err = capsys.readouterr().err
+    assert "every line was rejected" in err
+    # header-less Zeek: the reason says there was no #fields header
+    assert "no #fields header" in err and "#fields declares" not in err
+
+
+def test_mostly_dead_warns(
+    tmp_path: Path, asa_text: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    lines = asa_text.splitlines()
+    log = tmp_path / "mixed.log"
+    log.write_text("\n".join(lines[:100] + ["garbage line"] * 300) + "\n")
+    assert main(["firewall", str(log), "--input-format", "asa"]) == 0
+    assert "300 of 400 lines rejected" in capsys.readouterr().err
+
+
+def test_api_refuses_a_list_of_path_strings(tmp_path: Path, asa_text: str) -> None:
+    from siem_consensus.errors import UsageError
+
+    (tmp_path / "a.log").write_text(asa_text)
+    with pytest.raises(UsageError, match="Path"):
+        analyze_firewall([str(tmp_path / "a.log")])

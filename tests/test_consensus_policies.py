@@ -128,10 +128,73 @@ def test_majority_quorum_is_honoured() -> None:
 
 
 def test_majority_confidence_is_the_quorum_th_highest() -> None:
-    decision = _decide(MajorityPolicy(0.8), "threat 0.95", "threat 0.85", "threat 0.7")
+    four = ("threat 0.95", "threat 0.9", "threat 0.85", "threat 0.7")  # quorum 3 of 4
+    decision = _decide(MajorityPolicy(0.8), *four)
     assert decision.outcome is Outcome.ALERT and decision.confidence == 0.85
+    assert decision.reasons == ("majority: threat at 0.85 >= threshold 0.80",)
     low = _decide(MajorityPolicy(0.8), "threat 0.95", "threat 0.75", "threat 0.7")
     assert low.outcome is Outcome.NEEDS_REVIEW and low.confidence == 0.75
+    assert "majority: combined confidence 0.75 below threshold 0.80" in low.reasons
+    none = _decide(MajorityPolicy(0.8), "threat 0.95", "benign 0.9", "abstain")
+    assert none.confidence is None
+    assert "no side reached a quorum of 2 of 3 analysts" in none.reasons
+
+
+def test_unanimous_confidence_is_the_lowest_agreeing_one() -> None:
+    decision = _decide(UnanimousPolicy(0.8), "threat 0.95", "threat 0.85")
+    assert decision.outcome is Outcome.ALERT and decision.confidence == 0.85
+    assert "unanimous: threat at 0.85 >= threshold 0.80" in decision.reasons
+
+
+def test_review_shows_the_side_that_came_closest() -> None:
+    decision = _decide(WeightedPolicy(0.8), "threat 0.3", "benign 0.9", "abstain")
+    assert decision.outcome is Outcome.NEEDS_REVIEW
+    assert decision.confidence == pytest.approx(0.3)  # benign 0.9 / 3, not threat 0.1
+    assert (
+        "weighted: threat 0.10 vs benign 0.30: no side reaches the threshold 0.80 and "
+        "outweighs the other" in decision.reasons
+    )
+
+
+def test_reasons_name_every_abstainer_failure_and_skipped_analyst() -> None:
+    verdicts = [
+        Verdict(analyst="sure", incident_id="inc", is_threat=True, confidence=0.9),
+        Verdict(analyst="shy", incident_id="inc", status=VerdictStatus.ABSTAINED),
+        Verdict(
+            analyst="unsure", incident_id="inc", status=VerdictStatus.ABSTAINED, rationale="why"
+        ),
+        Verdict(analyst="broken", incident_id="inc", status=VerdictStatus.ERROR, error="boom"),
+        Verdict(analyst="silent", incident_id="inc", status=VerdictStatus.ERROR),
+        Verdict(analyst="cheap", incident_id="inc", status=VerdictStatus.SKIPPED, rationale="low"),
+    ]
+    reasons = decide(_case(), verdicts, UnanimousPolicy(0.8)).reasons
+    assert reasons == (
+        "only 1 of 5 analysts gave a usable verdict",
+        "shy abstained: abstained",
+        "unsure abstained: why",
+        "cheap not asked: low",
+        "broken failed: boom",
+        "silent failed: unknown error",
+        "analyst failure: a human must review (degraded)",
+    )
+
+
+def test_a_dismissal_recommends_only_what_the_benign_side_recommends() -> None:
+    verdicts = [
+        Verdict(
+            analyst=f"a{n}",
+            incident_id="inc",
+            is_threat=side,
+            confidence=0.9,
+            recommended_actions=(action,),
+            severity=Severity.CRITICAL,
+        )
+        for n, (side, action) in enumerate([(True, "block"), (False, "close"), (False, "watch")])
+    ]
+    decision = decide(_case(), verdicts, WeightedPolicy(0.5))
+    assert decision.outcome is Outcome.DISMISSED
+    assert decision.recommended_actions == ("close", "watch")
+    assert decision.severity is Severity.MEDIUM
 
 
 def test_unanimous_needs_two_voices_to_alert_but_one_may_dismiss() -> None:
@@ -183,6 +246,12 @@ def test_settings_that_can_never_decide_are_refused_when_the_graph_is_built(
 ) -> None:
     with pytest.raises(ConfigError, match=re.escape(message)):
         build_ids_graph(analysts=["rules", "baseline"], policy=policy)
+
+
+def test_settings_that_can_decide_are_accepted_when_the_graph_is_built() -> None:
+    build_ids_graph(analysts=["rules", "baseline"], policy=MajorityPolicy(0.8, quorum=2))
+    weighted = WeightedPolicy(0.8, weights={"rules": 2.0, "baseline": 0.0})
+    build_ids_graph(analysts=["rules", "baseline"], policy=weighted)
 
 
 @pytest.mark.parametrize("bad", [-1.0, float("nan"), float("inf")])

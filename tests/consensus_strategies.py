@@ -104,5 +104,10 @@ def verdict_lists(
 ) -> list[Verdict]:
     """Verdicts from distinct analysts (clean ones are all ``ok`` and pass verification)."""
     n = draw(st.integers(min_size, max_size))
-    status = VerdictStatus.OK if clean else None
-    return [draw(verdict(NAMES[i], status, clean=clean, failures=failures)) for i in range(n)]
+    drawn = []
+    for i in range(n):
+        # Half of the unconstrained verdicts are clean, so decisive votes are common too.
+        tidy = clean or draw(st.booleans())
+        status = VerdictStatus.OK if tidy else None
+        drawn.append(draw(verdict(NAMES[i], status, clean=tidy, failures=failures)))
+    return drawn

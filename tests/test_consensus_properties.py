@@ -89,6 +89,35 @@ def test_unanimous_never_alerts_on_disagreement(
 
 
 @given(incidents(), verdict_lists(), thresholds)
+def test_unanimous_alert_means_every_analyst_asked_agreed(
+    incident: Incident, verdicts: list[Verdict], threshold: float
+) -> None:
+    decision = decide(incident, verdicts, UnanimousPolicy(threshold))
+    if decision.outcome is Outcome.ALERT:
+        asked = _asked(decision)
+        assert len(asked) >= 2
+        assert all(v.counts and v.is_threat and v.confidence >= threshold for v in asked)
+
+
+@given(incidents(), thresholds, st.data())
+def test_unanimous_any_abstention_among_agreeing_analysts_means_review(
+    incident: Incident, threshold: float, data: st.DataObject
+) -> None:
+    sure = st.floats(threshold, 1)
+    agreeing = [
+        data.draw(verdict(f"t{n}", VerdictStatus.OK, clean=True, is_threat=True, confidence=sure))
+        for n in range(data.draw(st.integers(2, 4)))
+    ]
+    policy = UnanimousPolicy(threshold)
+    assert decide(incident, agreeing, policy).outcome is Outcome.ALERT
+    quiet = [VerdictStatus.ABSTAINED, VerdictStatus.UNVERIFIED, VerdictStatus.ERROR]
+    silent = data.draw(verdict(NEW, data.draw(st.sampled_from(quiet))))
+    at = data.draw(st.integers(0, len(agreeing)))
+    decision = decide(incident, [*agreeing[:at], silent, *agreeing[at:]], policy)
+    assert decision.outcome is Outcome.NEEDS_REVIEW
+
+
+@given(incidents(), verdict_lists(), thresholds)
 def test_unanimous_never_alerts_on_one_real_vote(
     incident: Incident, verdicts: list[Verdict], threshold: float
 ) -> None:

@@ -1,15 +1,23 @@
 """Claim verification and consensus policies: the only place outcomes are decided.
 
-Rules every policy obeys (property-tested in ``tests/test_consensus_properties.py``):
+Rules every policy obeys (property-tested in ``tests/test_consensus_properties.py``, with
+the exact semantics and a table per policy in docs/consensus.md):
 
-* A verdict counts only when its status is ``ok``; unverified, abstained and failed verdicts
-  are abstentions, never agreement. ``skipped`` verdicts (an analyst not asked by design, e.g.
-  below the LLM pre-filter score) are left out of the vote entirely.
+* A vote is over the configured analysts, about the incident each was asked
+  (:func:`bind_verdicts`): a verdict about another incident is an ``error`` verdict, and a
+  configured analyst without a verdict gets one; nobody is silently absent.
+* A verdict counts only when its status is ``ok`` and it judges (``is_threat`` set);
+  unverified, abstained and failed verdicts are abstentions, never agreement. ``skipped``
+  verdicts (an analyst not asked by design, e.g. below the LLM pre-filter score) are left out
+  of the vote entirely.
+* A side wins only when its combined confidence reaches the threshold *and* strictly
+  outweighs the other side; anything else is ``needs_review``.
 * Any analyst failure makes the decision ``needs_review`` with ``degraded=True``; a failure
   never produces a verdict and never dismisses.
 * An incident whose detector severity is high or critical is never ``dismissed`` by analysts
   (the deterministic floor); the best they can do is ``needs_review``.
-* The decision's ``confidence`` is exactly the combined number compared with the threshold.
+* The decision's ``confidence`` is the combined number compared with the threshold. Sides are
+  computed in exact arithmetic, so the outcome never depends on verdict order or rounding.
 """
 
 from __future__ import annotations
@@ -17,7 +25,8 @@ from __future__ import annotations
 import math
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import ClassVar
+from fractions import Fraction
+from typing import ClassVar, TypeAlias
 
 from .enrich.attack import is_valid_technique
 from .errors import ConfigError
@@ -30,6 +39,7 @@ __all__ = [
     "MajorityPolicy",
     "UnanimousPolicy",
     "WeightedPolicy",
+    "bind_verdicts",
     "decide",
     "get_policy",
     "verify_verdict",
@@ -37,17 +47,43 @@ __all__ = [
 
 _FLOOR = Severity.HIGH
 
+Side: TypeAlias = Fraction | None
+"""A side's combined confidence, exact; None when that side cannot win."""
 
 Check = Callable[[Verdict, Incident], list[str]]
 """An extra claim check: returns the problems it found (empty list: fine)."""
+
+
+def bind_verdicts(
+    incident: Incident, verdicts: Iterable[Verdict], analysts: Sequence[str] | None = None
+) -> list[Verdict]:
+    """The verdicts that vote on ``incident``: each about it, one per configured analyst.
+
+    A verdict naming another incident becomes an ``error`` verdict ("verdict about X, asked
+    about Y"); one without an incident id is taken to be about ``incident``. With
+    ``analysts`` (the configured names, in order) the result holds exactly one verdict per
+    name: a configured analyst with no verdict, or with several different ones, gets an
+    ``error`` verdict, and a verdict from an analyst that is not configured is kept as an
+    ``error`` verdict (after the configured ones) so that the decision shows it, degraded.
+    """
+    bound = [_about(v, incident.id) for v in verdicts]
+    if analysts is None:
+        return bound
+    by_name: dict[str, list[Verdict]] = {}
+    for verdict in bound:
+        by_name.setdefault(verdict.analyst, []).append(verdict)
+    result = [_one(name, by_name.pop(name, []), incident.id) for name in analysts]
+    for name in sorted(by_name):
+        result.append(_failed(name, incident.id, f"{name!r} is not a configured analyst"))
+    return result
 
 
 def verify_verdict(verdict: Verdict, incident: Incident, checks: Sequence[Check] = ()) -> Verdict:
     """Check a verdict's claims in code; a failed check turns it into an abstention.
 
     Checks: cited event ids exist in the incident's evidence, technique ids are current
-    ATT&CK techniques, the verdict is about this incident, plus any detector-specific
-    ``checks`` (e.g. the IDS graph's stage plausibility).
+    ATT&CK techniques, the verdict is about this incident, a threat judgement was given, plus
+    any detector-specific ``checks`` (e.g. the IDS graph's stage plausibility).
     """
     if verdict.status is not VerdictStatus.OK:
         return verdict
@@ -73,11 +109,12 @@ def verify_verdict(verdict: Verdict, incident: Incident, checks: Sequence[Check]
 
 
 class ConsensusPolicy(ABC):
-    """How agreeing verdicts become an outcome.
+    """How verified verdicts become an outcome.
 
-    Subclasses set ``name`` and implement :meth:`combine`, which returns the combined
-    threat confidence and benign confidence (each or None when that side cannot win).
-    Failure handling, the deterministic floor and reasons are shared by :meth:`decide`.
+    Subclasses set ``name`` and implement :meth:`combine`, which returns the combined threat
+    and benign confidences (each None when that side cannot win). Winning (reach the
+    threshold and strictly outweigh the other side), failure handling, the deterministic
+    floor and reasons are shared by :meth:`decide`.
     """
 
     name: ClassVar[str]
@@ -87,21 +124,28 @@ class ConsensusPolicy(ABC):
             raise ConfigError(f"threshold must be between 0 and 1, got {threshold}")
         self.threshold = threshold
 
+    def check_analysts(self, analysts: Sequence[str]) -> None:  # noqa: B027 (optional hook)
+        """Reject settings that cannot work with these configured analysts.
+
+        A graph calls this once when it is built. The default accepts any analysts.
+        """
+
     @abstractmethod
     def combine(
-        self, verdicts: Sequence[Verdict], total: int
-    ) -> tuple[float | None, float | None, list[str]]:
+        self, counting: Sequence[Verdict], asked: Sequence[Verdict]
+    ) -> tuple[Side, Side, list[str]]:
         """(threat confidence, benign confidence, reasons) from the counting verdicts.
 
-        ``total`` is the number of analysts asked, so abstentions can weigh against a side.
+        ``asked`` holds every verdict of an analyst that was asked (counting, abstaining and
+        failed), so abstentions can weigh against a side.
         """
 
     def decide(self, incident: Incident, verdicts: Sequence[Verdict]) -> Decision:
-        """The decision for one incident from its (already verified) verdicts."""
+        """The decision for one incident from its (already bound and verified) verdicts."""
         asked = [v for v in verdicts if v.status is not VerdictStatus.SKIPPED]
         failures = [v for v in asked if v.status is VerdictStatus.ERROR]
         counting = [v for v in asked if v.counts]
-        threat, benign, reasons = self.combine(counting, len(asked))
+        threat, benign, reasons = self.combine(counting, asked)
         abstentions = [v for v in asked if not v.counts and v not in failures]
         reasons += [f"{v.analyst} abstained: {_why(v)}" for v in abstentions]
         reasons += [f"{v.analyst} not asked: {v.rationale}" for v in verdicts if v not in asked]
@@ -131,53 +175,77 @@ class ConsensusPolicy(ABC):
         )
 
     def _outcome(
-        self,
-        threat: float | None,
-        benign: float | None,
-        verdicts: Sequence[Verdict],
-        reasons: list[str],
+        self, threat: Side, benign: Side, asked: Sequence[Verdict], reasons: list[str]
     ) -> tuple[Outcome, float | None]:
-        if not verdicts:
+        if not asked:
             reasons.append("no analyst judged this incident")
             return Outcome.NEEDS_REVIEW, None
-        if threat is not None and threat >= self.threshold:
-            reasons.append(f"{self.name}: threat at {threat:.2f} >= threshold {self.threshold:.2f}")
-            return Outcome.ALERT, threat
-        if benign is not None and benign >= self.threshold:
-            reasons.append(f"{self.name}: benign at {benign:.2f} >= threshold {self.threshold:.2f}")
-            return Outcome.DISMISSED, benign
+        limit, bar = Fraction(self.threshold), f"threshold {self.threshold:.2f}"
+        if threat is not None and _wins(threat, benign, limit):
+            reasons.append(f"{self.name}: threat at {float(threat):.2f} >= {bar}")
+            return Outcome.ALERT, float(threat)
+        if benign is not None and _wins(benign, threat, limit):
+            reasons.append(f"{self.name}: benign at {float(benign):.2f} >= {bar}")
+            return Outcome.DISMISSED, float(benign)
+        if threat is not None and benign is not None:
+            reasons.append(
+                f"{self.name}: threat {float(threat):.2f} vs benign {float(benign):.2f}: "
+                f"no side reaches the threshold {self.threshold:.2f} and outweighs the other"
+            )
+            return Outcome.NEEDS_REVIEW, _shown(max(threat, benign))
         shown = threat if threat is not None else benign
         if shown is not None:
             reasons.append(
-                f"{self.name}: combined confidence {shown:.2f} below threshold {self.threshold:.2f}"
+                f"{self.name}: combined confidence {float(shown):.2f} below threshold "
+                f"{self.threshold:.2f}"
             )
-        return Outcome.NEEDS_REVIEW, shown
+        return Outcome.NEEDS_REVIEW, _shown(shown)
 
 
 class UnanimousPolicy(ConsensusPolicy):
-    """Every analyst asked must give a counting verdict on the same side; confidence is the
-    minimum of their confidences. Any abstention or dissent means review."""
+    """Every analyst asked gives a counting verdict on the same side; the combined confidence
+    is the minimum of theirs. Any abstention, failure or dissent means review, and an alert
+    needs at least two agreeing analysts (unanimity of one voice is not consensus).
+
+    Threshold 0: agreement alone decides. Threshold 1: every analyst must be fully sure.
+    """
 
     name = "unanimous"
 
     def combine(
-        self, verdicts: Sequence[Verdict], total: int
-    ) -> tuple[float | None, float | None, list[str]]:
-        """Minimum confidence when all ``total`` analysts agree, else None on both sides."""
-        if not verdicts:
+        self, counting: Sequence[Verdict], asked: Sequence[Verdict]
+    ) -> tuple[Side, Side, list[str]]:
+        """Minimum confidence when all analysts asked agree, else None on both sides."""
+        if not counting:
             return None, None, []
-        sides = {v.is_threat for v in verdicts}
+        sides = {v.is_threat for v in counting}
         if len(sides) > 1:
             return None, None, ["conflicting analysis - manual investigation required"]
-        if len(verdicts) < total:
-            return None, None, [f"only {len(verdicts)} of {total} analysts gave a usable verdict"]
-        low = min(v.confidence for v in verdicts)
-        return (low, None, []) if sides == {True} else (None, low, [])
+        if len(counting) < len(asked):
+            return (
+                None,
+                None,
+                [f"only {len(counting)} of {len(asked)} analysts gave a usable verdict"],
+            )
+        low = Fraction(min(v.confidence for v in counting))
+        if sides == {False}:
+            return None, low, []
+        if len(counting) < 2:
+            return None, None, ["unanimous: an alert needs at least two agreeing analysts"]
+        return low, None, []
 
 
 class MajorityPolicy(ConsensusPolicy):
-    """A quorum (default: more than half of the analysts asked) must agree at or above the
-    threshold; confidence is the minimum among that quorum's confidences."""
+    """A quorum of the analysts asked takes one side at or above the threshold; the combined
+    confidence is the quorum-th highest confidence on that side (so at least ``quorum``
+    analysts are at least that sure). Abstainers and failures count in "asked", so they never
+    help a side reach the default quorum. When both sides reach the quorum (possible only
+    with an explicit quorum of at most half the analysts) the outcome is review.
+
+    Args:
+        threshold: Confidence each of the quorum's analysts must reach (0: any confidence).
+        quorum: Analysts needed on one side; default more than half of those asked.
+    """
 
     name = "majority"
 
@@ -187,56 +255,91 @@ class MajorityPolicy(ConsensusPolicy):
             raise ConfigError(f"quorum must be >= 1, got {quorum}")
         self.quorum = quorum
 
+    def check_analysts(self, analysts: Sequence[str]) -> None:
+        """A quorum larger than the analysts configured could never be reached."""
+        if self.quorum is not None and self.quorum > len(analysts):
+            raise ConfigError(
+                f"quorum {self.quorum} can never be reached with {len(analysts)} analysts "
+                f"({', '.join(analysts)}); use a quorum of at most {len(analysts)}"
+            )
+
     def combine(
-        self, verdicts: Sequence[Verdict], total: int
-    ) -> tuple[float | None, float | None, list[str]]:
+        self, counting: Sequence[Verdict], asked: Sequence[Verdict]
+    ) -> tuple[Side, Side, list[str]]:
         """Per side: the quorum-th highest confidence, if that many analysts took the side."""
-        need = self.quorum or total // 2 + 1
-        reasons = []
-        sides: list[float | None] = []
+        need = self.quorum or len(asked) // 2 + 1
+        sides: list[Side] = []
         for flag in (True, False):
-            confs = sorted((v.confidence for v in verdicts if v.is_threat is flag), reverse=True)
-            sides.append(confs[need - 1] if len(confs) >= need else None)
+            confs = sorted((v.confidence for v in counting if v.is_threat is flag), reverse=True)
+            sides.append(Fraction(confs[need - 1]) if len(confs) >= need else None)
         if None not in sides:
             return None, None, ["conflicting analysis: both sides reached the quorum"]
-        if sides == [None, None] and verdicts:
-            reasons.append(f"no side reached a quorum of {need} of {total} analysts")
+        reasons = []
+        if sides == [None, None] and counting:
+            reasons.append(f"no side reached a quorum of {need} of {len(asked)} analysts")
         return sides[0], sides[1], reasons
 
 
 class WeightedPolicy(ConsensusPolicy):
-    """Weighted vote: a side's confidence is ``sum(weight * confidence)`` over its analysts
-    divided by the total weight of all analysts asked (abstentions dilute it)."""
+    """Weighted vote over every analyst asked.
+
+    A side's share is ``sum(weight x confidence)`` over the analysts on that side divided by
+    the total weight of every analyst asked, abstainers and failures included with their
+    configured weight (an analyst with no weight given weighs 1; weight 0 leaves an analyst
+    out). A side wins when its share reaches the threshold and is strictly larger than the
+    other side's share. Threshold 0: the larger share wins, a tie (e.g. nobody judged) is
+    review. Threshold 1: every analyst with weight > 0 must be on that side, fully sure.
+
+    Args:
+        threshold: Share a side must reach.
+        weights: Weight per analyst name (finite, >= 0).
+    """
 
     name = "weighted"
 
     def __init__(self, threshold: float = 0.8, weights: Mapping[str, float] | None = None) -> None:
         super().__init__(threshold)
         self.weights = dict(weights or {})
-        if any(w < 0 or math.isnan(w) for w in self.weights.values()):
-            raise ConfigError("weights must be non-negative numbers")
+        if any(not (math.isfinite(w) and w >= 0) for w in self.weights.values()):
+            raise ConfigError("weights must be finite numbers >= 0")
+
+    def check_analysts(self, analysts: Sequence[str]) -> None:
+        """Weights must name configured analysts, and not all of them may weigh 0."""
+        unknown = sorted(set(self.weights) - set(analysts))
+        if unknown:
+            raise ConfigError(
+                f"weights name analysts that are not configured: {', '.join(unknown)}; "
+                f"configured analysts are: {', '.join(analysts)}"
+            )
+        if analysts and all(self.weight(a) == 0 for a in analysts):
+            raise ConfigError("every configured analyst has weight 0: nothing could decide")
+
+    def weight(self, analyst: str) -> float:
+        """The configured weight of ``analyst`` (1 when not given)."""
+        return self.weights.get(analyst, 1.0)
 
     def combine(
-        self, verdicts: Sequence[Verdict], total: int
-    ) -> tuple[float | None, float | None, list[str]]:
-        """Weighted share per side; analysts without a weight count 1."""
-        if not verdicts:
+        self, counting: Sequence[Verdict], asked: Sequence[Verdict]
+    ) -> tuple[Side, Side, list[str]]:
+        """Each side's weighted share of the total weight asked."""
+        if not counting:
             return None, None, []
-        counted = sum(self.weights.get(v.analyst, 1.0) for v in verdicts)
-        missing = max(total - len(verdicts), 0)  # abstainers weigh 1 each: conservative
-        denominator = counted + missing
-        if denominator <= 0:
-            return None, None, ["all analyst weights are zero"]
-        scores = [
+        total = sum((Fraction(self.weight(v.analyst)) for v in asked), Fraction(0))
+        if total == 0:
+            return None, None, ["weighted: every analyst asked has weight 0"]
+        shares = [
             sum(
-                self.weights.get(v.analyst, 1.0) * v.confidence
-                for v in verdicts
-                if v.is_threat is f
+                (
+                    Fraction(self.weight(v.analyst)) * Fraction(v.confidence)
+                    for v in counting
+                    if v.is_threat is flag
+                ),
+                Fraction(0),
             )
-            / denominator
-            for f in (True, False)
+            / total
+            for flag in (True, False)
         ]
-        return scores[0], scores[1], []
+        return shares[0], shares[1], []
 
 
 POLICIES: dict[str, type[ConsensusPolicy]] = {
@@ -262,10 +365,63 @@ def decide(
     verdicts: Iterable[Verdict],
     policy: ConsensusPolicy,
     checks: Sequence[Check] = (),
+    analysts: Sequence[str] | None = None,
 ) -> Decision:
-    """Verify every verdict against the incident, then apply the policy."""
-    checked = [verify_verdict(v, incident, checks) for v in verdicts]
+    """Bind every verdict to the incident, verify its claims, then apply the policy.
+
+    Args:
+        incident: The incident the analysts were asked about.
+        verdicts: Their verdicts (any order).
+        policy: The consensus policy.
+        checks: Extra claim checks (see :func:`verify_verdict`).
+        analysts: The configured analyst names; when given, each gets exactly one verdict in
+            the decision and a missing one is an ``error`` verdict (see :func:`bind_verdicts`).
+    """
+    bound = bind_verdicts(incident, verdicts, analysts)
+    checked = [verify_verdict(v, incident, checks) for v in bound]
     return policy.decide(incident, checked)
+
+
+def _wins(side: Fraction, other: Side, limit: Fraction) -> bool:
+    return side >= limit and (other is None or side > other)
+
+
+def _shown(side: Side) -> float | None:
+    return None if side is None else float(side)
+
+
+def _about(verdict: Verdict, incident_id: str) -> Verdict:
+    if not verdict.incident_id:
+        return verdict.model_copy(update={"incident_id": incident_id})
+    if verdict.incident_id == incident_id:
+        return verdict
+    message = f"verdict about {verdict.incident_id}, asked about {incident_id}"
+    return _failed(verdict.analyst, incident_id, message, verdict)
+
+
+def _one(name: str, found: list[Verdict], incident_id: str) -> Verdict:
+    distinct: list[Verdict] = []
+    for verdict in found:
+        if verdict not in distinct:
+            distinct.append(verdict)
+    if len(distinct) == 1:
+        return distinct[0]
+    if not distinct:
+        return _failed(name, incident_id, "no verdict from this configured analyst")
+    return _failed(name, incident_id, f"{len(distinct)} different verdicts about one incident")
+
+
+def _failed(name: str, incident_id: str, message: str, source: Verdict | None = None) -> Verdict:
+    """An error verdict (no claims); keeps the source's model, usage and latency for costs."""
+    return Verdict(
+        analyst=name,
+        incident_id=incident_id,
+        status=VerdictStatus.ERROR,
+        error=message,
+        model=source.model if source else None,
+        usage=source.usage if source else None,
+        latency_s=source.latency_s if source else None,
+    )
 
 
 def _why(verdict: Verdict) -> str:

@@ -74,8 +74,9 @@ def test_validation_changes_the_outcome() -> None:
     inventor_verdict = next(v for v in decision.verdicts if v.analyst == "inventor")
     assert inventor_verdict.status is VerdictStatus.UNVERIFIED
     assert "T1486" in inventor_verdict.problems[0]
+    # One analyst: unanimity of one voice never alerts, so the single vote goes to majority.
     honest_only = correlate_ids_alerts(
-        scenario_2(seed=7), input_format="suricata", analysts=[honest], policy="unanimous"
+        scenario_2(seed=7), input_format="suricata", analysts=[honest], policy="majority"
     )
     assert honest_only.decision_for(_campaign().id).outcome is Outcome.ALERT
 

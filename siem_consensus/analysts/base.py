@@ -59,17 +59,19 @@ def abstain(analyst: str, case: Incident, why: str) -> Verdict:
 
 
 async def run_analyst(analyst: Analyst, case: Incident, timeout: float | None = 120.0) -> Verdict:
-    """Call an analyst; failures and timeouts become ``error`` verdicts, never guesses."""
+    """Call an analyst about one case; the verdict is bound to that case.
+
+    Failures and timeouts become ``error`` verdicts, never guesses; so do answers that are
+    not a :class:`Verdict` (None, a dict, ...) and verdicts about another incident
+    ("verdict about X, asked about Y"). The analyst name is set from ``analyst.name``.
+    """
     try:
-        verdict = await asyncio.wait_for(analyst.analyze(case), timeout)
+        answer: object = await asyncio.wait_for(analyst.analyze(case), timeout)
     except TimeoutError:
         return _error(analyst, case, f"timed out after {timeout:g}s")
     except Exception as exc:  # noqa: BLE001  (any analyst failure must become data)
         return _error(analyst, case, f"{type(exc).__name__}: {str(exc)[:300]}")
-    # Attribution is ours to set; a verdict about another incident is left for verification.
-    return verdict.model_copy(
-        update={"analyst": analyst.name, "incident_id": verdict.incident_id or case.id}
-    )
+    return _bind(analyst, case, answer)
 
 
 async def run_analyst_batch(
@@ -77,25 +79,68 @@ async def run_analyst_batch(
 ) -> list[Verdict]:
     """Call an analyst's ``analyze_batch`` (one call for several low-tier incidents).
 
-    A failure or timeout becomes an ``error`` verdict for every case of the batch.
+    Returns exactly one verdict per case, in order. A failure or timeout becomes an ``error``
+    verdict for every case of the batch. Verdicts are matched to cases by their
+    ``incident_id``; a verdict without one is matched by position, but only when the batch
+    returned exactly one answer per case. A case left without exactly one verdict about it
+    gets an ``error`` verdict saying what the batch returned instead.
     """
     batch = getattr(analyst, "analyze_batch", None)
     if batch is None:
         return [await run_analyst(analyst, case, timeout) for case in cases]
     try:
-        verdicts: list[Verdict] = await asyncio.wait_for(batch(list(cases)), timeout)
+        answers: object = await asyncio.wait_for(batch(list(cases)), timeout)
     except TimeoutError:
         return [_error(analyst, case, f"timed out after {timeout:g}s") for case in cases]
     except Exception as exc:  # noqa: BLE001  (any analyst failure must become data)
         message = f"{type(exc).__name__}: {str(exc)[:300]}"
         return [_error(analyst, case, message) for case in cases]
+    if not isinstance(answers, list | tuple):
+        got = type(answers).__name__
+        return [_error(analyst, case, f"batch returned {got}, not a list") for case in cases]
     return [
-        v.model_copy(update={"analyst": analyst.name, "incident_id": v.incident_id or c.id})
-        for v, c in zip(verdicts, cases, strict=True)
+        _bind_in_batch(analyst, case, n, list(answers), len(cases)) for n, case in enumerate(cases)
     ]
 
 
-def _error(analyst: Analyst, case: Incident, message: str) -> Verdict:
+def _bind(analyst: Analyst, case: Incident, answer: object) -> Verdict:
+    """The analyst's answer about ``case`` as a verdict about ``case``, or an error verdict."""
+    if not isinstance(answer, Verdict):
+        got = "nothing" if answer is None else f"a {type(answer).__name__}"
+        return _error(analyst, case, f"returned {got} instead of a Verdict")
+    if answer.incident_id and answer.incident_id != case.id:
+        message = f"verdict about {answer.incident_id}, asked about {case.id}"
+        return _error(analyst, case, message, answer)
+    return answer.model_copy(update={"analyst": analyst.name, "incident_id": case.id})
+
+
+def _bind_in_batch(
+    analyst: Analyst, case: Incident, position: int, answers: list[object], expected: int
+) -> Verdict:
+    about = [a for a in answers if isinstance(a, Verdict) and a.incident_id == case.id]
+    if len(about) == 1:
+        return _bind(analyst, case, about[0])
+    if len(about) > 1:
+        return _error(analyst, case, f"batch returned {len(about)} verdicts about this case")
+    if len(answers) == expected:
+        return _bind(analyst, case, answers[position])
+    return _error(
+        analyst,
+        case,
+        f"batch returned {len(answers)} answers for {expected} cases, none about this one",
+    )
+
+
+def _error(
+    analyst: Analyst, case: Incident, message: str, source: Verdict | None = None
+) -> Verdict:
+    """An error verdict (no claims); keeps the source's model, usage and latency for costs."""
     return Verdict(
-        analyst=analyst.name, incident_id=case.id, status=VerdictStatus.ERROR, error=message
+        analyst=analyst.name,
+        incident_id=case.id,
+        status=VerdictStatus.ERROR,
+        error=message,
+        model=source.model if source else None,
+        usage=source.usage if source else None,
+        latency_s=source.latency_s if source else None,
     )

@@ -209,9 +209,16 @@ def make_consensus(
 ) -> StateNode:
     """Node: verify claims and apply the policy, one decision per incident.
 
-    Verdicts are ordered as the analysts were given, whatever order they finished in.
+    The vote is over the configured analysts: each incident's decision holds exactly one
+    verdict per analyst, in the order the analysts were given (whatever order they finished
+    in); an analyst with no verdict for an incident gets an ``error`` verdict there.
+
+    Raises:
+        ConfigError: The policy cannot work with these analysts (e.g. a quorum larger than
+            the number of analysts, or weights naming an analyst that is not configured).
     """
-    order = {a.name: n for n, a in enumerate(analysts)}
+    names = [a.name for a in analysts]
+    policy.check_analysts(names)
 
     def consensus(state: TriageState) -> dict[str, Any]:
         by_incident: dict[str, list[Verdict]] = {}
@@ -221,10 +228,9 @@ def make_consensus(
         decisions = []
         for raw in state.get("incidents", []):
             incident = Incident.model_validate(raw)
-            verdicts = sorted(
-                by_incident.get(incident.id, []), key=lambda v: order.get(v.analyst, len(order))
-            )
-            decisions.append(decide(incident, verdicts, policy, checks).model_dump(mode="json"))
+            verdicts = by_incident.get(incident.id, [])
+            decision = decide(incident, verdicts, policy, checks, analysts=names)
+            decisions.append(decision.model_dump(mode="json"))
         return {"decisions": decisions}
 
     return consensus

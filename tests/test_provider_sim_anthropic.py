@@ -421,7 +421,9 @@ def test_public_names_sorted_importable_and_sdk_free() -> None:
         "import sys, siem_consensus.testing, siem_consensus.testing.pytest_plugin; "
         "print(','.join(m for m in ('anthropic', 'openai') if m in sys.modules))"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
+    )
     assert out.stdout.strip() == ""
 
 

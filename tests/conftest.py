@@ -64,12 +64,19 @@ def pytest_runtest_makereport(
     return report
 
 
+SLOW_TIMEOUT_S = 1800
+"""Timeout of a ``slow`` evaluation that sets none (the default 300 s is for ordinary tests)."""
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Under ``make mutation``, run a mutant's tests fastest first.
+    """Give slow evaluations a longer timeout; under ``make mutation``, run fastest first.
 
     mutmut stops at the first failing test (``-x``), so a killed mutant costs only the tests run
     before the one that kills it; their durations come from mutmut's unmutated run.
     """
+    for item in items:
+        if item.get_closest_marker("slow") and not item.get_closest_marker("timeout"):
+            item.add_marker(pytest.mark.timeout(SLOW_TIMEOUT_S))
     stats = Path("mutmut-stats.json")
     if not os.environ.get("MUTANT_UNDER_TEST") or not stats.exists():
         return

@@ -52,3 +52,26 @@ def test_missing_data_skips_elsewhere(
     result = suite.runpytest("-p", "no:cacheprovider")
     result.assert_outcomes(passed=1, skipped=2)
     assert result.ret == pytest.ExitCode.OK
+
+
+def test_slow_tests_get_the_long_timeout(pytester: pytest.Pytester) -> None:
+    pytester.makeconftest(CONFTEST.read_text(encoding="utf-8"))
+    pytester.makepyfile(
+        """
+        import pytest
+
+        @pytest.mark.slow
+        def test_evaluation(request):
+            assert request.node.get_closest_marker("timeout").args == (1800,)
+
+        @pytest.mark.slow
+        @pytest.mark.timeout(5)
+        def test_own_timeout_wins(request):
+            assert request.node.get_closest_marker("timeout").args == (5,)
+
+        def test_ordinary(request):
+            assert request.node.get_closest_marker("timeout") is None
+        """
+    )
+    pytester.makeini("[pytest]\nmarkers =\n    slow: data-driven evaluations\n")
+    pytester.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=3)

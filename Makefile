@@ -36,12 +36,14 @@ test-slow: $(DEVSTAMP)
 	$(BIN)/python -m pytest -q -m slow
 
 # Mutation testing of the decision path ([tool.mutmut] in pyproject.toml, docs/testing.md).
-# Results are cached in mutants/: a second run only re-tests what changed. A subset:
+# Results are cached in mutants/: a second run only re-tests what changed. Bytecode is written
+# (PYTHONDONTWRITEBYTECODE unset): every worker would otherwise recompile the mutated modules.
+# A subset:
 #   make mutation MUTANTS='siem_consensus.consensus.*'
 MUTANTS ?=
 mutation: $(DEVSTAMP)
 	mkdir -p mutants
-	PYTHONPATH=$(CURDIR)/mutants CI= HYPOTHESIS_PROFILE=mutation $(BIN)/mutmut run --max-children 2 $(foreach m,$(MUTANTS),'$(m)')
+	PYTHONPATH=$(CURDIR)/mutants CI= HYPOTHESIS_PROFILE=mutation PYTHONDONTWRITEBYTECODE= $(BIN)/mutmut run --max-children 2 $(foreach m,$(MUTANTS),'$(m)')
 	$(BIN)/python scripts/mutation_report.py
 
 # The per-module scores of the last run, and the surviving mutants by name.

@@ -18,8 +18,6 @@ from siem_consensus.errors import ConfigError
 from siem_consensus.export import to_ecs_documents
 from siem_consensus.models import Entities
 
-# These tests wait on server processes and sockets: a hang fails the test, not CI.
-pytestmark = pytest.mark.timeout(120)
 
 opensearchpy = pytest.importorskip("opensearchpy")
 osmem = pytest.importorskip("osmem_server")

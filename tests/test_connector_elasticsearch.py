@@ -34,7 +34,6 @@ from siem_consensus.models import Decision, Entities, Incident, Outcome, Severit
 from siem_consensus.report import FirewallReport, Report
 from siem_consensus.testing.noida import NoidaServer
 
-
 elasticsearch = pytest.importorskip("elasticsearch")
 es_helpers = pytest.importorskip("elasticsearch.helpers")
 pytest.importorskip("noida_db")

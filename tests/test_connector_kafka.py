@@ -38,7 +38,6 @@ from kafka.admin import KafkaAdminClient, NewTopic  # noqa: E402
 from siem_consensus.connectors.kafka import KafkaConnector  # noqa: E402
 from siem_consensus.testing.noida import NoidaServer  # noqa: E402
 
-
 T0 = datetime(2024, 5, 1, tzinfo=UTC)
 N_MESSAGES = 5_000
 GARBAGE_AT = 2_500

@@ -18,7 +18,6 @@ from siem_consensus.errors import ConfigError
 from siem_consensus.export import to_ecs_documents
 from siem_consensus.models import Entities
 
-
 opensearchpy = pytest.importorskip("opensearchpy")
 osmem = pytest.importorskip("osmem_server")
 

@@ -19,7 +19,6 @@ from siem_consensus import analyze_firewall
 from siem_consensus.cli import main
 from siem_consensus.connectors import OpenSearchConnector
 
-
 opensearchpy = pytest.importorskip("opensearchpy")
 osmem = pytest.importorskip("osmem_server")
 

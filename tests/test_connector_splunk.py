@@ -47,7 +47,6 @@ from siem_consensus.testing.splunk import (
 pytest.importorskip("splunklib")
 from siem_consensus.connectors.splunk import SplunkConnector  # noqa: E402
 
-
 PASSWORD = "pw-Zq81-not-in-logs"
 BEARER = "bearer-7f3e9a-not-in-logs"
 HEC_TOKEN = "11111111-2222-3333-4444-hec-not-in-logs"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -41,8 +42,11 @@ def test_insider_then_review(tmp_path: Path, capsys: pytest.CaptureFixture[str])
     assert "pending approval" in captured.err
     assert main(["review", "list", *dbs]) == 0
     listing = capsys.readouterr().out
-    approval_id = listing.split()[0]
-    assert "bob.engineer" in listing or "users=" in listing
+    blocks = [b.splitlines() for b in re.split(r"\n(?=\S)", listing.strip())]
+    assert len(blocks) == len(report["pending_approvals"])
+    [bob, *_] = [b for b in blocks if b[0].split("  ")[1] == "users=bob.engineer"]
+    approval_id = bob[0].split()[0]
+    assert any(line.startswith("    ") and ". Preserve evidence" in line for line in bob[1:])
     assert main(["review", "approve", approval_id, *dbs]) == 2  # --by is required
     assert "--by" in capsys.readouterr().err
     action = "Preserve evidence: endpoint image, file access and proxy logs, mailbox"

@@ -347,9 +347,11 @@ def test_many_ports_on_many_hosts_is_a_port_scan_not_a_sweep() -> None:
 
 
 def test_invalid_thresholds_are_rejected() -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(
+        ValueError, match=r"internal_networks\s+Value error, '10\.0\.0\.0/33' does not appear"
+    ):
         FirewallThresholds(internal_networks=("10.0.0.0/33",))
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="window_s .* must divide evenly by hops_per_window"):
         FirewallThresholds(window_s=1, hops_per_window=7)
 
 

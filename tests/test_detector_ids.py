@@ -132,7 +132,7 @@ def test_thresholds_are_configurable() -> None:
     assert [i.kind for i in single if i.severity.rank >= Severity.MEDIUM.rank] == ["single_stage"]
     quiet = correlate(df, cfg=IdsThresholds(flood_min_alerts=10_000))[1]
     assert [i.kind for i in quiet] == ["campaign"]
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"unknown stages \['lunch'\]; valid: reconnaissance"):
         IdsThresholds(standalone_stages=frozenset({"lunch"}))
 
 

@@ -202,7 +202,9 @@ def test_thresholds_are_configurable(bob_night: pl.DataFrame) -> None:
     incidents = run(bob_night, InsiderDetector(strict, directory=directory()))
     assert incidents and not {"volume", "downloads"} & set(incidents[0].stats["features"])
     assert not run(bob_night, InsiderDetector(InsiderThresholds(min_families=4)))
-    with pytest.raises(ValueError):
+    with pytest.raises(
+        ValueError, match=r"baseline_days\s+Input should be greater than or equal to 1"
+    ):
         InsiderThresholds(baseline_days=0)
 
 
@@ -242,7 +244,7 @@ def test_rows_without_user_or_time_are_counted(bob_night: pl.DataFrame) -> None:
 def test_finished_detector_refuses_more(bob_night: pl.DataFrame) -> None:
     detector = InsiderDetector()
     assert detector.finish() == [] and detector.population["keys"] == 0
-    with pytest.raises(UsageError):
+    with pytest.raises(UsageError, match="InsiderDetector is finished; create a new one"):
         detector.update(bob_night.head(5))
 
 

@@ -23,7 +23,7 @@ def generated(tmp_path_factory: pytest.TempPathFactory) -> GeneratedDataset:
 @pytest.fixture(scope="module")
 def detected(generated: GeneratedDataset) -> tuple[InsiderDetector, list[Incident]]:
     inputs = cert_inputs(generated.directory)
-    assert inputs.ldap is not None
+    assert inputs.ldap == generated.ldap
     detector = InsiderDetector(directory=read_ldap(inputs.ldap))
     return detector, detect_stream(iter(EventStream(inputs.event_files)), detector)
 

@@ -17,7 +17,7 @@ def test_default_inventory_is_unchanged() -> None:
     assert inventory.zone("8.8.8.8") == "external"
     assert inventory.lookup("127.0.0.1").criticality == "low"  # type: ignore[union-attr]
     assert inventory.lookup_host("web01") is None
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="'10.1.50.0/33' does not appear to be an IPv4 or IPv6"):
         AssetInventory([Asset(network="10.1.50.0/33", zone="x")])
 
 
@@ -51,7 +51,7 @@ def test_inventory_files_with_cidrs_and_host_names(tmp_path: Path, suffix: str) 
     assert inventory.lookup_host("intranet_server").criticality == "critical"  # type: ignore[union-attr]
     mail = inventory.resolve("MAIL.corp.example.")
     assert mail is not None and mail.criticality == "medium"
-    assert inventory.resolve("10.1.50.9") is web or inventory.resolve("10.1.50.9") == web
+    assert inventory.resolve("10.1.50.9") == web
 
 
 def test_bad_inventory_entries(tmp_path: Path) -> None:

@@ -11,6 +11,7 @@ import siem_consensus
 from siem_consensus.examples import example_2
 from siem_consensus.export import export_report, load_report, to_ecs_documents
 from siem_consensus.generators import firewall
+from siem_consensus.generators.insider import generate_insider_dataset
 from siem_consensus.report import Report
 
 
@@ -67,3 +68,14 @@ def test_export_report_rejects_unknown_format_and_detector(tmp_path: Path) -> No
         export_report(path, "pdf")
     with pytest.raises(siem_consensus.errors.ConfigError, match="firewall, ids, insider"):
         export_report(path, "ecs")
+
+
+def test_insider_documents_name_the_user_and_host(tmp_path: Path) -> None:
+    generate_insider_dataset(tmp_path, users=20, days=30, scenarios=("night_mass_download",))
+    report = siem_consensus.detect_insider_threats(tmp_path)
+    [alert] = [d for d in to_ecs_documents(report) if d["event"]["kind"] == "alert"]
+    incident = report.incident(alert["siem_consensus"]["incident_id"])
+    assert alert["user"]["name"] == ["bob.engineer"] == list(incident.entities.users)
+    assert alert["host"]["name"] == list(incident.entities.hosts)
+    assert alert["event"]["category"] == ["iam"]
+    assert "source" not in alert and "destination" not in alert

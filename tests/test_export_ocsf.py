@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import types
 import typing
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,6 +22,7 @@ from siem_consensus.examples import example_2
 from siem_consensus.export import to_ocsf_findings
 from siem_consensus.export.ocsf import OCSF_VERSION
 from siem_consensus.generators import firewall
+from siem_consensus.generators.insider import generate_insider_dataset
 from siem_consensus.report import Report
 
 ocsf_emitter = pytest.importorskip("ocsf_emitter")
@@ -79,13 +81,18 @@ def test_exports_the_pinned_schema_version() -> None:
     assert OCSF_VERSION == ocsf_emitter.OCSF_SCHEMA_VERSION == "1.5.0"
 
 
-@pytest.mark.parametrize("which", ["firewall", "ids"])
-def test_findings_validate_against_the_pinned_ocsf_schema(which: str) -> None:
-    report: Report = (
-        siem_consensus.analyze_firewall(firewall.scenario_1(seed=7), input_format="asa")
-        if which == "firewall"
-        else example_2(quiet=True)
-    )
+def _report(which: str, tmp_path: Path) -> Report:
+    if which == "firewall":
+        return siem_consensus.analyze_firewall(firewall.scenario_1(seed=7), input_format="asa")
+    if which == "ids":
+        return example_2(quiet=True)
+    generate_insider_dataset(tmp_path, users=20, days=30, scenarios=("night_mass_download",))
+    return siem_consensus.detect_insider_threats(tmp_path)
+
+
+@pytest.mark.parametrize("which", ["firewall", "ids", "insider"])
+def test_findings_validate_against_the_pinned_ocsf_schema(which: str, tmp_path: Path) -> None:
+    report = _report(which, tmp_path)
     findings = to_ocsf_findings(report)
     assert len(findings) == len(report.decisions)
     for finding in findings:

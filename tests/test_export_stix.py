@@ -13,6 +13,7 @@ from siem_consensus.errors import MissingDependencyError
 from siem_consensus.examples import example_2
 from siem_consensus.export import to_stix_bundle
 from siem_consensus.generators import firewall
+from siem_consensus.generators.insider import generate_insider_dataset
 from siem_consensus.report import Report
 
 stix2 = pytest.importorskip("stix2")
@@ -20,12 +21,16 @@ stix2 = pytest.importorskip("stix2")
 
 @pytest.fixture(
     scope="module",
-    params=["firewall", "ids"],
+    params=["firewall", "ids", "insider"],
 )
-def report(request: pytest.FixtureRequest) -> Report:
+def report(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Report:
     if request.param == "firewall":
         return siem_consensus.analyze_firewall(firewall.scenario_1(seed=7), input_format="asa")
-    return example_2(quiet=True)
+    if request.param == "ids":
+        return example_2(quiet=True)
+    cert = tmp_path_factory.mktemp("cert")
+    generate_insider_dataset(cert, users=20, days=30, scenarios=("night_mass_download",))
+    return siem_consensus.detect_insider_threats(cert)
 
 
 def _objects(bundle: str) -> list[dict[str, Any]]:
@@ -48,14 +53,18 @@ def test_bundle_contents(report: Report) -> None:
     assert len(by_type["incident"]) == len(report.decisions)
     refs = [r for ap in by_type["attack-pattern"] for r in ap["external_references"]]
     assert all(r["source_name"] == "mitre-attack" and r["external_id"] for r in refs)
-    indicators = by_type["indicator"]
-    assert indicators, "alerts with external sources must yield indicators"
+    indicators = by_type.get("indicator", [])
+    kinds = {r["relationship_type"] for r in by_type["relationship"]}
+    if report.detector == "insider":  # users and hosts, no addresses to indicate
+        assert not indicators and "sighting" not in by_type
+        assert kinds == {"related-to"}
+    else:
+        assert indicators, "alerts with external sources must yield indicators"
+        assert len(by_type["sighting"]) >= len(indicators)
+        assert kinds == {"indicates", "related-to"}
     for ind in indicators:
         stix2.Indicator(**ind)  # re-validates the pattern
         assert ind["pattern"].startswith("[ipv4-addr:value = '")
-    assert len(by_type["sighting"]) >= len(indicators)
-    kinds = {r["relationship_type"] for r in by_type["relationship"]}
-    assert kinds == {"indicates", "related-to"}
     ids = {o["id"] for o in objects}
     for rel in by_type["relationship"]:
         assert rel["source_ref"] in ids and rel["target_ref"] in ids

@@ -19,5 +19,7 @@ def test_import_does_not_load_vendor_sdks() -> None:
         "import sys, siem_consensus; "
         "print(','.join(m for m in ('anthropic', 'openai') if m in sys.modules))"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
+    )
     assert out.stdout.strip() == ""

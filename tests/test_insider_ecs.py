@@ -39,7 +39,7 @@ def test_scenario_3_found_from_ecs_lines(tmp_path: Path) -> None:
         for name, batch in EventStream(list(found.event_files))
         for event in frame_to_events(batch.drop("source"), name)
     ]
-    assert found.ldap is not None
+    assert found.ldap == tmp_path / "cert" / "LDAP"
     report = detect_insider_threats(lines, input_format="ecs", directory=read_ldap(found.ldap))
     assert report.input.events == len(lines) and report.input.dead_letters == 0
     flagged = {

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -152,11 +151,10 @@ def test_ipv6_endpoints(endpoints: str, transport: str, expected: tuple[str, int
     assert (row["source_ip"], row["source_port"]) == expected
 
 
+@pytest.mark.timeout(30)  # a backtracking regex would take minutes on these lines
 def test_pathological_line_is_rejected_quickly() -> None:
     line = "03/25/2017-16:49:58.856335  [**] [1:2:3] " + "[**] [x] " * 900
-    started = time.perf_counter()
     parsed = FastLogParser().parse_chunk([line, line * 2], 1, "slow")
-    assert time.perf_counter() - started < 2
     assert len(parsed.dead_letters) == 2
     assert "under 2 KB" in parsed.dead_letters[1].reason
 

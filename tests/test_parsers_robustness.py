@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import random
-import time
 from pathlib import Path
 
 import pytest
@@ -158,9 +157,7 @@ def test_ten_megabyte_line_inside_a_good_file(tmp_path: Path, name: str) -> None
     path = tmp_path / Path(name).name
     path.write_text("\n".join([*raw[:5], huge, *raw[5:]]) + "\n", encoding="utf-8")
     clean, _, _ = _run([DATA / name])
-    started = time.perf_counter()
     stream, _, dead = _run([path])
-    assert time.perf_counter() - started < 20
     assert stream.stats.formats[Path(name).name] == FIXTURES[name]
     assert stream.stats.events == clean.stats.events
     assert dead[6] == f"line is {len(huge):,} characters, over the {MAX_LINE_CHARS:,} limit"

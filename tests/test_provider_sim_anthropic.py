@@ -164,7 +164,7 @@ def test_reply_function_and_count_tokens_and_models(
     sim.anthropic.models = ["claude-sim-a", "claude-sim-b"]
     assert [model.id for model in client.models.list()] == ["claude-sim-a", "claude-sim-b"]
     assert client.models.retrieve("claude-sim-b").id == "claude-sim-b"
-    with pytest.raises(anthropic.NotFoundError):
+    with pytest.raises(anthropic.NotFoundError, match="^404 model: claude-unknown "):
         client.models.retrieve("claude-unknown")
 
 
@@ -228,7 +228,7 @@ def test_server_errors(
 def test_hang_trips_the_client_timeout(sim: ProviderSimulator, client: anthropic.Anthropic) -> None:
     sim.anthropic.script(Fault.hang(10))
     started = time.monotonic()
-    with pytest.raises(anthropic.APITimeoutError):
+    with pytest.raises(anthropic.APITimeoutError, match="timed out"):
         client.with_options(timeout=0.3).messages.create(
             model=MODEL, max_tokens=64, messages=MESSAGES
         )
@@ -332,7 +332,7 @@ def test_recorded_requests_never_contain_the_key(sim: ProviderSimulator) -> None
     sim.anthropic.script(VERDICT, Fault.server_error(), "x")
     with anthropic.Anthropic(base_url=sim.anthropic_base_url, api_key=secret, max_retries=0) as sdk:
         _ask_tool(sdk)
-        with pytest.raises(anthropic.InternalServerError):
+        with pytest.raises(anthropic.InternalServerError, match=r"^500 Internal server error"):
             _ask_tool(sdk)
         with sdk.messages.stream(model=MODEL, max_tokens=9, messages=MESSAGES) as stream:
             stream.get_final_text()
@@ -421,7 +421,9 @@ def test_public_names_sorted_importable_and_sdk_free() -> None:
         "import sys, siem_consensus.testing, siem_consensus.testing.pytest_plugin; "
         "print(','.join(m for m in ('anthropic', 'openai') if m in sys.modules))"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
+    )
     assert out.stdout.strip() == ""
 
 

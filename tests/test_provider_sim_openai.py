@@ -181,7 +181,7 @@ def test_models_listing(sim: ProviderSimulator, client: openai.OpenAI) -> None:
     sim.openai.models = ["gpt-sim-a", "gpt-sim-b"]
     assert [model.id for model in client.models.list()] == ["gpt-sim-a", "gpt-sim-b"]
     assert client.models.retrieve("gpt-sim-a").id == "gpt-sim-a"
-    with pytest.raises(openai.NotFoundError):
+    with pytest.raises(openai.NotFoundError, match="Error code: 404"):
         client.models.retrieve("gpt-unknown")
 
 
@@ -236,7 +236,7 @@ def test_server_errors(sim: ProviderSimulator, client: openai.OpenAI, status: in
 def test_hang_trips_the_client_timeout(sim: ProviderSimulator, client: openai.OpenAI) -> None:
     sim.openai.script(Fault.hang(10))
     started = time.monotonic()
-    with pytest.raises(openai.APITimeoutError):
+    with pytest.raises(openai.APITimeoutError, match="timed out"):
         client.with_options(timeout=0.3).chat.completions.create(model=MODEL, messages=MESSAGES)
     assert time.monotonic() - started < 2
 
@@ -310,7 +310,7 @@ def test_recorded_requests_never_contain_the_key(sim: ProviderSimulator) -> None
     sim.openai.script(VERDICT, Fault.rate_limit(), Reply(payload="streamed"))
     with openai.OpenAI(base_url=sim.openai_base_url, api_key=secret, max_retries=0) as sdk:
         _ask(sdk, response_format=JSON_FORMAT)
-        with pytest.raises(openai.RateLimitError):
+        with pytest.raises(openai.RateLimitError, match="Error code: 429"):
             _ask(sdk)
         list(_ask(sdk, stream=True))
         sdk.models.list()

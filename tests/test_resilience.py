@@ -270,7 +270,7 @@ def test_half_open_allows_one_trial_and_success_closes() -> None:
     clock.now = 5
     assert breaker.state == "half_open"
     breaker.before_call()  # the trial
-    with pytest.raises(CircuitOpenError):
+    with pytest.raises(CircuitOpenError, match="circuit open after 1 consecutive failures"):
         breaker.before_call()  # everyone else still waits
     breaker.record_success()
     assert breaker.state == "closed"
@@ -286,7 +286,7 @@ def test_failed_trial_reopens_for_another_period() -> None:
     breaker.record_failure()
     assert breaker.state == "open"
     clock.now = 10.9
-    with pytest.raises(CircuitOpenError):
+    with pytest.raises(CircuitOpenError, match="not calling it"):
         breaker.before_call()
     clock.now = 11
     breaker.before_call()
@@ -315,7 +315,7 @@ def test_retries_feed_the_breaker_until_it_opens() -> None:
 
 def test_client_errors_do_not_open_the_breaker() -> None:
     breaker = CircuitBreaker(failure_threshold=1, clock=FakeClock())
-    with pytest.raises(ProviderError):
+    with pytest.raises(ProviderError, match="HTTP 400"):
         run(Script(SdkError(400)), breaker=breaker)
     assert breaker.state == "closed"
 
@@ -408,7 +408,7 @@ def test_provider_limits_share_breakers_and_scope_semaphores_per_loop() -> None:
 
 
 def test_semaphore_needs_a_running_loop() -> None:
-    with pytest.raises(RuntimeError):
+    with pytest.raises(RuntimeError, match="no running event loop"):
         ProviderLimits().semaphore("openai")
 
 

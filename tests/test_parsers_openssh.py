@@ -149,7 +149,7 @@ def test_fast_path_agrees_with_the_line_parser(lines: list[str]) -> None:
 
 
 def test_fast_path_takes_the_common_lines() -> None:
-    from siem_consensus.parsers._openssh_fast import fast_rows
+    from siem_consensus.parsers.openssh._fast import fast_rows
 
     taken: list[list[tuple[int, str]]] = []
 

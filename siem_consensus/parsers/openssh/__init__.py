@@ -49,10 +49,10 @@ from typing import Any, ClassVar, Final
 
 import polars as pl
 
-from ._openssh_fast import COLUMNS, fast_rows
-from ._syslog import BSD_TS, ISO_TS, current_year, parse_syslog_time
-from ._values import share, to_ip, to_port
-from .base import EVENT_SCHEMA, LineError, LineParser, ParsedChunk, register
+from .._syslog import BSD_TS, ISO_TS, current_year, parse_syslog_time
+from .._values import share, to_ip, to_port
+from ..base import EVENT_SCHEMA, LineError, LineParser, ParsedChunk, register
+from ._fast import COLUMNS, fast_rows
 
 __all__ = ["OpenSshParser"]
 
@@ -130,7 +130,7 @@ class OpenSshParser(LineParser):
         self._ips: dict[str, str | None] = {}
 
     def parse_chunk(self, lines: Sequence[str], first_line: int, source: str) -> ParsedChunk:
-        """Common sshd lines vectorised (:mod:`._openssh_fast`), the rest line by line."""
+        """Common sshd lines vectorised (:mod:`._fast`), the rest line by line."""
 
         def slow(numbered: list[tuple[int, str]]) -> tuple[list[dict[str, Any]], Any, int]:
             return self.parse_numbered(numbered, source)

@@ -18,28 +18,26 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, TypeAlias, TypeVar
+from typing import IO, TYPE_CHECKING, Any, TypeAlias
 
 import polars as pl
 
-from . import parsers as _parsers  # noqa: F401  (registers the built-in parsers)
-from .errors import InputError, UnknownFormatError, UsageError
-from .models import DeadLetter, Event, InputStats
-from .parsers._blocks import BlockParser
-from .parsers._zone import naive_zone
-from .parsers.base import (
+from .. import parsers as _parsers  # noqa: F401  (registers the built-in parsers)
+from ..errors import InputError, UnknownFormatError
+from ..models import DeadLetter, Event, InputStats
+from ..parsers._blocks import BlockParser
+from ..parsers._zone import naive_zone
+from ..parsers.base import (
     EVENT_SCHEMA,
     JsonParser,
-    LineError,
     ParsedChunk,
-    _Skip,
     get_parser,
     rows_to_frame,
 )
-from .parsers.caller_ids import CallerIds, line_id, record_id
-from .parsers.detect import detect_format, detect_records
-from .parsers.inputs import expand_path, looks_like_path
-from .parsers.reading import (
+from ..parsers.caller_ids import CallerIds, line_id, record_id
+from ..parsers.detect import detect_format, detect_records
+from ..parsers.inputs import expand_path
+from ..parsers.reading import (
     DEFAULT_LIMITS,
     LimitedReader,
     Limits,
@@ -54,7 +52,9 @@ from .parsers.reading import (
 )
 
 if TYPE_CHECKING:
-    from .connectors.base import Connector, ConnectorQuery
+    from ..connectors.base import Connector, ConnectorQuery
+
+from ._records import chain, not_paths, records_chunk
 
 __all__ = ["EventStream", "Progress", "Source", "detect_format", "read_blocks", "read_lines"]
 
@@ -70,8 +70,6 @@ Progress: TypeAlias = Callable[[int, int, int], None]
 """Called after each chunk with (lines read, bytes read, total bytes or 0 if unknown)."""
 
 _SNIFF_LINES = 20
-_T = TypeVar("_T")
-_END: Any = object()
 _ID_RE = re.compile(r"^(?P<source>.+):(?P<line>\d+)$")
 
 
@@ -164,19 +162,19 @@ class EventStream:
         if isinstance(source, str | os.PathLike):
             yield from self._file(name, Path(source))
             return
-        from .connectors.base import Connector, ConnectorQuery
+        from ..connectors.base import Connector, ConnectorQuery
 
         if isinstance(source, Connector):
             source = source.search()
         if isinstance(source, ConnectorQuery):
             yield from self._connector(source)
             return
-        _not_paths(source)
+        not_paths(source)
         iterator = iter(source)
         first = list(islice(iterator, 1))
         if not first:
             return
-        items: Iterable[Any] = _chain(first, iterator)
+        items: Iterable[Any] = chain(first, iterator)
         if isinstance(first[0], str):
             yield from self._lines("lines", items, total_bytes=0)
         elif isinstance(first[0], Event):
@@ -304,7 +302,7 @@ class EventStream:
                 f"{name}: {fmt!r} is not a JSON format; it cannot read records"
             )
         self.stats.formats[name] = fmt
-        iterator = _chain(head, iterator)
+        iterator = chain(head, iterator)
         number = 1
         while chunk := list(islice(iterator, self.chunk_lines)):
             for offset, obj in enumerate(chunk):
@@ -312,7 +310,7 @@ class EventStream:
                 if caller_id is not None:
                     self.ids.add(name, number + offset, caller_id)
             with naive_zone(self.timezone):
-                parsed = _records_chunk(parser, chunk, number, name)
+                parsed = records_chunk(parser, chunk, number, name)
             yield from self._account(name, len(chunk), parsed)
             number += len(chunk)
 
@@ -394,50 +392,6 @@ class EventStream:
                 self._dl_file.write(letter.model_dump_json() + "\n")
         if n_events:
             yield name, parsed.events.with_columns(pl.lit(name).alias("source"))
-
-
-def _records_chunk(
-    parser: JsonParser, records: Sequence[Any], first: int, name: str
-) -> ParsedChunk:
-    rows: list[dict[str, Any]] = []
-    dead: list[DeadLetter] = []
-    skipped = 0
-    for offset, obj in enumerate(records):
-        number = first + offset
-        try:
-            if not isinstance(obj, Mapping):
-                raise LineError(f"expected a JSON object, got {type(obj).__name__}")
-            row = parser.parse_record(dict(obj))
-        except (LineError, ValueError, KeyError, TypeError) as exc:
-            dead.append(parser.dead(name, number, str(exc), json.dumps(obj, default=str)))
-            continue
-        if isinstance(row, _Skip):
-            skipped += 1
-            continue
-        row["line"] = number
-        rows.append(row)
-    return ParsedChunk(rows_to_frame(rows, parser.name), dead, skipped)
-
-
-def _not_paths(source: Any) -> None:
-    """A short list of ``str`` that all name files is glob output, not log lines.
-
-    Raises:
-        UsageError: every item looks like a file path (``analyze_firewall(["a.log"])``).
-    """
-    if not isinstance(source, list | tuple) or not 0 < len(source) <= 1000:
-        return
-    if all(isinstance(item, str) and looks_like_path(item) for item in source):
-        raise UsageError(
-            f"the source is a list of {len(source)} str that look like file paths "
-            f"({source[0]!r}, ...), but str items are read as log lines; pass Path objects "
-            "(e.g. [Path(p) for p in glob.glob(...)]) or one path"
-        )
-
-
-def _chain(first: list[Any], rest: Iterator[Any]) -> Iterator[Any]:
-    yield from first
-    yield from rest
 
 
 def schema_with_source() -> dict[str, pl.DataType]:

@@ -19,9 +19,9 @@ from typing import Any, Final
 
 import polars as pl
 
-from ..models import DeadLetter
-from ._syslog import BSD_TS, ISO_TS, bsd_expr, iso_expr
-from .base import EVENT_SCHEMA, MAX_LINE_CHARS
+from ...models import DeadLetter
+from .._syslog import BSD_TS, ISO_TS, bsd_expr, iso_expr
+from ..base import EVENT_SCHEMA, MAX_LINE_CHARS
 
 __all__ = ["COLUMNS", "fast_rows"]
 

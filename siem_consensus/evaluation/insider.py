@@ -295,9 +295,7 @@ def _print(result: dict[str, Any]) -> None:
 def main(argv: list[str] | None = None) -> None:
     """Command-line entry point."""
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument(
-        "--seeds", help="e.g. 1-20 or 1,3,5-7 (default 1-20; 1 with --cert-shapes)"
-    )
+    parser.add_argument("--seeds", help="e.g. 1-20 or 1,3,5-7 (default 1-20; 1 with --cert-shapes)")
     parser.add_argument("--users", type=int, help="default 60 (300 with --cert-shapes)")
     parser.add_argument("--days", type=int, help="default 45 (180 with --cert-shapes)")
     parser.add_argument(

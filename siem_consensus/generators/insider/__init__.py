@@ -186,7 +186,8 @@ def generate_cert_shapes_dataset(
         out_dir: Directory to write into (created if needed).
         seed: Random seed; the same arguments give byte-identical files.
         users: Population size (at least 60).
-        days: Length of the period (at least 90: a 30-day baseline and months of detection).
+        days: Length of the period (at least 100: a 30-day baseline, weeks of job search and
+            a last month that the leavers miss).
         start: First day of the period.
         per_scenario: Insiders injected per scenario, each a different user.
         scenarios: A subset of :data:`CERT_SCENARIOS`.
@@ -202,10 +203,10 @@ def generate_cert_shapes_dataset(
     unknown = [name for name in scenarios if name not in CERT_SCENARIOS]
     if unknown:
         raise ConfigError.unknown("scenario", unknown[0], CERT_SCENARIOS)
-    if users < 60 or days < 90 or not 1 <= per_scenario <= users // 10:
+    if users < 60 or days < 100 or not 1 <= per_scenario <= users // 10:
         raise ConfigError(
             f"users={users}, days={days}, per_scenario={per_scenario}: give at least 60 users, "
-            "90 days and 1 to users/10 insiders per scenario"
+            "100 days and 1 to users/10 insiders per scenario"
         )
     rng = random.Random(seed)
     org = _organisation(rng, users, days, start)

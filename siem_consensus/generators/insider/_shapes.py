@@ -73,7 +73,10 @@ def _workdays(org: _Org, first: int, last: int) -> list[int]:
 def _leave_day(org: _Org, rng: random.Random, earliest: int, last_month: int) -> int:
     days = _workdays(org, earliest, last_month - 1)
     if not days:
-        raise ConfigError("the period is too short for the CERT shapes; give more days")
+        raise ConfigError(
+            "the period is too short for the CERT shapes (insiders leave 1-2 months after the "
+            "baseline and before the last calendar month); give more days"
+        )
     return rng.choice(days)
 
 

@@ -145,6 +145,16 @@ def test_removable_media_on_another_users_pc() -> None:
     assert strength(detector, "dan.sales", "removable_media_first_time") == 1
 
 
+def test_removable_media_on_that_pc_in_the_baseline_is_not_new() -> None:
+    alice_pc = PEOPLE["alice.dev"]["pc"]
+    earlier = workdays()[4]
+    rows = [
+        ev("carol.dev", at(day, 10.1), "device", "Connect", host_name=alice_pc)
+        for day in (earlier, DAY)
+    ]
+    assert strength(score(rows), "carol.dev", "foreign_media") == 0
+
+
 def test_uma_plugs_her_usb_into_her_own_pc_every_day() -> None:
     detector = score([])
     days = detector.user_days.filter(pl.col("user") == "uma.usb")
@@ -222,3 +232,20 @@ def test_the_wikileaks_night_is_an_incident_with_its_evidence() -> None:
     assert carol.stats["after_hours_logons"] == 1 and carol.stats["leak_site_visits"] == 1
     assert "leak-site" in carol.stats["pattern"]
     assert BASELINE_END < DAY
+
+
+def test_rules_count_a_raw_indicator_and_its_feature_once() -> None:
+    from siem_consensus.analysts._rules_insider import INSIDER_RULES
+
+    judge = INSIDER_RULES["cloud_exfiltration"].judge
+    stats = {"features": ["leak_site", "leaver"], "leak_site_visits": 3, "left_company": True}
+    is_threat, _, why = judge(stats)
+    assert not is_threat and "3 requests to leak sites" in why
+    stats = {**stats, "features": ["leak_site", "leaver", "after_hours_first"]}
+    stats["after_hours_logons"] = 2
+    is_threat, confidence, why = judge(stats)
+    assert is_threat and confidence == pytest.approx(0.81)
+    assert "2 after-hours logons, never before" in why
+    mass = {"features": ["foreign_mail", "leaver"], "foreign_mails": 1, "left_company": True}
+    assert judge({**mass, "max_recipients": 19})[0] is False
+    assert judge({**mass, "max_recipients": 20})[0] is True

@@ -319,7 +319,7 @@ def test_shape_2_job_sites_then_a_thumb_drive_spike(
         )
         usual = connects.filter(pl.col("day") < truth.first_day)["len"]
         assert usual.len() > 0 and _int(usual.max()) <= 2  # a habit before
-        assert _int(connects["len"].max()) >= 4  # markedly higher rates
+        assert (connects["len"] >= 4).sum() >= 8  # markedly higher rates, for days
         jobs = mine.filter(pl.col("url_original").str.contains("jobs|job/|viewjob|job-"))
         assert jobs.height >= 5 and jobs["timestamp"].min().date() >= truth.first_day
         assert mine.filter(pl.col("email_to").str.starts_with("jobs@")).height == 2

@@ -249,3 +249,10 @@ def test_rules_count_a_raw_indicator_and_its_feature_once() -> None:
     mass = {"features": ["foreign_mail", "leaver"], "foreign_mails": 1, "left_company": True}
     assert judge({**mass, "max_recipients": 19})[0] is False
     assert judge({**mass, "max_recipients": 20})[0] is True
+
+
+def test_a_hot_desker_mailing_from_a_colleagues_pc_is_a_foreign_logon_only() -> None:
+    alice_pc = PEOPLE["alice.dev"]["pc"]
+    detector = score([logon("carol.dev", 10, alice_pc), mail("carol.dev", 1, host_name=alice_pc)])
+    assert strength(detector, "carol.dev", "foreign_logon") == 1
+    assert strength(detector, "carol.dev", "foreign_mail") == 0

@@ -79,7 +79,7 @@ DEFAULT_WEIGHTS: dict[str, float] = {
     "spy_tools": 0.35,
     "foreign_hosts": 0.20,
     "foreign_media": 0.20,
-    "after_hours_first": 0.15,
+    "after_hours_first": 0.10,
     "leak_site": 0.30,
     "foreign_logon": 0.20,
     "foreign_mail": 0.25,

@@ -38,8 +38,9 @@ Each feature has a strength ``s_<name>`` in [0, 1], 0 when it does not fire (def
 * ``foreign_media``: removable media on another user's machine, never in the baseline.
 * ``foreign_logon``: a logon on another user's machine, for users who did so on at most
   ``rare_share`` of baseline days (administrators do it daily: never for them).
-* ``foreign_mail``: a mail sent from another user's machine or with another user's sender
-  address, never in the baseline (administrators do not send mail as their users).
+* ``foreign_mail``: a mail sent with another user's sender address, or, by a user who logs on
+  to other users' machines routinely (an administrator), from another user's machine; never
+  in the baseline. A hot-desker mailing from a colleague's PC is ``foreign_logon`` alone.
 * ``mass_email`` (absolute): one mail with at least ``mass_email_min`` recipients and over
   ``mass_email_ratio`` x the user's largest baseline mail.
 * ``leaver``: the directory says the user left within ``leaver_window_days`` after the day.
@@ -165,6 +166,7 @@ def _strengths(cfg: InsiderThresholds) -> dict[str, pl.Expr]:
     off_share = pl.col("off_n") / pl.col("n")
     off = (off_share >= cfg.off_hours_share) & (pl.col("off_n") >= cfg.off_hours_min_events)
     left = (pl.col("left_on") - pl.col("day")).dt.total_days()
+    hopper = pl.col("foreign_logon_share").fill_null(0.0) > cfg.rare_share
     flags = {
         "downloads": pl.when(dl).then(_log_strength(pl.col("dl"), cfg.downloads_min, 10.0)),
         "outside_peers": (pl.col("outside_n") > 0) & (pl.col("peer_users") > 1),
@@ -181,10 +183,9 @@ def _strengths(cfg: InsiderThresholds) -> dict[str, pl.Expr]:
         & (pl.col("logon_off_days").fill_null(0) == 0),
         "foreign_media": has & (pl.col("foreign_media_n") > 0)
         & (pl.col("foreign_media_days").fill_null(0) == 0),
-        "foreign_logon": has & (pl.col("foreign_logon_n") > 0)
-        & (pl.col("foreign_logon_share").fill_null(0.0) <= cfg.rare_share),
-        "foreign_mail": has & (pl.col("foreign_mail_n") > 0)
-        & (pl.col("foreign_mail_days").fill_null(0) == 0),
+        "foreign_logon": has & (pl.col("foreign_logon_n") > 0) & ~hopper,
+        "foreign_mail": has & (pl.col("foreign_mail_days").fill_null(0) == 0)
+        & ((pl.col("as_other_n") > 0) | ((pl.col("host_mail_n") > 0) & hopper)),
         "mass_email": (pl.col("rcpt_max") >= cfg.mass_email_min)
         & (pl.col("rcpt_max") > cfg.mass_email_ratio * pl.col("rcpt_base").fill_null(0)),
         "leaver": pl.col("left_company").fill_null(False)

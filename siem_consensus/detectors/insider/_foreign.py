@@ -8,8 +8,9 @@ can tell routine from novelty):
 * ``foreign_logon_n``: logons on hosts owned by another user (user X logging on to the PC
   of user Y). Routine for administrators and hot-deskers, which the baseline shows;
 * ``foreign_media_n``: removable-media events on hosts owned by another user;
-* ``foreign_mail_n``: mails sent from a host owned by another user, plus mails sent with
-  another user's sender address (logged on as someone else).
+* ``host_mail_n``, ``as_other_n``: mails sent from a host owned by another user; mails sent
+  with another user's sender address (logged on as someone else); ``foreign_mail_n`` the
+  larger of the two.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import polars as pl
 
 __all__ = ["foreign_counts", "sender_owners", "with_foreign"]
 
-_COUNTS = ("foreign_logon_n", "foreign_media_n", "foreign_mail_n")
+_COUNTS = ("foreign_logon_n", "foreign_media_n", "host_mail_n", "as_other_n", "foreign_mail_n")
 
 
 def sender_owners(
@@ -48,7 +49,7 @@ def foreign_counts(
     hosts: pl.DataFrame, resources: pl.DataFrame, hosts_owned: pl.DataFrame,
     senders_owned: pl.DataFrame,
 ) -> pl.DataFrame:  # fmt: skip
-    """``user, day`` and the three foreign counts of the module docstring (zeros dropped)."""
+    """``user, day`` and the foreign counts of the module docstring (zeros dropped)."""
     other = pl.col("owner").is_not_null() & (
         pl.col("owner").str.to_lowercase() != pl.col("user").str.to_lowercase()
     )
@@ -69,6 +70,7 @@ def foreign_counts(
     return joined.select(
         "user", "day",
         pl.col("foreign_logon_n").fill_null(0), pl.col("foreign_media_n").fill_null(0),
+        pl.col("host_mail_n").fill_null(0), pl.col("as_other_n").fill_null(0),
         pl.max_horizontal(pl.col("host_mail_n").fill_null(0), pl.col("as_other_n").fill_null(0))
         .alias("foreign_mail_n"),
     )  # fmt: skip

@@ -27,7 +27,10 @@ from siem_consensus.api import DECISION_DEFAULTS
 from siem_consensus.consensus import Check, decide, get_policy
 from siem_consensus.detectors import get_detector
 from siem_consensus.detectors.base import detect_stream
-from siem_consensus.generators.insider import generate_insider_dataset
+from siem_consensus.generators.insider import (
+    generate_cert_shapes_dataset,
+    generate_insider_dataset,
+)
 from siem_consensus.graphs.ids import stages_observed
 from siem_consensus.models import Decision, Incident, VerdictStatus
 from siem_consensus.parsers import PARSERS
@@ -218,4 +221,17 @@ def test_cert_data_reaches_a_decision_without_error(seed: int) -> None:
         detector = get_detector("insider")(directory=directory)  # type: ignore[call-arg]
         incidents = detect_stream(iter(EventStream(list(inputs.event_files))), detector)
     assert incidents
+    assert _errors(decisions_for("insider", incidents)) == []
+
+
+@settings(max_examples=2, deadline=None)
+@given(st.integers(1, 50))
+def test_cert_r42_shapes_reach_a_decision_without_error(seed: int) -> None:
+    with tempfile.TemporaryDirectory(prefix="contract-cert-shapes-") as tmp:
+        generate_cert_shapes_dataset(tmp, seed, users=60, days=100, per_scenario=1)
+        inputs = cert_inputs(Path(tmp))
+        directory = read_ldap(inputs.ldap) if inputs.ldap else None
+        detector = get_detector("insider")(directory=directory)  # type: ignore[call-arg]
+        incidents = detect_stream(iter(EventStream(list(inputs.event_files))), detector)
+    assert len({i.entities.users[0] for i in incidents}) >= 3
     assert _errors(decisions_for("insider", incidents)) == []

@@ -30,7 +30,10 @@ from siem_consensus.detectors import firewall, ids, insider
 from siem_consensus.detectors.base import Detector, detect_stream
 from siem_consensus.generators.firewall import asa_deny, scenario_1
 from siem_consensus.generators.ids import scenario_2
-from siem_consensus.generators.insider import generate_insider_dataset
+from siem_consensus.generators.insider import (
+    generate_cert_shapes_dataset,
+    generate_insider_dataset,
+)
 from siem_consensus.models import Incident, Verdict, VerdictStatus
 from siem_consensus.parsers.cert import cert_inputs, read_ldap
 from siem_consensus.sources import EventStream
@@ -113,7 +116,13 @@ def pool() -> dict[str, tuple[Incident, ...]]:
         inputs = cert_inputs(Path(tmp))
         directory = read_ldap(inputs.ldap) if inputs.ldap else None
         ins = _run(insider.InsiderDetector(directory=directory), list(inputs.event_files))
-    return {"firewall": tuple(fw), "ids": (*suricata, *ait), "insider": tuple(ins)}
+    with tempfile.TemporaryDirectory(prefix="contract-cert-shapes-") as tmp:
+        generate_cert_shapes_dataset(tmp, 3, users=60, days=100, per_scenario=1)
+        inputs = cert_inputs(Path(tmp))
+        directory = read_ldap(inputs.ldap) if inputs.ldap else None
+        shapes = _run(insider.InsiderDetector(directory=directory), list(inputs.event_files))
+    # the CERT shapes first: one incident per kind is taken from them where they have it
+    return {"firewall": tuple(fw), "ids": (*suricata, *ait), "insider": (*shapes, *ins)}
 
 
 def _one_per_kind(detector: str) -> list[Incident]:
@@ -154,6 +163,8 @@ def test_every_detector_gives_real_incidents_of_several_kinds() -> None:
     assert {"port_scan", "network_sweep", "brute_force", "beaconing"} <= kinds["firewall"]
     assert {"campaign", "alert_flood"} <= kinds["ids"]
     assert len(kinds["insider"]) >= 2
+    features = {f for i in pool()["insider"] for f in i.stats["features"]}
+    assert {"after_hours_first", "leak_site", "foreign_mail", "mass_email"} <= features
     severities = {i.stats.get("max_severity") for i in pool()["ids"]}
     assert None in severities and len(severities) > 1  # AIT-ADS (none) and Suricata (1-4)
 

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 
+from siem_consensus.evaluation._insider_cert import evaluate_cert_shapes
 from siem_consensus.evaluation.insider import evaluate, main, parse_seeds
+from siem_consensus.generators.insider import CERT_SCENARIOS
 
 
 def test_parse_seeds() -> None:
@@ -36,3 +41,40 @@ def test_command_line_prints_the_summary(capsys: pytest.CaptureFixture[str]) -> 
     out = capsys.readouterr().out
     assert "precision" in out and "per 1,000" in out and "night_mass_download" in out
     assert "decisions (unanimous at 0.85, embedded analysts)" in out
+
+
+def test_cert_shapes_on_a_small_seeded_data_set(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The default suite's check of the CERT-shapes mode: 80 users, 100 days, 2 per shape."""
+    out = tmp_path / "cert.json"
+    small = ["--users", "80", "--days", "100", "--per-scenario", "2"]
+    main(["--cert-shapes", "--seeds", "5", *small, "--json", str(out)])
+    printed = capsys.readouterr().out
+    result = json.loads(out.read_text())
+    assert set(result["scenarios"]) == set(CERT_SCENARIOS)
+    for name, row in result["scenarios"].items():
+        assert row["injected"] == row["found"] == row["reviewed"] == 2, name
+        assert row["dismissed"] == row["degraded"] == 0, name
+        assert name in printed
+    assert result["scenarios"]["cert1_after_hours_leak"]["high"] == 2
+    assert result["scenarios"]["cert3_admin_keylogger_mass_mail"]["alert"] == 2
+    assert result["benign"]["users_alerted"] == 0 and result["embedded_errors"] == []
+    load = result["review_load"]
+    assert load["incidents"] >= 6 and load["user_days"] > 80 * 40
+    assert load["incidents_per_1000_user_days"] == round(
+        1000 * load["incidents"] / load["user_days"], 3
+    )
+    assert "per 1,000" in printed and "0 alerted" in printed
+
+
+@pytest.mark.slow
+def test_cert_shapes_at_cert_scale() -> None:
+    """300 users over 180 days, 8 insiders per CERT shape (docs/evaluation.md, Insider)."""
+    result = evaluate_cert_shapes([1])
+    for name, row in result["scenarios"].items():
+        assert row["injected"] == 8, name
+        assert row["found"] >= 7 and row["reviewed"] >= 7, name
+        assert row["degraded"] == 0, name
+    assert result["benign"]["users_alerted"] == 0 and result["embedded_errors"] == []
+    assert result["review_load"]["to_a_human_per_1000_user_days"] < 3.0

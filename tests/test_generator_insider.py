@@ -13,13 +13,15 @@ from siem_consensus.generators.insider import (
     BASELINE_DAILY_BYTES,
     NIGHT_BYTES,
     NIGHT_DOWNLOADS,
+    R42_HEADERS,
     SCENARIO_3_USER,
     SCENARIOS,
     GeneratedDataset,
     InjectedScenario,
+    generate_cert_shapes_dataset,
     generate_insider_dataset,
 )
-from siem_consensus.parsers.cert import cert_inputs, read_ldap
+from siem_consensus.parsers.cert import cert_format, cert_inputs, read_ldap
 from siem_consensus.sources import EventStream
 
 _CLOUD = ("dropbox", "wetransfer.com", "mega.nz", "pastebin.com")
@@ -215,3 +217,116 @@ def test_scenario_subset_and_validation(tmp_path: Path) -> None:
         generate_insider_dataset(tmp_path / "x", users=5)
     with pytest.raises(ConfigError, match="at least 21"):
         generate_insider_dataset(tmp_path / "x", days=7)
+
+
+# --- CERT r4.2 shapes ----------------------------------------------------------------------
+
+SHAPES = {"users": 80, "days": 100, "per_scenario": 2}
+
+
+@pytest.fixture(scope="module")
+def shapes(tmp_path_factory: pytest.TempPathFactory) -> GeneratedDataset:
+    return generate_cert_shapes_dataset(tmp_path_factory.mktemp("shapes") / "cert", 5, **SHAPES)
+
+
+@pytest.fixture(scope="module")
+def shape_events(shapes: GeneratedDataset) -> pl.DataFrame:
+    stream = EventStream(cert_inputs(shapes.directory).event_files)
+    frame = pl.concat([batch for _, batch in stream])
+    assert stream.stats.dead_letters == 0
+    return frame
+
+
+def _insiders(shapes: GeneratedDataset, scenario: str) -> list[InjectedScenario]:
+    found = [item for item in shapes.truth if item.scenario == scenario]
+    assert len(found) == SHAPES["per_scenario"]
+    return found
+
+
+def test_shapes_are_r42_without_bytes_or_content(
+    shapes: GeneratedDataset, shape_events: pl.DataFrame
+) -> None:
+    for kind, path in shapes.files.items():
+        assert path.read_text().splitlines()[0] == R42_HEADERS[kind]
+    assert {cert_format(path) for path in shapes.files.values()} == {
+        "cert-logon", "cert-device", "cert-file", "cert-http", "cert-email",
+    }  # fmt: skip
+    assert set(shape_events["event_action"].unique()) == {
+        "logon", "logoff", "connect", "disconnect", "file_copy", "www_visit", "send",
+    }  # fmt: skip
+    not_mail = shape_events.filter(pl.col("event_category") != "email")
+    assert not_mail["source_bytes"].null_count() == not_mail.height
+    assert not_mail["destination_bytes"].null_count() == not_mail.height
+    assert all(line.endswith(",") for line in shapes.files["http"].read_text().splitlines()[1:])
+
+
+def test_shapes_are_deterministic(tmp_path: Path, shapes: GeneratedDataset) -> None:
+    again = generate_cert_shapes_dataset(tmp_path / "again", 5, **SHAPES)
+    other = generate_cert_shapes_dataset(tmp_path / "other", 6, **SHAPES)
+    assert _files(again.directory) == _files(shapes.directory)
+    assert _files(other.directory) != _files(shapes.directory)
+    assert len({item.user for item in shapes.truth}) == 6
+
+
+def _baseline(frame: pl.DataFrame) -> pl.DataFrame:
+    return frame.filter(pl.col("timestamp").dt.date() < date(2026, 1, 31))
+
+
+def _late_logons(frame: pl.DataFrame) -> pl.DataFrame:
+    hour = pl.col("timestamp").dt.hour()
+    return frame.filter((pl.col("event_action") == "logon") & ((hour >= 20) | (hour < 7)))
+
+
+def test_shape_1_first_after_hours_thumb_drive_wikileaks_then_leaves(
+    shapes: GeneratedDataset, shape_events: pl.DataFrame
+) -> None:
+    ldap = read_ldap(shapes.ldap)
+    for truth in _insiders(shapes, "cert1_after_hours_leak"):
+        mine = _user(shape_events, truth.user)
+        before = _baseline(mine)
+        assert (
+            _late_logons(before).is_empty()
+            and before.filter(pl.col("event_category") == "device").is_empty()
+        )
+        assert _late_logons(mine).height >= 3
+        assert mine.filter(pl.col("event_action") == "connect").height >= 2
+        assert mine.filter(pl.col("url_original").str.contains("wikileaks.org")).height >= 6
+        last = ldap.filter(pl.col("user_id") == truth.user)["last_month"][0]
+        assert last < "2026-04" and _int(mine["timestamp"].max().month) <= int(last[-2:])
+
+
+def test_shape_2_job_sites_then_a_thumb_drive_spike(
+    shapes: GeneratedDataset, shape_events: pl.DataFrame
+) -> None:
+    for truth in _insiders(shapes, "cert2_job_hunt_thumb_drive"):
+        mine = _user(shape_events, truth.user)
+        connects = (
+            mine.filter(pl.col("event_action") == "connect")
+            .group_by(pl.col("timestamp").dt.date().alias("day"))
+            .len()
+        )
+        usual = connects.filter(pl.col("day") < truth.first_day)["len"]
+        assert usual.len() > 0 and _int(usual.max()) <= 2  # a habit before
+        assert (connects["len"] >= 4).sum() >= 8  # markedly higher rates, for days
+        jobs = mine.filter(pl.col("url_original").str.contains("jobs|job/|viewjob|job-"))
+        assert jobs.height >= 5 and jobs["timestamp"].min().date() >= truth.first_day
+        assert mine.filter(pl.col("email_to").str.starts_with("jobs@")).height == 2
+
+
+def test_shape_3_keylogger_supervisor_pc_mass_mail_as_the_supervisor(
+    shapes: GeneratedDataset, shape_events: pl.DataFrame
+) -> None:
+    ldap = read_ldap(shapes.ldap)
+    for truth in _insiders(shapes, "cert3_admin_keylogger_mass_mail"):
+        me = ldap.filter(pl.col("user_id") == truth.user).row(0, named=True)
+        boss = ldap.filter(pl.col("employee_name") == me["supervisor"]).row(0, named=True)
+        mine = _user(shape_events, truth.user)
+        assert (
+            mine.filter(pl.col("url_original").str.contains("(?i)keylog|keystroke")).height == 2
+        )  # search, page
+        boss_pc = _user(shape_events, boss["user_id"])["host_name"].mode()[0]
+        on_boss = mine.filter(pl.col("host_name") == boss_pc)
+        assert on_boss.filter(pl.col("event_action") == "connect").height >= 1
+        (sent,) = on_boss.filter(pl.col("event_category") == "email").iter_rows(named=True)
+        assert sent["email_from"] == boss["email"] and sent["email_to"].count(",") >= 39
+        assert me["role"] == "ITAdmin" and me["last_month"] < "2026-04"

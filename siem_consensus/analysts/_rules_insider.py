@@ -3,7 +3,9 @@
 They read the insider detector's statistics: ``features`` (the independent signals that
 fired), ``volume_ratio``, ``new_resources``, ``off_hours_share``, ``removable_media_first_time``,
 ``cloud_uploads``, ``external_attachments``, ``job_sites``, ``privilege_actions``,
-``left_company`` and ``pattern``.
+``leak_site_visits``, ``foreign_media_events``, ``foreign_mails``, ``max_recipients``,
+``after_hours_logons``, ``left_company`` and ``pattern``. A raw indicator that restates a
+fired feature (leak-site requests and ``leak_site``) is one signal, not two.
 """
 
 from __future__ import annotations
@@ -22,6 +24,9 @@ _ACTIONS = (
 
 INSIDER_MIN_SIGNALS = 3
 """Independent signals at which an insider detection is a threat."""
+
+_MASS_EMAIL = 20
+"""Recipients of one mail from which a mail counts as a mass mail."""
 
 
 def _signals(stats: Stats) -> dict[str, str]:
@@ -44,6 +49,21 @@ def _signals(stats: Stats) -> dict[str, str]:
         value = count(stats, key)
         if value > 0:
             signals[key] = f"{value} {label}"
+    for key, feature, label in (
+        ("leak_site_visits", "leak_site", "requests to leak sites"),
+        ("foreign_media_events", "foreign_media", "removable-media events on others' machines"),
+        ("foreign_mails", "foreign_mail", "mails sent from another user's machine or address"),
+    ):
+        value = count(stats, key)
+        if value > 0:
+            signals[feature] = f"{value} {label}"
+    recipients = count(stats, "max_recipients")
+    if recipients >= _MASS_EMAIL:
+        signals["mass_email"] = f"a mail to {recipients} recipients"
+    if "after_hours_first" in signals:
+        signals["after_hours_first"] = (
+            f"{count(stats, 'after_hours_logons')} after-hours logons, never before"
+        )
     if flag(stats, "left_company"):
         signals["leaver"] = "the user left the company right after"
     return signals

@@ -27,6 +27,9 @@ Reported:
   embedded-analyst errors and the review load (alert + needs_review) per data set and per
   day of data.
 
+``--cert-shapes`` runs the CERT r4.2 scenario shapes instead, each scenario scored alone
+(:mod:`._insider_cert`): ``python -m siem_consensus.evaluation.insider --cert-shapes --seeds 1``.
+
 The command exits with status 1 when any embedded-analyst verdict is an error.
 """
 
@@ -55,6 +58,7 @@ from ._decisions import (
     outcomes_by_incident,
     reaches_human,
 )
+from ._insider_cert import evaluate_cert_shapes, print_cert_shapes
 
 __all__ = ["COMPETITORS", "RunResult", "evaluate", "main", "parse_seeds", "run_one"]
 
@@ -291,9 +295,9 @@ def _print(result: dict[str, Any]) -> None:
 def main(argv: list[str] | None = None) -> None:
     """Command-line entry point."""
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--seeds", default="1-20", help="e.g. 1-20 or 1,3,5-7")
-    parser.add_argument("--users", type=int, default=60)
-    parser.add_argument("--days", type=int, default=45)
+    parser.add_argument("--seeds", help="e.g. 1-20 or 1,3,5-7 (default 1-20; 1 with --cert-shapes)")
+    parser.add_argument("--users", type=int, help="default 60 (300 with --cert-shapes)")
+    parser.add_argument("--days", type=int, help="default 45 (180 with --cert-shapes)")
     parser.add_argument(
         "--variants", default="all,single", help="comma-separated: all, single (default both)"
     )
@@ -301,10 +305,31 @@ def main(argv: list[str] | None = None) -> None:
         "--thresholds", help="InsiderThresholds as JSON, e.g. '{\"baseline_days\": 21}'"
     )
     parser.add_argument("--json", type=Path, help="also write the figures as JSON here")
+    parser.add_argument(
+        "--cert-shapes",
+        action="store_true",
+        help="evaluate the three CERT r4.2 scenario shapes (defaults: 300 users, 180 days)",
+    )
+    parser.add_argument("--per-scenario", type=int, default=8, help="insiders per CERT shape")
     args = parser.parse_args(argv)
-    variants = tuple(v.strip() for v in args.variants.split(",") if v.strip())
     thresholds = InsiderThresholds.model_validate_json(args.thresholds) if args.thresholds else None
-    result = evaluate(parse_seeds(args.seeds), args.users, args.days, variants, thresholds)
+    if args.cert_shapes:
+        result = evaluate_cert_shapes(
+            parse_seeds(args.seeds or "1"),
+            args.users if args.users is not None else 300,
+            args.days if args.days is not None else 180,
+            args.per_scenario,
+            thresholds,
+        )
+        print_cert_shapes(result)
+        if args.json:
+            args.json.write_text(json.dumps(result, indent=2, default=str))
+        exit_on_errors(result)
+        return
+    variants = tuple(v.strip() for v in args.variants.split(",") if v.strip())
+    users = args.users if args.users is not None else 60
+    days = args.days if args.days is not None else 45
+    result = evaluate(parse_seeds(args.seeds or "1-20"), users, days, variants, thresholds)
     _print(result)
     if args.json:
         args.json.write_text(json.dumps(result, indent=2))

@@ -46,6 +46,10 @@ Rows without a user or a timestamp are counted (``no_user``, ``untimed``) and ig
   ``cloud_uploads``, ``external_attachments`` (mails with attachments sent outside),
   ``personal_attachments``, ``competitor_contacts``, ``privilege_actions`` (admin-tool hits
   plus other users' machines), ``keylogger`` (bool);
+* ``after_hours_logons`` (logons outside the absolute working hours), ``leak_site_visits``
+  (requests to leak sites), ``foreign_logons``, ``foreign_media_events`` and
+  ``foreign_mails`` (logons, removable-media events and mails on another user's machine or
+  with another user's sender address), ``max_recipients`` (the largest mail);
 * ``left_company`` (bool from the directory, None without one), ``left_on``;
 * ``features`` (names that fired), ``families``, ``score_terms`` (strength per feature),
   ``pattern`` (short label), ``narrative`` (1-2 sentences with the numbers);
@@ -85,8 +89,10 @@ class InsiderDetector(Detector):
         thresholds: Detection thresholds; documented defaults when None.
         directory: The LDAP/HR frame (``user_id``, ``email``, ``role``, ``department``,
             ``last_month``, ...), for peer groups and leavers; optional.
-        job_sites: Job-search sites (default :data:`~._ins_sites.JOB_SITES`).
-        cloud_sites: Cloud-storage, file-drop and paste sites.
+        job_sites: Job-search sites (default: the ``job`` category of ``sites.json``).
+        cloud_sites: Cloud-storage, file-drop, paste and leak sites (uploads there count).
+        leak_sites: Leak sites (any request counts; default: the ``leak`` category of
+            ``sites.json``).
         competitor_domains: Competitors' web and mail domains (none by default).
         personal_email_domains: Free-mail providers.
         company_domains: The company's mail domains (default: from the directory, else the
@@ -101,8 +107,9 @@ class InsiderDetector(Detector):
     name: ClassVar[str] = "insider"
     description: ClassVar[str] = (
         "Insider threat per user and day against personal and peer baselines: volume, "
-        "never-seen resources, off-hours, removable media, cloud and mail exfiltration, "
-        "privilege actions; alerts only on corroboration."
+        "never-seen resources, off-hours and first after-hours logons, removable media, "
+        "cloud, leak-site and mail exfiltration, privilege actions, acting as another user, "
+        "mass mail; alerts only on corroboration."
     )
 
     def __init__(
@@ -115,11 +122,17 @@ class InsiderDetector(Detector):
         competitor_domains: Iterable[str] | None = None,
         personal_email_domains: Iterable[str] | None = None,
         company_domains: Iterable[str] | None = None,
+        leak_sites: Iterable[str] | None = None,
     ) -> None:
         self.thresholds = thresholds or InsiderThresholds()
         self.directory = directory
         self.lists = SiteLists.of(
-            job_sites, cloud_sites, competitor_domains, personal_email_domains, company_domains
+            job_sites,
+            cloud_sites,
+            competitor_domains,
+            personal_email_domains,
+            company_domains,
+            leak_sites,
         )
         self._jobs = self.lists.job_pattern()
         self.counters: dict[str, int] = dict.fromkeys(("events", "no_user", "untimed"), 0)

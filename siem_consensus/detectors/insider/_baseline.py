@@ -11,10 +11,13 @@ Per user (table :func:`user_baselines`): ``base_days`` (active baseline days), `
 and ``vol_mad`` of daily bytes, 90th percentiles of daily downloads (``dl_p90``), cloud
 uploads (``cloud_p90``), external attachment mails (``attach_p90``) and distinct hosts
 (``hosts_p90``), the daily mean of removable-media events (``rm_mean``) and the days with any
-(``rm_days``), the share of days with job-search, competitor, admin-tool and spy-tool
-activity, the number of baseline hosts, the ``churn`` (resources first used per active day
-in the second half of the baseline: the ordinary rate of novelty) and the usual hours
-``[start, end)``.
+(``rm_days``), the share of days with job-search, competitor, admin-tool, spy-tool and
+leak-site activity and with logons on other users' machines (``foreign_logon_share``), the
+days with after-hours logons (``logon_off_days``), with removable media or mail on other
+users' machines (``foreign_media_days``, ``foreign_mail_days``), the most recipients of one
+mail (``rcpt_base``), the number of baseline hosts, the ``churn`` (resources first used per
+active day in the second half of the baseline: the ordinary rate of novelty) and the usual
+hours ``[start, end)``.
 """
 
 from __future__ import annotations
@@ -55,12 +58,13 @@ def daily_counts(days: pl.DataFrame, classified: pl.DataFrame, hosts: pl.DataFra
     cats = classified.group_by("user", "day").agg(
         up.filter(pl.col("cloud")).sum().alias("cloud_up"),
         n.filter(pl.col("cloud")).sum().alias("cloud_n"),
+        n.filter(pl.col("leak")).sum().alias("leak_n"),
         n.filter(pl.col("competitor")).sum().alias("competitor"),
         attach.filter(pl.col("external")).sum().alias("ext_attach"),
         attach.filter(pl.col("personal")).sum().alias("personal_attach"),
     )
     host_n = hosts.group_by("user", "day").agg(pl.len().cast(pl.Int64).alias("hosts_n"))
-    columns = ("cloud_up", "cloud_n", "competitor", "ext_attach", "personal_attach")
+    columns = ("cloud_up", "cloud_n", "leak_n", "competitor", "ext_attach", "personal_attach")
     return (
         days.join(cats, on=["user", "day"], how="left")
         .join(host_n, on=["user", "day"], how="left")
@@ -108,6 +112,12 @@ def user_baselines(
         (pl.col("competitor") > 0).mean().alias("competitor_share"),
         (pl.col("tool") > 0).mean().alias("tool_share"),
         (pl.col("spy") > 0).mean().alias("spy_share"),
+        (pl.col("leak_n") > 0).mean().alias("leak_share"),
+        (pl.col("logon_off") > 0).sum().cast(pl.Int64).alias("logon_off_days"),
+        pl.col("rcpt_max").fill_null(0).max().alias("rcpt_base"),
+        (pl.col("foreign_logon_n") > 0).mean().alias("foreign_logon_share"),
+        (pl.col("foreign_media_n") > 0).sum().cast(pl.Int64).alias("foreign_media_days"),
+        (pl.col("foreign_mail_n") > 0).sum().cast(pl.Int64).alias("foreign_mail_days"),
         *(pl.col(h).sum() for h in HOURS),
         pl.col("day").min().alias("first_day"),
     )

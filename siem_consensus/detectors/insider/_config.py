@@ -51,6 +51,12 @@ FAMILIES: dict[str, str] = {
     "admin_tools": "privilege",
     "spy_tools": "privilege",
     "foreign_hosts": "privilege",
+    "foreign_media": "privilege",
+    "after_hours_first": "timing",
+    "leak_site": "egress",
+    "foreign_logon": "impersonation",
+    "foreign_mail": "impersonation",
+    "mass_email": "broadcast",
     "job_search": "intent",
     "leaver": "intent",
 }
@@ -72,6 +78,12 @@ DEFAULT_WEIGHTS: dict[str, float] = {
     "admin_tools": 0.20,
     "spy_tools": 0.35,
     "foreign_hosts": 0.20,
+    "foreign_media": 0.20,
+    "after_hours_first": 0.10,
+    "leak_site": 0.30,
+    "foreign_logon": 0.20,
+    "foreign_mail": 0.25,
+    "mass_email": 0.20,
     "job_search": 0.10,
     "leaver": 0.15,
 }
@@ -195,6 +207,15 @@ class InsiderThresholds(BaseModel):
         "and removable_ratio times the user's baseline daily mean.",
     )
     removable_ratio: float = Field(5.0, gt=0, description="See removable_min_events.")
+    mass_email_min: int = Field(
+        20,
+        ge=2,
+        description="mass_email: one sent mail with at least this many recipients (to, cc "
+        "and bcc)...",
+    )
+    mass_email_ratio: float = Field(
+        3.0, gt=0, description="...and over this multiple of the user's baseline largest mail."
+    )
     count_ratio: float = Field(
         3.0,
         gt=0,
@@ -209,8 +230,9 @@ class InsiderThresholds(BaseModel):
         0.1,
         ge=0,
         le=1,
-        description="job_search, competitor_contact, admin_tools, spy_tools: fire when the "
-        "user had such activity on at most this share of baseline days.",
+        description="job_search, competitor_contact, admin_tools, spy_tools, leak_site, "
+        "foreign_logon: fire when the user had such activity on at most this share of "
+        "baseline days.",
     )
     context_days: int = Field(
         30,

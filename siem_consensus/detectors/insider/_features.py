@@ -29,6 +29,20 @@ Each feature has a strength ``s_<name>`` in [0, 1], 0 when it does not fire (def
   ``admin_tool_pattern`` matches, spy tools keyloggers and credential dumpers).
 * ``foreign_hosts``: at least ``foreign_hosts_min`` never-used hosts of other users, and
   ``foreign_hosts_ratio`` x the baseline 90th percentile of daily hosts.
+* ``after_hours_first``: a logon outside the absolute working hours (``work_start_hour`` to
+  ``work_end_hour``) by a user who never logged on after hours in the baseline, on a day
+  when ``off_hours`` does not fire (both are timing; a shifted day is ``off_hours`` alone).
+* ``leak_site`` (absolute): requests to a leak site (WikiLeaks, Cryptome, ...; the ``leak``
+  category of ``sites.json``), for users who went there on at most ``rare_share`` of
+  baseline days. Any request counts: CERT r4.2 logs visits, not uploads.
+* ``foreign_media``: removable media on another user's machine, never in the baseline.
+* ``foreign_logon``: a logon on another user's machine, for users who did so on at most
+  ``rare_share`` of baseline days (administrators do it daily: never for them).
+* ``foreign_mail``: a mail sent with another user's sender address, or, by a user who logs on
+  to other users' machines routinely (an administrator), from another user's machine; never
+  in the baseline. A hot-desker mailing from a colleague's PC is ``foreign_logon`` alone.
+* ``mass_email`` (absolute): one mail with at least ``mass_email_min`` recipients and over
+  ``mass_email_ratio`` x the user's largest baseline mail.
 * ``leaver``: the directory says the user left within ``leaver_window_days`` after the day.
 
 Score (0-1): sum over families of ``min(family_cap, sum of weight x s)``; with fewer than
@@ -152,6 +166,7 @@ def _strengths(cfg: InsiderThresholds) -> dict[str, pl.Expr]:
     off_share = pl.col("off_n") / pl.col("n")
     off = (off_share >= cfg.off_hours_share) & (pl.col("off_n") >= cfg.off_hours_min_events)
     left = (pl.col("left_on") - pl.col("day")).dt.total_days()
+    hopper = pl.col("foreign_logon_share").fill_null(0.0) > cfg.rare_share
     flags = {
         "downloads": pl.when(dl).then(_log_strength(pl.col("dl"), cfg.downloads_min, 10.0)),
         "outside_peers": (pl.col("outside_n") > 0) & (pl.col("peer_users") > 1),
@@ -164,6 +179,15 @@ def _strengths(cfg: InsiderThresholds) -> dict[str, pl.Expr]:
         "external_attachments": pl.when(attach)
         .then(pl.when(pl.col("personal_attach") > 0).then(1.0).otherwise(0.7)),
         "foreign_hosts": has & counted["foreign_hosts"],
+        "after_hours_first": has & (pl.col("logon_off") > 0)
+        & (pl.col("logon_off_days").fill_null(0) == 0),
+        "foreign_media": has & (pl.col("foreign_media_n") > 0)
+        & (pl.col("foreign_media_days").fill_null(0) == 0),
+        "foreign_logon": has & (pl.col("foreign_logon_n") > 0) & ~hopper,
+        "foreign_mail": has & (pl.col("foreign_mail_days").fill_null(0) == 0)
+        & ((pl.col("as_other_n") > 0) | ((pl.col("host_mail_n") > 0) & hopper)),
+        "mass_email": (pl.col("rcpt_max") >= cfg.mass_email_min)
+        & (pl.col("rcpt_max") > cfg.mass_email_ratio * pl.col("rcpt_base").fill_null(0)),
         "leaver": pl.col("left_company").fill_null(False)
         & left.is_between(0, cfg.leaver_window_days),
     }  # fmt: skip
@@ -177,6 +201,10 @@ def _strengths(cfg: InsiderThresholds) -> dict[str, pl.Expr]:
     out["job_search"] = _rare("job", "job_share", cfg)
     out["admin_tools"] = _rare("tool", "tool_share", cfg)
     out["spy_tools"] = _rare("spy", "spy_share", cfg)
+    out["leak_site"] = _rare("leak_n", "leak_share", cfg)
+    out["after_hours_first"] = (
+        pl.when(out["off_hours"] > 0).then(0.0).otherwise(out["after_hours_first"])
+    )
     return out
 
 
@@ -219,7 +247,10 @@ def day_features(frame: pl.DataFrame, end: date, cfg: InsiderThresholds) -> pl.D
     ``frame`` is the daily table joined with baselines, peers, the directory, and the novelty
     and host counts (missing counts null).
     """
-    counts = ("new_n", "new_bytes", "new_dl", "new_events", "outside_n", "new_hosts_n", "foreign_n")
+    counts = (
+        "new_n", "new_bytes", "new_dl", "new_events", "outside_n", "new_hosts_n", "foreign_n",
+        "rcpt_max",
+    )  # fmt: skip
     measured = (
         frame.filter(pl.col("day") >= end)
         .with_columns(pl.col(c).fill_null(0) for c in counts)

@@ -29,6 +29,8 @@ _TAGS = {
     "removable_media_spike": "removable", "cloud_upload": "upload",
     "external_attachments": "attach", "admin_tools": "tool", "spy_tools": "spy",
     "foreign_hosts": "logon", "new_hosts": "logon", "competitor_contact": "attach",
+    "after_hours_first": "offhours", "foreign_media": "removable", "foreign_logon": "logon",
+    "foreign_mail": "logon", "mass_email": "bulkmail",
 }  # fmt: skip
 _KEYLOGGER = r"(?i)keylog|keystroke|keyboard.?(spy|logger|hook)"
 _CATEGORY = {"file": "file", "web": "web", "mail": "email"}
@@ -125,6 +127,12 @@ def _activity(row: dict[str, Any], novel: pl.DataFrame, analysis: Analysis) -> d
         "personal_attachments": int(row["personal_attach"]),
         "competitor_contacts": int(row["competitor"]),
         "privilege_actions": int(row["tool"]) + int(row["spy"]) + int(row["foreign_n"]),
+        "after_hours_logons": int(row["logon_off"]),
+        "leak_site_visits": int(row["leak_n"]),
+        "foreign_logons": int(row["foreign_logon_n"]),
+        "foreign_media_events": int(row["foreign_media_n"]),
+        "foreign_mails": int(row["foreign_mail_n"]),
+        "max_recipients": int(row["rcpt_max"] or 0),
     }
 
 

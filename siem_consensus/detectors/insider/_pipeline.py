@@ -32,6 +32,7 @@ from ._baseline import (
 )
 from ._config import InsiderThresholds
 from ._features import FEATURES, day_features, score_columns
+from ._foreign import foreign_counts, sender_owners, with_foreign
 from ._novelty import host_counts, new_hosts, new_resources, novelty_counts, with_trailing
 from ._sites import SiteLists, classify, company_domains
 
@@ -77,12 +78,16 @@ def analyse(
     days, hosts = tables["days"], tables["hosts"]
     end = baseline_end(days, cfg)
     company = company_domains(tables["resources"], lists, directory)
-    resources = classify(tables["resources"], lists, company)
-    daily = with_trailing(daily_counts(days, resources, hosts), cfg)
+    is_sender = pl.col("kind") == "sender"
+    senders = tables["resources"].filter(is_sender)
+    resources = classify(tables["resources"].filter(~is_sender), lists, company)
+    owners = host_owners(hosts, end)
+    foreign = foreign_counts(hosts, senders, owners, sender_owners(senders, directory, end))
+    daily = with_trailing(with_foreign(daily_counts(days, resources, hosts), foreign), cfg)
     people = directory_frame(directory, daily["user"])
     base = user_baselines(daily, resources, hosts, end, cfg)
     novel = new_resources(resources, people, end, cfg)
-    novel_hosts = new_hosts(hosts, host_owners(hosts, end), end, cfg)
+    novel_hosts = new_hosts(hosts, owners, end, cfg)
     joined = (
         daily.join(base, on="user", how="left")
         .join(people, on="user", how="left")
@@ -138,6 +143,7 @@ def population(days: pl.DataFrame) -> dict[str, Any]:
 EPISODE_SUMS = (
     "n", "bytes", "dl", "up", "rm", "tool", "spy", "mails", "off_abs", "off_n", "job", "cloud_up",
     "cloud_n", "competitor", "ext_attach", "personal_attach", "new_hosts_n", "foreign_n",
+    "logon_off", "leak_n", "foreign_logon_n", "foreign_media_n", "foreign_mail_n",
 )  # fmt: skip
 """Per-day counts summed over an episode's days."""
 
@@ -183,6 +189,7 @@ def episodes(days: pl.DataFrame, cfg: InsiderThresholds) -> pl.DataFrame:
         pl.col("t_last").max(),
         *(pl.col(c).sum() for c in EPISODE_SUMS),
         pl.col("ratio").max().alias("max_ratio"),
+        pl.col("rcpt_max").max(),
         pl.col("reference").mean(),
         pl.col("has_base").all(),
         *(pl.col(f"s_{f}").max() for f in FEATURES),

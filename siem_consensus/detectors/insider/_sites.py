@@ -4,14 +4,18 @@ Lists are matched on the end of a host name: ``dropbox.com`` matches ``www.dropb
 ``content.dropbox.com``. Job sites are matched on URLs in :mod:`._state` and may add a
 path prefix (``linkedin.com/jobs``); the others are matched at finish on the web and mail
 domains the state kept (:func:`classify`). Every list is a constructor argument of
-:class:`~siem_consensus.detectors.insider.InsiderDetector`.
+:class:`~siem_consensus.detectors.insider.InsiderDetector`. The default lists ship as data
+(``sites.json`` beside this module: categories ``job``, ``file_sharing``, ``paste``, ``leak``
+and ``personal_email``), so they can be reviewed and extended without touching code.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from importlib import resources
 
 import polars as pl
 
@@ -21,6 +25,7 @@ __all__ = [
     "CLOUD_STORAGE_SITES",
     "COMPETITOR_DOMAINS",
     "JOB_SITES",
+    "LEAK_SITES",
     "PASTE_SITES",
     "PERSONAL_EMAIL_DOMAINS",
     "SiteLists",
@@ -28,37 +33,34 @@ __all__ = [
     "company_domains",
 ]
 
-JOB_SITES: tuple[str, ...] = (
-    "linkedin.com/jobs", "indeed.com", "monster.com", "careerbuilder.com", "glassdoor.com",
-    "simplyhired.com", "ziprecruiter.com", "dice.com", "jobhuntersbible.com", "hotjobs.com",
-    "stepstone.com", "hired.com", "wellfound.com",
-)  # fmt: skip
+
+def _load_sites() -> dict[str, tuple[str, ...]]:
+    """The shipped site categories (``sites.json`` beside this module)."""
+    raw = json.loads(resources.files(__package__).joinpath("sites.json").read_text("utf-8"))
+    return {k: tuple(v) for k, v in raw.items() if not k.startswith("_")}
+
+
+_SITES = _load_sites()
+
+JOB_SITES: tuple[str, ...] = _SITES["job"]
 """Job-search sites, optionally with a path prefix (``linkedin.com/jobs``: the LinkedIn feed is
 not job search): visits hint at an intent to leave (context, never enough on its own)."""
 
-CLOUD_STORAGE_SITES: tuple[str, ...] = (
-    "dropbox.com", "drive.google.com", "docs.google.com", "onedrive.live.com", "box.com",
-    "mega.nz", "mega.io", "wetransfer.com", "mediafire.com", "sendspace.com", "icloud.com",
-    "pcloud.com", "4shared.com", "wikileaks.org",
-)  # fmt: skip
-"""Cloud storage and file-drop sites (and leak sites): uploads there leave the company."""
+CLOUD_STORAGE_SITES: tuple[str, ...] = _SITES["file_sharing"]
+"""Cloud storage and file-drop sites: uploads there leave the company."""
 
-PASTE_SITES: tuple[str, ...] = (
-    "pastebin.com", "paste.ee", "hastebin.com", "ghostbin.com", "privatebin.net", "0bin.net",
-    "controlc.com", "rentry.co", "dpaste.org", "justpaste.it",
-)  # fmt: skip
+PASTE_SITES: tuple[str, ...] = _SITES["paste"]
 """Text storage (paste) sites."""
+
+LEAK_SITES: tuple[str, ...] = _SITES["leak"]
+"""Leak and whistle-blowing sites (WikiLeaks, Cryptome, DDoSecrets, ...): any request to them
+from a user who never went there is a signal, even without an upload record (CERT r4.2 logs
+page visits only)."""
 
 COMPETITOR_DOMAINS: tuple[str, ...] = ()
 """Competitors' domains: none by default, every company has its own list."""
 
-PERSONAL_EMAIL_DOMAINS: tuple[str, ...] = (
-    "gmail.com", "googlemail.com", "yahoo.com", "hotmail.com", "outlook.com", "live.com",
-    "msn.com", "aol.com", "icloud.com", "me.com", "mail.com", "gmx.com", "gmx.net",
-    "protonmail.com", "proton.me", "yandex.com", "zoho.com", "comcast.net", "verizon.net",
-    "cox.net", "att.net", "earthlink.net", "juno.com", "netzero.net", "optonline.net",
-    "charter.net", "sbcglobal.net", "bellsouth.net", "tutanota.com",
-)  # fmt: skip
+PERSONAL_EMAIL_DOMAINS: tuple[str, ...] = _SITES["personal_email"]
 """Free-mail providers: attachments mailed there leave the company's control."""
 
 
@@ -72,7 +74,8 @@ class SiteLists:
 
     Attributes:
         job_sites: Job-search sites.
-        cloud_sites: Cloud-storage, file-drop and paste sites.
+        cloud_sites: Cloud-storage, file-drop, paste and leak sites (uploads there count).
+        leak_sites: Leak sites (any request counts).
         competitor_domains: Competitors' web and mail domains.
         personal_email_domains: Free-mail providers.
         company_domains: The company's own mail domains; when empty they are taken from the
@@ -80,7 +83,8 @@ class SiteLists:
     """
 
     job_sites: tuple[str, ...] = JOB_SITES
-    cloud_sites: tuple[str, ...] = CLOUD_STORAGE_SITES + PASTE_SITES
+    cloud_sites: tuple[str, ...] = CLOUD_STORAGE_SITES + PASTE_SITES + LEAK_SITES
+    leak_sites: tuple[str, ...] = LEAK_SITES
     competitor_domains: tuple[str, ...] = COMPETITOR_DOMAINS
     personal_email_domains: tuple[str, ...] = PERSONAL_EMAIL_DOMAINS
     company_domains: tuple[str, ...] = ()
@@ -100,6 +104,7 @@ class SiteLists:
         competitor_domains: Iterable[str] | None = None,
         personal_email_domains: Iterable[str] | None = None,
         company_domains: Iterable[str] | None = None,
+        leak_sites: Iterable[str] | None = None,
     ) -> SiteLists:
         """Lists from optional overrides (None keeps the default), normalised to lower case."""
         default = cls()
@@ -113,6 +118,7 @@ class SiteLists:
                 else personal_email_domains
             ),
             company_domains=_clean(company_domains or ()),
+            leak_sites=_clean(default.leak_sites if leak_sites is None else leak_sites),
         )
 
 
@@ -142,12 +148,13 @@ def company_domains(
 
 
 def classify(resources: pl.DataFrame, lists: SiteLists, company: tuple[str, ...]) -> pl.DataFrame:
-    """Add boolean columns ``cloud``, ``competitor``, ``external``, ``personal``."""
+    """Add boolean columns ``cloud``, ``leak``, ``competitor``, ``external``, ``personal``."""
     res = pl.col("resource")
     web, mail = pl.col("kind") == "web", pl.col("kind") == "mail"
     external = mail & (res != "?") & ~_domain_in(res, company)
     return resources.with_columns(
         (web & _domain_in(res, lists.cloud_sites)).alias("cloud"),
+        (web & _domain_in(res, lists.leak_sites)).alias("leak"),
         ((web | mail) & _domain_in(res, lists.competitor_domains)).alias("competitor"),
         external.alias("external"),
         (external & _domain_in(res, lists.personal_email_domains)).alias("personal"),

@@ -4,14 +4,18 @@ Each batch becomes four partial tables, all keyed by user and calendar day (UTC)
 
 * ``days`` ``(user, day)``: events, bytes (of company data: everything sent, everything
   received except web content), downloads, uploads, removable-media events, admin-tool,
-  spy-tool and job-site hits, sent mails, events outside the absolute working hours, an
-  hour-of-day histogram (``h00`` .. ``h23``), first and last timestamp;
+  spy-tool and job-site hits, sent mails, events and logons outside the absolute working
+  hours (``off_abs``, ``logon_off``), the most recipients of one sent mail (``rcpt_max``,
+  merged by maximum), an hour-of-day histogram (``h00`` .. ``h23``), first and last timestamp;
 * ``resources`` ``(user, day, kind, resource)``: a file directory (``file``), a web domain
-  (``web``) or a mail recipient domain (``mail``), with events, bytes, downloads, uploads,
-  mails with attachments, first and last timestamp and the first event (for evidence);
-* ``hosts`` ``(user, day, host)``: events, logons, removable-media events and the first event;
+  (``web``), a mail recipient domain (``mail``) or a sender address (``sender``), with
+  events, bytes, downloads, uploads, mails with attachments, first and last timestamp and the
+  first event (for evidence);
+* ``hosts`` ``(user, day, host)``: events, logons, removable-media events, sent mails and the
+  first event;
 * ``evidence``: the first ``evidence_per_tag`` events per user, day and tag (``download``,
-  ``upload``, ``removable``, ``tool``, ``spy``, ``offhours``, ``attach``, ``logon``).
+  ``upload``, ``removable``, ``tool``, ``spy``, ``offhours``, ``attach``, ``logon``,
+  ``bulkmail``: mails with at least ``mass_email_min`` recipients).
 
 Every column merges associatively (sums, minimum, maximum, first by ``(timestamp, source,
 line)``), so the result does not depend on how the input is cut into batches nor on the order
@@ -48,10 +52,10 @@ EVIDENCE_COLS = (
 )  # fmt: skip
 """Event columns kept for evidence samples."""
 
-_FLAGS = ("dl", "up", "rm", "tool", "spy", "job", "off_abs")
+_FLAGS = ("dl", "up", "rm", "tool", "spy", "job", "off_abs", "logon_off")
 _DAY_SUMS = ("n", "bytes", *_FLAGS, "mails", *HOURS)
 _RES_SUMS = ("n", "bytes", "dl", "up", "attach")
-_HOST_SUMS = ("n", "logons", "rm")
+_HOST_SUMS = ("n", "logons", "rm", "mails")
 _FIRST = ("f_source", "f_line", "f_action", "f_value", "f_host")
 _RECEIVED = ("view", "receive", "received", "read", "email_view")
 _DOMAIN = r"^(?:[a-z][a-z0-9+.-]*://)?(?:[^@/]*@)?([^/:?#\s]+)"
@@ -110,7 +114,22 @@ def _events(batch: pl.DataFrame, cfg: InsiderThresholds, jobs: str | None) -> pl
             ((hour < cfg.work_start_hour) | (hour >= cfg.work_end_hour)).alias("off_abs"),
             hour.alias("hour"),
         )
+        .with_columns(_logon_off().alias("logon_off"))
     )
+
+
+def _logon_off() -> pl.Expr:
+    """A logon (not a logoff) outside the absolute working hours."""
+    logon = (pl.col("cat") == "logon") & ~pl.col("event_action").str.to_lowercase().str.contains(
+        "off", literal=True
+    )
+    return (logon & pl.col("off_abs")).fill_null(False)
+
+
+def _recipients() -> pl.Expr:
+    """Recipients of a sent mail (``email_to`` joins to, cc and bcc with commas), else 0."""
+    count = pl.col("email_to").str.count_matches(",") + 1
+    return pl.when(_sent() & pl.col("email_to").is_not_null()).then(count).otherwise(0)
 
 
 def _sent() -> pl.Expr:
@@ -141,6 +160,7 @@ def _days(events: pl.LazyFrame) -> pl.LazyFrame:
         pl.col("bytes").sum(),
         *(pl.col(c).cast(pl.Int64).sum() for c in _FLAGS),
         _sent().cast(pl.Int64).sum().alias("mails"),
+        _recipients().cast(pl.Int64).max().alias("rcpt_max"),
         *((pl.col("hour") == h).cast(pl.Int64).sum().alias(HOURS[h]) for h in range(24)),
         pl.col("t_first").min(),
         pl.col("t_first").max().alias("t_last"),
@@ -182,7 +202,12 @@ def _resource_rows(events: pl.LazyFrame, depth: int) -> pl.LazyFrame:
             (pl.col("email_attachments").fill_null(0) > 0).cast(pl.Int64).alias("attach"),
         )
     )  # fmt: skip
-    return pl.concat([files, web, mail], how="vertical")
+    sender = events.filter(_sent() & pl.col("email_from").is_not_null()).select(
+        *common, *first, pl.lit("sender").alias("kind"),
+        pl.col("email_from").str.strip_chars().str.to_lowercase().alias("resource"),
+        pl.col("email_from").alias("f_value"), pl.lit(0, pl.Int64).alias("attach"),
+    )  # fmt: skip
+    return pl.concat([files, web, mail, sender], how="vertical")
 
 
 def _first_of(columns: Sequence[str]) -> list[pl.Expr]:
@@ -207,12 +232,13 @@ def _hosts(events: pl.LazyFrame) -> pl.LazyFrame:
             pl.len().cast(pl.Int64).alias("n"),
             (pl.col("cat") == "logon").fill_null(False).cast(pl.Int64).sum().alias("logons"),
             pl.col("rm").cast(pl.Int64).sum(),
+            _sent().cast(pl.Int64).sum().alias("mails"),
             pl.col("t_first").min(),
         )
     )
 
 
-def _evidence(events: pl.LazyFrame, per_tag: int) -> pl.LazyFrame:
+def _evidence(events: pl.LazyFrame, cfg: InsiderThresholds) -> pl.LazyFrame:
     tags = {
         "download": pl.col("dl"),
         "upload": pl.col("up"),
@@ -222,13 +248,14 @@ def _evidence(events: pl.LazyFrame, per_tag: int) -> pl.LazyFrame:
         "offhours": pl.col("off_abs"),
         "attach": _sent() & (pl.col("email_attachments").fill_null(0) > 0),
         "logon": pl.col("cat") == "logon",
+        "bulkmail": _recipients() >= cfg.mass_email_min,
     }
     keep = ("user", "day", *EVIDENCE_COLS)
     parts = [
         events.filter(flag.fill_null(False)).select(*keep).with_columns(pl.lit(tag).alias("tag"))
         for tag, flag in tags.items()
     ]
-    return top_evidence(pl.concat(parts, how="vertical"), per_tag)
+    return top_evidence(pl.concat(parts, how="vertical"), cfg.evidence_per_tag)
 
 
 def top_evidence(frame: pl.LazyFrame, per_tag: int) -> pl.LazyFrame:
@@ -253,7 +280,7 @@ def batch_partials(
             _days(events),
             _resources(_resource_rows(events, cfg.resource_depth)),
             _hosts(events),
-            _evidence(events, cfg.evidence_per_tag),
+            _evidence(events, cfg),
         ]
     )
     return dict(zip(("days", "resources", "hosts", "evidence"), frames, strict=True))
@@ -261,7 +288,10 @@ def batch_partials(
 
 def _merge_days(frame: pl.LazyFrame) -> pl.LazyFrame:
     return frame.group_by("user", "day").agg(
-        *(pl.col(c).sum() for c in _DAY_SUMS), pl.col("t_first").min(), pl.col("t_last").max()
+        *(pl.col(c).sum() for c in _DAY_SUMS),
+        pl.col("rcpt_max").max(),
+        pl.col("t_first").min(),
+        pl.col("t_last").max(),
     )
 
 

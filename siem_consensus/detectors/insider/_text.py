@@ -15,8 +15,10 @@ ATT&CK, only where the events show it:
 * attachments mailed outside: T1048 Exfiltration Over Alternative Protocol (mail through
   the company server to an outside address; no sub-technique is claimed);
 * spy tools whose URL or file name says keylogger: T1056.001 Keylogging;
-* other users' machines: T1078 Valid Accounts (privileged accounts used on machines that
-  are not theirs).
+* other users' machines, logons and mail as another user: T1078 Valid Accounts (accounts
+  used on machines or under addresses that are not theirs).
+
+Leak-site requests claim no technique: a page visit does not show an upload.
 
 Web-only activity (domains) maps to no collection technique: a web download is not data
 from the company's systems.
@@ -36,8 +38,18 @@ from ._config import InsiderThresholds
 __all__ = ["attack_for", "kind_for", "narrative_for", "pattern_for", "reasons_for", "title_for"]
 
 _KIND_RULES = (
-    ("privilege_abuse", ("spy_tools", "admin_tools", "foreign_hosts")),
-    ("cloud_exfiltration", ("cloud_upload",)),
+    (
+        "privilege_abuse",
+        (
+            "spy_tools",
+            "admin_tools",
+            "foreign_hosts",
+            "foreign_media",
+            "foreign_logon",
+            "foreign_mail",
+        ),
+    ),  # fmt: skip
+    ("cloud_exfiltration", ("cloud_upload", "leak_site")),
     ("email_exfiltration", ("external_attachments",)),
     ("removable_media_exfiltration", ("removable_media_first_time", "removable_media_spike")),
 )
@@ -79,9 +91,19 @@ def pattern_for(kind: str, stats: dict[str, Any], row: dict[str, Any], novel_kin
         core = "keylogger download" if stats.get("keylogger") else "spy-tool download"
     elif kind == "privilege_abuse" and "admin_tools" in fired:
         core = "first use of admin tools"
+    elif kind == "privilege_abuse" and fired & {"foreign_mail", "foreign_logon"}:
+        core = "acting as another user"
+    elif kind == "privilege_abuse" and "foreign_media" in fired:
+        core = "removable media on another user's machine"
+    elif kind == "cloud_exfiltration" and "cloud_upload" not in fired:
+        core = "leak-site visits"
     else:
         core = _CORE.get(kind, "unusual activity")
     label = _when(stats, row) + core
+    if "mass_email" in fired:
+        label += " and a mass e-mail"
+    if "after_hours_first" in fired:
+        label = "first-ever after-hours " + label.removeprefix("off-hours ")
     if "new_resources" in fired:
         label += " of never-seen data" if novel_kind == "file" else " to a never-seen destination"
         if "outside_peers" in fired:
@@ -141,6 +163,8 @@ def _lead(kind: str, stats: dict[str, Any], novel: pl.DataFrame) -> str:
             f"{user} used removable media{first} ({stats['removable_media_events']} events) "
             f"while moving {volume}"
         )
+    if kind == "cloud_exfiltration" and not stats["cloud_uploads"]:
+        return f"{user} made {stats['leak_site_visits']} requests to leak sites{place}"
     if kind == "cloud_exfiltration":
         return f"{user} made {stats['cloud_uploads']} uploads ({volume}){place}"
     if kind == "email_exfiltration":
@@ -152,7 +176,9 @@ def _lead(kind: str, stats: dict[str, Any], novel: pl.DataFrame) -> str:
         tools = "keylogger" if stats.get("keylogger") else "admin or spy tool"
         return (
             f"{user} showed {stats['privilege_actions']} privileged actions ({tools} "
-            f"downloads or files, {stats['foreign_hosts']} other users' machines){place}"
+            f"downloads or files, {stats['foreign_hosts']} other users' machines, "
+            f"{stats['foreign_logons']} logons and {stats['foreign_mails']} mails on or as "
+            f"another user's account){place}"
         )
     return f"{user} downloaded {stats['downloads']:,} files ({volume}){place}"
 
@@ -167,6 +193,12 @@ def _extras(kind: str, stats: dict[str, Any]) -> list[str]:
     if stats["removable_media_events"] and kind != "removable_media_exfiltration":
         first = " for the first time" if stats["removable_media_first_time"] else ""
         extras.append(f"used removable media{first}")
+    if stats["after_hours_logons"]:
+        extras.append(f"logged on {stats['after_hours_logons']} times after hours")
+    if stats["leak_site_visits"] and kind != "cloud_exfiltration":
+        extras.append(f"{stats['leak_site_visits']} requests to leak sites")
+    if stats["max_recipients"] and "mass_email" in stats["features"]:
+        extras.append(f"sent a mail to {stats['max_recipients']} recipients")
     if stats["job_sites"]:
         extras.append(f"visited job sites {stats['job_sites']} times")
     if stats["left_company"]:
@@ -214,6 +246,17 @@ def reasons_for(stats: dict[str, Any], cfg: InsiderThresholds) -> tuple[str, ...
         "admin_tools": "Administration tools used, which the user never used before.",
         "spy_tools": "Keylogger, spyware or credential-dumping tools downloaded or stored.",
         "foreign_hosts": f"{stats['foreign_hosts']} other users' machines used.",
+        "foreign_media": f"{stats['foreign_media_events']} removable-media events on other "
+        "users' machines, never before.",
+        "after_hours_first": f"{stats['after_hours_logons']} logons after hours (outside "
+        f"{cfg.work_start_hour:02d}:00-{cfg.work_end_hour:02d}:00), never in the baseline.",
+        "leak_site": f"{stats['leak_site_visits']} requests to leak sites.",
+        "foreign_logon": f"{stats['foreign_logons']} logons on other users' machines (rare "
+        "for this user).",
+        "foreign_mail": f"{stats['foreign_mails']} mails sent from another user's machine or "
+        "address, never before.",
+        "mass_email": f"A mail to {stats['max_recipients']} recipients (rule: at least "
+        f"{cfg.mass_email_min} and over {cfg.mass_email_ratio:g}x the largest baseline mail).",
         "job_search": f"{stats['job_sites']} job-site visits before or during the episode.",
         "leaver": f"The directory says the user left on {stats['left_on']}.",
     }  # fmt: skip
@@ -234,9 +277,9 @@ def attack_for(kind: str, stats: dict[str, Any], novel: pl.DataFrame) -> tuple[A
         ids.append("T1005" if _LOCAL.match(str(files["resource"][0])) else "T1039")
     if "spy_tools" in fired and stats.get("keylogger"):
         ids.append("T1056.001")
-    if "foreign_hosts" in fired:
+    if fired & {"foreign_hosts", "foreign_logon", "foreign_mail"}:
         ids.append("T1078")
-    if fired & {"removable_media_first_time", "removable_media_spike"}:
+    if fired & {"removable_media_first_time", "removable_media_spike", "foreign_media"}:
         ids.append("T1052.001")
     if "cloud_upload" in fired:
         ids.append("T1567.002")

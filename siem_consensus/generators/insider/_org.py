@@ -40,6 +40,7 @@ class _User:
     start: int = 9 * _HOUR
     joined: int = 0
     left: int | None = None
+    oddities: set[int] = field(default_factory=set)
 
     @property
     def email(self) -> str:

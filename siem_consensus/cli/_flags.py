@@ -70,7 +70,7 @@ def add_run_flags(p: argparse.ArgumentParser) -> None:
         "--max-gzip-ratio",
         type=_ratio,
         metavar="X",
-        help="most a gzip input may expand once past 1MiB (default 100; logs compress 5-30x)",
+        help="most a gzip input may expand once past 1MiB (default 300; logs compress 3-140x)",
     )
 
 

@@ -1,4 +1,4 @@
-"""Command line: ``siem-consensus firewall|ids|insider|review|export|demo|formats``.
+"""Command line: ``siem-consensus firewall|ids|insider|stream|review|export|demo|formats``.
 
 Exit codes: 0 done, 2 usage or configuration error, 3 runtime failure (unreadable input,
 provider, connector; also when a ``--to`` sink refused decisions, after the report is written).
@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from ..errors import RuntimeFailure, UsageError
 from ._options import COMMANDS, build_parser
 from ._review import run_review
+from ._stream import run_stream
 from ._tools import run_demo, run_export, run_formats
 from ._triage import parse_budget, run_triage
 
@@ -31,6 +32,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_export(args)
         if args.command == "demo":
             return run_demo(args)
+        if args.command == "stream":
+            return run_stream(args)
         return run_formats()
     except UsageError as exc:
         print(f"siem-consensus: error: {exc}", file=sys.stderr)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from dataclasses import dataclass
 
+from ._stream import add_stream_parser
+
 __all__ = ["ACTIONS_DB", "CACHE", "COMMANDS", "FORMATS", "RUNS_DB", "Command", "build_parser"]
 
 
@@ -138,6 +140,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="run the bundled examples offline")
     demo.add_argument("--example", type=int, choices=(1, 2, 3), help="run only this example")
     sub.add_parser("formats", help="list the input formats")
+    add_stream_parser(sub)
     export = sub.add_parser("export", help="convert a JSON report to ECS, OCSF, STIX or a report")
     export.add_argument("report", metavar="REPORT.json", help="a report written with --format json")
     export.add_argument(

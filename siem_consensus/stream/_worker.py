@@ -23,6 +23,7 @@ one Kafka transaction: a worker killed at any point leaves no partial output vis
 from __future__ import annotations
 
 import logging
+import shutil
 import tempfile
 import time
 from collections import Counter
@@ -41,6 +42,7 @@ from ._topics import StreamTopics
 __all__ = ["StreamSettings", "StreamWorker"]
 
 log = logging.getLogger("siem_consensus.stream")
+_RETENTION_MS = 7 * 86_400_000
 
 
 @dataclass
@@ -152,7 +154,10 @@ class StreamWorker:
     def _topic(self, name: str, *, compact: bool = False, **kwargs: Any) -> Any:
         from quixstreams.models import TopicConfig
 
-        extra = {"cleanup.policy": "compact"} if compact else {}
+        # Explicit retention: the engine derives its changelog topics' settings from it.
+        extra = {"retention.ms": str(_RETENTION_MS), "retention.bytes": "-1"}
+        if compact:
+            extra["cleanup.policy"] = "compact"
         config = TopicConfig(self._partitions, self.settings.replication, extra)
         return self.app.topic(
             name, key_serializer="str", key_deserializer="str", config=config, **kwargs
@@ -271,19 +276,45 @@ class StreamWorker:
         """Process until stopped (SIGTERM, Ctrl-C), or until the whole group is idle.
 
         With ``until_idle`` the worker stops once it has processed nothing for that many
-        seconds *and* the group's committed offsets on the job's topics have not moved for as
-        long: a worker does not leave while another one still produces work for it. Give more
-        than twice the consumer session timeout (6 s) so that a rebalance is not mistaken for
-        the end.
+        seconds, the group's committed offsets on the job's topics have not moved for as long
+        and nothing is left to read (:mod:`._idle`): a worker does not leave while another one
+        still produces work for it. Give more than twice the consumer session timeout (6 s)
+        so that a rebalance is not taken for the end.
+
+        A commit refused because the group moved on (a rebalance raced the commit) loses
+        nothing: the uncommitted work is done again, by this worker or the new owner. Local
+        state found ahead of its changelog (a partition that came back after another worker
+        wrote it) is dropped: the changelog topic is the state's source of truth. In both cases
+        the worker starts a new engine application and goes on.
         """
+        from quixstreams.checkpointing.exceptions import CheckpointConsumerCommitError
+        from quixstreams.state.exceptions import InvalidStoreChangelogOffset
+
+        while True:
+            try:
+                self._run_once(until_idle)
+                return
+            except CheckpointConsumerCommitError as exc:
+                self.counters["restarts"] += 1
+                log.warning("commit refused (%s); restarting the application", exc)
+            except InvalidStoreChangelogOffset as exc:
+                self.counters["restarts"] += 1
+                log.warning("local state ahead of its changelog (%s); rebuilding it", exc)
+                shutil.rmtree(self._state_dir, ignore_errors=True)
+            self.app = self._application()
+            self._build()
+
+    def _run_once(self, until_idle: float | None) -> None:
         if not until_idle:
             self.app.run(collect=False)
             return
         from ._idle import IdleWatch
 
-        topics = [self.settings.topic, self.topics.events, self.topics.candidates]
+        s = self.settings
+        internal = [self.topics.events, self.topics.candidates]
+        transactional = s.guarantee == "exactly-once"
         watch = IdleWatch(
-            self.settings.bootstrap, self.settings.group_id, topics, self.settings.kafka
+            s.bootstrap, s.group_id, s.topic, internal, s.kafka, transactional=transactional
         )
         with watch.stopping(self.app, until_idle, lambda: self._last):
             self.app.run(collect=False)

@@ -13,11 +13,14 @@ that has seen end-of-input is finished; use a new group for the next back-fill.
 
 from __future__ import annotations
 
-from typing import Final
+from collections.abc import MutableMapping
+from typing import Any, Final, Protocol
 
 __all__ = [
     "END_HEADER",
     "END_OF_TIME_MS",
+    "end_gate",
+    "is_control",
     "partition_key",
     "murmur2",
     "send_end_of_input",
@@ -66,6 +69,31 @@ def partition_key(partition: int, partitions: int) -> str:
         if (murmur2(key.encode()) & 0x7FFFFFFF) % partitions == partition:
             return key
         n += 1
+
+
+class _State(Protocol):
+    def get(self, key: str, default: Any = None) -> Any: ...
+    def set(self, key: str, value: Any) -> None: ...
+
+
+def end_gate(value: MutableMapping[str, Any], state: _State, partitions: int) -> bool:
+    """Whether an events-topic message goes on to the session windows.
+
+    Events always do. An end-of-input marker (``kind == "control"``, ``from`` = the input
+    partition it ended) is recorded in ``state`` (the events partition's control key) and
+    dropped, except the one that completes the set of ``partitions`` input partitions: it
+    goes on marked ``close`` (its event time becomes :data:`END_OF_TIME_MS`), once.
+    """
+    if value.get("kind") != "control":
+        return True
+    seen = set(state.get("ended", []))
+    seen.add(int(value["from"]))
+    state.set("ended", sorted(seen))
+    if len(seen) < partitions or state.get("closed", False):
+        return False
+    state.set("closed", True)
+    value["close"] = True
+    return True
 
 
 def is_control(key: object) -> bool:

@@ -33,7 +33,14 @@ from typing import Any, Literal
 
 from ..errors import MissingDependencyError
 from ._codec import RowParser, event_time_ms
-from ._control import END_HEADER, END_OF_TIME_MS, END_VALUE, is_control, partition_key
+from ._control import (
+    END_HEADER,
+    END_OF_TIME_MS,
+    END_VALUE,
+    end_gate,
+    is_control,
+    partition_key,
+)
 from ._decide import DecideSettings, decide_incidents
 from ._detect import detect_session
 from ._families import Family, get_family
@@ -237,19 +244,9 @@ class StreamWorker:
         self.counters["events"] += 1
         return [{"kind": "event", "key": entity, "row": row}]
 
-    def _gate(self, value: Mapping[str, Any], key: Any, ts: int, headers: Any, state: Any) -> bool:
-        """Pass events; pass a control marker only when every input partition has ended."""
+    def _gate(self, value: Any, key: Any, ts: int, headers: Any, state: Any) -> bool:
         self._last = time.monotonic()
-        if value.get("kind") != "control":
-            return True
-        seen = set(state.get("ended", []))
-        seen.add(int(value["from"]))
-        state.set("ended", sorted(seen))
-        if len(seen) < self._partitions or state.get("closed", False):
-            return False
-        state.set("closed", True)
-        value["close"] = True  # type: ignore[index]
-        return True
+        return end_gate(value, state, self._partitions)
 
     def _late(self, value: Any, key: Any, *args: Any, **kwargs: Any) -> bool:
         self.counters["late"] += 1

@@ -74,6 +74,13 @@ def add_stream_parser(sub: Any) -> None:
         help="processing guarantee (exactly-once needs a broker that aborts dead producers' "
         "transactions; see docs/scale.md)",
     )
+    p.add_argument(
+        "--replication",
+        type=int,
+        default=1,
+        metavar="N",
+        help="replication factor of the topics the job creates (3 on a real cluster)",
+    )
     p.add_argument("--state-dir", metavar="DIR", help="local state (default: a temporary dir)")
     p.add_argument(
         "--checkpoint",
@@ -127,8 +134,10 @@ def run_stream(args: argparse.Namespace) -> int:
             kafka=extra,
             lateness_s=args.lateness,
             guarantee=args.guarantee,
+            replication=args.replication,
         )
         worker = StreamWorker(settings)
         worker.run(until_idle=args.until_idle)
-    print(json.dumps(dict(worker.counters), sort_keys=True), file=sys.stderr)
+    seconds = {f"{stage}_s": round(value, 3) for stage, value in worker.seconds.items()}
+    print(json.dumps({**worker.counters, **seconds}, sort_keys=True), file=sys.stderr)
     return 0

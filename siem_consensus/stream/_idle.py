@@ -1,9 +1,9 @@
 """``--until-idle``: stop a worker once it and its whole consumer group have nothing left.
 
 A worker may stop when, for ``idle_s`` seconds, it has processed nothing, the group's committed
-offsets on the job's topics have not moved, and nothing is left to read: the group's committed
-offset is at the end of every partition (on the job's own topics written in transactions, the
-commit marker after the last message may remain).
+offsets on the job's topics have not moved, and nothing is left to read: a ``read_committed``
+reader placed at the group's committed offsets finds no message up to the end of any
+partition (transaction markers and aborted messages after them are not work).
 """
 
 from __future__ import annotations
@@ -19,53 +19,68 @@ __all__ = ["IdleWatch"]
 
 
 class IdleWatch:
-    """Watch the committed offsets and the lag of a consumer group on some topics.
+    """Watch the committed offsets of a consumer group, and what is left after them.
 
     Args:
         bootstrap: Kafka ``host:port`` list.
         group: The consumer group of the job.
-        source: The input topic (written by anyone: its lag must be 0).
-        internal: The job's own topics (a lag of one marker per partition is allowed when
-            ``transactional``).
+        topics: The topics the job consumes.
         kafka: Extra librdkafka settings.
-        transactional: Whether the job writes its topics in transactions.
     """
 
     def __init__(
-        self,
-        bootstrap: str,
-        group: str,
-        source: str,
-        internal: Sequence[str],
-        kafka: Mapping[str, Any],
-        *,
-        transactional: bool,
+        self, bootstrap: str, group: str, topics: Sequence[str], kafka: Mapping[str, Any]
     ) -> None:
         from confluent_kafka import Consumer
 
+        base = {"bootstrap.servers": bootstrap, "enable.auto.commit": False, **kafka}
         # Reads the group's offsets without joining it (no subscribe, no assign).
-        settings = {"bootstrap.servers": bootstrap, "group.id": group, **kafka}
-        settings |= {"client.id": f"idle-{uuid.uuid4()}", "enable.auto.commit": False}
-        self._consumer = Consumer(settings)
-        self._allowed = {source: 0, **{t: int(transactional) for t in internal}}
+        self._offsets = Consumer({**base, "group.id": group, "client.id": f"idle-{uuid.uuid4()}"})
+        self._peek = Consumer(
+            {**base, "group.id": f"idle-peek-{uuid.uuid4()}", "isolation.level": "read_committed"}
+        )
+        self._topics = list(topics)
 
-    def progress(self) -> tuple[int, bool]:
-        """(sum of the group's committed offsets, whether anything is left to read)."""
+    def _partitions(self) -> list[Any]:
         from confluent_kafka import TopicPartition
 
-        partitions = []
-        for topic in self._allowed:
-            found = self._consumer.list_topics(topic, timeout=10).topics.get(topic)
-            if found is not None and found.error is None:
-                partitions += [TopicPartition(topic, p) for p in found.partitions]
-        committed = self._consumer.committed(partitions, timeout=10) if partitions else []
-        total, pending = 0, False
+        found = []
+        for topic in self._topics:
+            meta = self._offsets.list_topics(topic, timeout=10).topics.get(topic)
+            if meta is not None and meta.error is None:
+                found += [TopicPartition(topic, p) for p in meta.partitions]
+        return found
+
+    def progress(self) -> tuple[int, bool]:
+        """(sum of the group's committed offsets, whether any message is left to read)."""
+        from confluent_kafka import TopicPartition
+
+        committed = self._offsets.committed(self._partitions(), timeout=10)
+        behind = []
         for tp in committed:
-            done = max(tp.offset, 0)
-            _low, high = self._consumer.get_watermark_offsets(tp, timeout=10, cached=False)
-            total += done
-            pending |= high - done > self._allowed[tp.topic]
-        return total, pending
+            start = max(tp.offset, 0)
+            _low, high = self._peek.get_watermark_offsets(tp, timeout=10, cached=False)
+            if high > start:
+                behind.append((TopicPartition(tp.topic, tp.partition, start), high))
+        total = sum(max(tp.offset, 0) for tp in committed)
+        return total, bool(behind) and self._any_message(behind)
+
+    def _any_message(self, behind: list[tuple[Any, int]]) -> bool:
+        """Whether a read_committed reader finds a message before the ends (2 s at most)."""
+        self._peek.assign([tp for tp, _high in behind])
+        try:
+            deadline = time.monotonic() + 2.0
+            while time.monotonic() < deadline:
+                message = self._peek.poll(0.2)
+                if message is not None and not message.error():
+                    return True
+                positions = self._peek.position([tp for tp, _high in behind])
+                ends = {(tp.topic, tp.partition): high for tp, high in behind}
+                if all(p.offset >= ends[(p.topic, p.partition)] for p in positions):
+                    return False
+            return True
+        finally:
+            self._peek.unassign()
 
     @contextlib.contextmanager
     def stopping(self, app: Any, idle_s: float, last: Callable[[], float]) -> Iterator[None]:
@@ -96,4 +111,5 @@ class IdleWatch:
         finally:
             done.set()
             thread.join(timeout=15)
-            self._consumer.close()
+            self._offsets.close()
+            self._peek.close()

@@ -26,10 +26,10 @@ import logging
 import shutil
 import tempfile
 import time
-from collections import Counter
-from collections.abc import Mapping
+from collections import Counter, defaultdict
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from ..errors import MissingDependencyError
 from ._codec import RowParser, event_time_ms
@@ -50,6 +50,7 @@ __all__ = ["StreamSettings", "StreamWorker"]
 
 log = logging.getLogger("siem_consensus.stream")
 _RETENTION_MS = 7 * 86_400_000
+_R = TypeVar("_R")
 
 
 @dataclass
@@ -105,7 +106,10 @@ class StreamWorker:
 
     Attributes:
         counters: ``messages``, ``events``, ``dead_letters``, ``no_entity``, ``sessions``,
-            ``candidates``, ``decisions``, ``late`` handled by this worker.
+            ``candidates``, ``decisions``, ``late`` handled by this worker, and ``restarts``.
+        seconds: Wall time spent in the ``ingest`` (parse, key), ``detect`` (detectors over
+            closed sessions) and ``decide`` (triage graph) functions; the engine's own work
+            (state, windows, Kafka) is not included.
     """
 
     def __init__(self, settings: StreamSettings) -> None:
@@ -117,6 +121,7 @@ class StreamWorker:
         self.family: Family = get_family(settings.family)
         self.topics = StreamTopics(settings.topic, self.family.name)
         self.counters: Counter[str] = Counter()
+        self.seconds: defaultdict[str, float] = defaultdict(float)
         self._last = time.monotonic()
         self._qs = quixstreams
         self._parser = RowParser(settings.input_format or self.family.default_format)
@@ -180,7 +185,7 @@ class StreamWorker:
         decisions = self._topic(self.topics.decisions, compact=True)
 
         ingest = self.app.dataframe(raw)
-        ingest = ingest.apply(self._ingest, expand=True, metadata=True)
+        ingest = ingest.apply(self._timed("ingest", self._ingest), expand=True, metadata=True)
         ingest.to_topic(
             lambda value, key, ts, headers: dead if value["kind"] == "dead" else events,
             key=lambda value: value["key"],
@@ -197,16 +202,28 @@ class StreamWorker:
         window = detect.session_window(gap_ms, grace_ms=grace_ms, on_late=self._late)
         detect = window.collect().final(closing_strategy="partition")
         detect = detect.filter(lambda value, key, ts, headers: not is_control(key), metadata=True)
-        detect = detect.apply(self._detect, expand=True)
+        detect = detect.apply(self._timed("detect", self._detect), expand=True)
         # Stamped now, not with log time: brokers apply time retention to record timestamps.
         detect = detect.set_timestamp(lambda value, key, ts, headers: _now_ms())
         detect.to_topic(candidates, key=lambda incident: incident["id"])
 
         decide = self.app.dataframe(candidates)
-        decide = decide.apply(self._decide)
+        decide = decide.apply(self._timed("decide", self._decide))
         decide.to_topic(decisions, key=lambda value: value["decision"]["incident_id"])
 
     # -- stages ---------------------------------------------------------------------------
+
+    def _timed(self, stage: str, function: Callable[..., _R]) -> Callable[..., _R]:
+        """``function``, adding its wall time to ``seconds[stage]``."""
+
+        def timed(*args: Any) -> _R:
+            started = time.perf_counter()
+            try:
+                return function(*args)
+            finally:
+                self.seconds[stage] += time.perf_counter() - started
+
+        return timed
 
     def _ingest(self, value: bytes | None, key: Any, ts: int, headers: Any) -> list[dict[str, Any]]:
         ctx = self._qs.message_context()
@@ -308,11 +325,8 @@ class StreamWorker:
         from ._idle import IdleWatch
 
         s = self.settings
-        internal = [self.topics.events, self.topics.candidates]
-        transactional = s.guarantee == "exactly-once"
-        watch = IdleWatch(
-            s.bootstrap, s.group_id, s.topic, internal, s.kafka, transactional=transactional
-        )
+        topics = [s.topic, self.topics.events, self.topics.candidates]
+        watch = IdleWatch(s.bootstrap, s.group_id, topics, s.kafka)
         with watch.stopping(self.app, until_idle, lambda: self._last):
             self.app.run(collect=False)
 

@@ -161,3 +161,31 @@ def test_cli_refuses_a_non_kafka_connection(tmp_path: Any, capsys: Any) -> None:
     code = main(["stream", "firewall", "--connectors", str(config), "--from", "os", "t"])
     assert code == 2
     assert "a stream job reads Kafka; 'os' is a opensearch connection" in capsys.readouterr().err
+
+
+def test_stream_front_door_is_sorted_and_importable() -> None:
+    import siem_consensus.stream as stream
+
+    assert stream.__all__ == sorted(stream.__all__)
+    for name in stream.__all__:
+        assert getattr(stream, name) is not None
+
+
+def test_importing_the_stream_package_loads_no_engine() -> None:
+    import subprocess
+    import sys
+
+    code = "import sys, siem_consensus.stream; print('quixstreams' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+def test_a_worker_without_the_engine_says_how_to_install_it(monkeypatch: Any) -> None:
+    import sys
+
+    from siem_consensus.errors import MissingDependencyError
+    from siem_consensus.stream import StreamSettings, StreamWorker
+
+    monkeypatch.setitem(sys.modules, "quixstreams", None)
+    with pytest.raises(MissingDependencyError, match=r"siem-consensus\[stream\]"):
+        StreamWorker(StreamSettings("firewall", "127.0.0.1:9", "t"))

@@ -15,8 +15,8 @@ from ._topics import StreamTopics
 from ._worker import StreamSettings, StreamWorker
 
 __all__ = [
-    "FAMILIES",
     "DecideSettings",
+    "FAMILIES",
     "Family",
     "StreamSettings",
     "StreamTopics",

@@ -3,7 +3,7 @@
 A worker may stop when, for ``idle_s`` seconds, it has processed nothing, the group's committed
 offsets on the job's topics have not moved, and nothing is left to read: a ``read_committed``
 reader placed at the group's committed offsets finds no message up to the end of any
-partition (transaction markers and aborted messages after them are not work).
+partition within 2 s (transaction markers and aborted messages after them are not work).
 """
 
 from __future__ import annotations
@@ -66,7 +66,12 @@ class IdleWatch:
         return total, bool(behind) and self._any_message(behind)
 
     def _any_message(self, behind: list[tuple[Any, int]]) -> bool:
-        """Whether a read_committed reader finds a message before the ends (2 s at most)."""
+        """Whether a read_committed reader finds a message before the ends within 2 s.
+
+        Some brokers leave the reader's position where it was when only markers follow, so
+        2 s without a message also counts as nothing left (the caller still waits for the
+        committed offsets to stay put for the whole idle period).
+        """
         self._peek.assign([tp for tp, _high in behind])
         try:
             deadline = time.monotonic() + 2.0
@@ -78,7 +83,7 @@ class IdleWatch:
                 ends = {(tp.topic, tp.partition): high for tp, high in behind}
                 if all(p.offset >= ends[(p.topic, p.partition)] for p in positions):
                     return False
-            return True
+            return False
         finally:
             self._peek.unassign()
 

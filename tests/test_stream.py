@@ -258,21 +258,40 @@ def test_workers_decide_as_the_batch_command(
     expected: set[tuple[str, str]],
     workers: int,
 ) -> None:
-    topics = _job(bootstrap, lines)
+    topic = f"asa-{uuid.uuid4().hex[:8]}"
+    topics = StreamTopics(topic, "firewall")
+    create_topic(bootstrap, topic)
     group = f"g-{uuid.uuid4().hex[:6]}"
+    idle = 4.0 if workers == 1 else 20.0
     procs = [
-        start_worker(
-            connectors, topics.source, group, tmp_path / f"w{i}", 4.0 if workers == 1 else 14.0
-        )
-        for i in range(workers)
+        start_worker(connectors, topic, group, tmp_path / f"w{i}", idle) for i in range(workers)
     ]
+    # Input only once every worker holds partitions: the work is then shared by construction.
+    _wait_for_members(bootstrap, group, workers)
+    produce(bootstrap, topic, [line.encode() for line in lines])
+    send_end_of_input(bootstrap, topic)
     counters = [finish(p) for p in procs]
     assert sum(c.get("events", 0) for c in counters) == len(lines)
     records = read_topic(bootstrap, topics.decisions)
     assert decided(records) == expected
     assert duplicates(records) == {}
-    if workers > 1:
-        assert sum(1 for c in counters if c.get("messages", 0) > 0) > 1, "work was not shared"
+    assert all(c.get("messages", 0) > 0 for c in counters), "work was not shared"
+
+
+def _wait_for_members(bootstrap: str, group: str, count: int, timeout: float = 120) -> None:
+    """Until ``group`` is stable with ``count`` members that all hold partitions."""
+    admin = AdminClient({"bootstrap.servers": bootstrap})
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            found = admin.describe_consumer_groups([group])[group].result(5)
+            holding = [m for m in found.members if m.assignment.topic_partitions]
+            if len(holding) == count and found.state.name == "STABLE":
+                return
+        except Exception:  # noqa: BLE001 - the group does not exist until a worker joins
+            pass
+        time.sleep(0.5)
+    raise AssertionError(f"{count} workers did not join {group} within {timeout} s")
 
 
 @pytest.mark.slow

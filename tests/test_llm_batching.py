@@ -80,9 +80,16 @@ def test_fan_out_sends_high_tiers_alone_first_and_batches_the_rest(
 def test_without_batching_every_incident_is_its_own_task(
     provider_simulator: ProviderSimulator,
 ) -> None:
-    analyst = make_analyst("anthropic", provider_simulator)
+    analyst = make_analyst("anthropic", provider_simulator, batch_size=1)
     sends = _tasks([i.model_dump(mode="json") for i in _cases(3, Severity.LOW)], analyst)
     assert all("incident" in s.arg for s in sends) and len(sends) == 3
+
+
+def test_low_tiers_are_batched_by_default(provider_simulator: ProviderSimulator) -> None:
+    """The default batch of 16 is what keeps the AIT-ADS cost under $2 (docs/llm.md)."""
+    analyst = make_analyst("anthropic", provider_simulator)
+    sends = _tasks([i.model_dump(mode="json") for i in _cases(20, Severity.MEDIUM)], analyst)
+    assert [len(s.arg["incidents"]) for s in sends] == [16, 4]
 
 
 def test_fan_out_interleaves_analysts_incident_by_incident(

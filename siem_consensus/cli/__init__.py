@@ -1,4 +1,4 @@
-"""Command line: ``siem-consensus firewall|ids|insider|auth|review|export|demo|formats|cache``.
+"""Command line: ``siem-consensus COMMAND`` (firewall, ids, insider, auth, stream, review, ...).
 
 Exit codes (also at the end of ``--help``; see :mod:`._exit`): 0 done, 1 ``--fail-on`` matched,
 2 usage or configuration error, 3 input, connector or sink failure, 4 provider failure (or
@@ -50,4 +50,8 @@ def _dispatch(argv: Sequence[str] | None) -> int:
         from ._cache import run_cache
 
         return run_cache(args)
+    if args.command == "stream":
+        from ._stream import run_stream
+
+        return run_stream(args)
     return run_formats()

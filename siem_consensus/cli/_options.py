@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from ..defaults import DECISION_DEFAULTS
 from ._flags import add_run_flags, add_version, epilog
+from ._stream import add_stream_parser
 
 __all__ = ["ACTIONS_DB", "CACHE", "COMMANDS", "FORMATS", "RUNS_DB", "Command", "build_parser"]
 
@@ -167,6 +168,7 @@ def build_parser() -> argparse.ArgumentParser:
     cache.add_argument("--cache", metavar="SQLITE", help=f"cache file (default {CACHE})")
     cache.add_argument("--expired", action="store_true", help="clear only expired entries")
     cache.add_argument("--ttl-days", type=float, help="entry lifetime (default 3 days)")
+    add_stream_parser(sub)
     export = sub.add_parser("export", help="convert a JSON report to ECS, OCSF, STIX or a report")
     export.add_argument("report", metavar="REPORT.json", help="a report written with --format json")
     export.add_argument(

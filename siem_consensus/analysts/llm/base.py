@@ -66,7 +66,9 @@ class LLMSettings:
         max_prompt_tokens: Estimated prompt bound; evidence is sampled down to fit.
         max_output_tokens: Output cap per case; a batch of N cases gets N times this.
         batch_size: Low-tier incidents judged per call (1: no batching). High and critical
-            incidents are always judged one per call.
+            incidents are always judged one per call. 16 by default: the six AIT-ADS scenarios
+            cost $1.60 with Claude and OpenAI at 16, $2.02 at 8, $2.89 at 1
+            (``benchmarks/bench_llm.py --costs``, docs/llm.md).
         batch_severities: Detector severities eligible for batching.
         timeout: Seconds per HTTP call.
         retry: Retry/backoff policy for 429/5xx/timeouts.
@@ -85,7 +87,7 @@ class LLMSettings:
 
     max_prompt_tokens: int = 3000
     max_output_tokens: int = 1024
-    batch_size: int = 1
+    batch_size: int = 16
     batch_severities: frozenset[str] = frozenset({"info", "low", "medium"})
     timeout: float = 60.0
     retry: RetryPolicy = field(default_factory=RetryPolicy)

@@ -1,0 +1,143 @@
+"""``siem-consensus stream firewall|ids|insider``: one worker of a stream job on Kafka."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import sys
+from collections.abc import Mapping
+from typing import Any
+
+from ..errors import UsageError
+
+__all__ = ["add_stream_parser", "run_stream"]
+
+_FAMILIES = ("firewall", "ids", "insider")
+# Kafka connection settings (the kafka connector's names) -> librdkafka's names.
+_LIBRDKAFKA = {
+    "security_protocol": "security.protocol",
+    "ssl_cafile": "ssl.ca.location",
+    "ssl_certfile": "ssl.certificate.location",
+    "ssl_keyfile": "ssl.key.location",
+    "sasl_mechanism": "sasl.mechanisms",
+    "sasl_plain_username": "sasl.username",
+    "sasl_plain_password": "sasl.password",
+}
+
+
+def add_stream_parser(sub: Any) -> None:
+    """Add the ``stream`` command to the command line's sub-parsers."""
+    p = sub.add_parser(
+        "stream",
+        help="run one worker of a stream job on Kafka (start several with one --group)",
+    )
+    p.add_argument("family", choices=_FAMILIES, help="which batch command the job runs")
+    p.add_argument(
+        "--from",
+        dest="from_",
+        nargs=2,
+        required=True,
+        metavar=("CONNECTION", "TOPIC"),
+        help="a kafka connection of --connectors and the input topic to read",
+    )
+    p.add_argument(
+        "--to",
+        action="append",
+        default=[],
+        metavar="CONNECTION",
+        help="also write every decision to this configured connection (repeatable)",
+    )
+    p.add_argument("--connectors", metavar="TOML", help="connection settings")
+    p.add_argument("--group", metavar="ID", help="consumer group (default per family and topic)")
+    p.add_argument(
+        "--until-idle",
+        type=float,
+        metavar="SECONDS",
+        help="exit after this many seconds without input (tests, back-fills)",
+    )
+    p.add_argument("--input-format", help="parser to use (default: detected per message)")
+    p.add_argument("--analysts", help="comma-separated analyst names (default: rules,baseline)")
+    p.add_argument("--policy", help="unanimous, majority or weighted (default: the command's)")
+    p.add_argument("--threshold", type=float, default=0.8, help="confidence threshold (0-1)")
+    p.add_argument(
+        "--lateness",
+        type=int,
+        metavar="SECONDS",
+        help="log time an event may trail its partition's newest and still count "
+        "(default: the family's session gap; a back-fill needs about its time span)",
+    )
+    p.add_argument(
+        "--guarantee",
+        choices=("exactly-once", "at-least-once"),
+        default="exactly-once",
+        help="processing guarantee (exactly-once needs a broker that aborts dead producers' "
+        "transactions; see docs/scale.md)",
+    )
+    p.add_argument(
+        "--replication",
+        type=int,
+        default=1,
+        metavar="N",
+        help="replication factor of the topics the job creates (3 on a real cluster)",
+    )
+    p.add_argument("--state-dir", metavar="DIR", help="local state (default: a temporary dir)")
+    p.add_argument(
+        "--checkpoint",
+        default="siem-consensus-runs.sqlite",
+        metavar="SQLITE",
+        help="insider: graph checkpoints, where approvals wait for `siem-consensus review`",
+    )
+
+
+def kafka_settings(table: Mapping[str, Any], where: str) -> tuple[str, dict[str, str]]:
+    """Bootstrap servers and librdkafka settings from a kafka connection's settings."""
+    servers = table.get("bootstrap_servers")
+    if isinstance(servers, list | tuple):
+        servers = ",".join(str(s) for s in servers)
+    if not isinstance(servers, str) or not servers.strip():
+        raise UsageError(f"{where}: bootstrap_servers is required for a stream job")
+    extra = {_LIBRDKAFKA[k]: str(v) for k, v in table.items() if k in _LIBRDKAFKA and v}
+    return servers, extra
+
+
+def run_stream(args: argparse.Namespace) -> int:
+    """Run one worker until it is stopped or idle; print its counters as JSON on stderr."""
+    from ..connectors import load_connector_config
+    from ..stream import DecideSettings, StreamSettings, StreamWorker
+
+    config = load_connector_config(args.connectors)
+    name, topic = args.from_
+    if config.type_of(name) != "kafka":
+        raise UsageError(
+            f"--from {name}: a stream job reads Kafka; {name!r} is a {config.type_of(name)} "
+            "connection"
+        )
+    bootstrap, extra = kafka_settings(config.settings(name), f"{config.path} [connectors.{name}]")
+    with contextlib.ExitStack() as stack:
+        sinks = [stack.enter_context(config.create(n)) for n in dict.fromkeys(args.to)]
+        decide = DecideSettings(
+            analysts=args.analysts,
+            policy=args.policy,
+            threshold=args.threshold,
+            checkpoint=args.checkpoint,
+            sinks=sinks,
+        )
+        settings = StreamSettings(
+            family=args.family,
+            bootstrap=bootstrap,
+            topic=topic,
+            group=args.group,
+            input_format=args.input_format,
+            decide=decide,
+            state_dir=args.state_dir,
+            kafka=extra,
+            lateness_s=args.lateness,
+            guarantee=args.guarantee,
+            replication=args.replication,
+        )
+        worker = StreamWorker(settings)
+        worker.run(until_idle=args.until_idle)
+    seconds = {f"{stage}_s": round(value, 3) for stage, value in worker.seconds.items()}
+    print(json.dumps({**worker.counters, **seconds}, sort_keys=True), file=sys.stderr)
+    return 0

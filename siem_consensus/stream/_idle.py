@@ -1,0 +1,120 @@
+"""``--until-idle``: stop a worker once it and its whole consumer group have nothing left.
+
+A worker may stop when, for ``idle_s`` seconds, it has processed nothing, the group's committed
+offsets on the job's topics have not moved, and nothing is left to read: a ``read_committed``
+reader placed at the group's committed offsets finds no message up to the end of any
+partition within 2 s (transaction markers and aborted messages after them are not work).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Any
+
+__all__ = ["IdleWatch"]
+
+
+class IdleWatch:
+    """Watch the committed offsets of a consumer group, and what is left after them.
+
+    Args:
+        bootstrap: Kafka ``host:port`` list.
+        group: The consumer group of the job.
+        topics: The topics the job consumes.
+        kafka: Extra librdkafka settings.
+    """
+
+    def __init__(
+        self, bootstrap: str, group: str, topics: Sequence[str], kafka: Mapping[str, Any]
+    ) -> None:
+        from confluent_kafka import Consumer
+
+        base = {"bootstrap.servers": bootstrap, "enable.auto.commit": False, **kafka}
+        # Reads the group's offsets without joining it (no subscribe, no assign).
+        self._offsets = Consumer({**base, "group.id": group, "client.id": f"idle-{uuid.uuid4()}"})
+        self._peek = Consumer(
+            {**base, "group.id": f"idle-peek-{uuid.uuid4()}", "isolation.level": "read_committed"}
+        )
+        self._topics = list(topics)
+
+    def _partitions(self) -> list[Any]:
+        from confluent_kafka import TopicPartition
+
+        found = []
+        for topic in self._topics:
+            meta = self._offsets.list_topics(topic, timeout=10).topics.get(topic)
+            if meta is not None and meta.error is None:
+                found += [TopicPartition(topic, p) for p in meta.partitions]
+        return found
+
+    def progress(self) -> tuple[int, bool]:
+        """(sum of the group's committed offsets, whether any message is left to read)."""
+        from confluent_kafka import TopicPartition
+
+        committed = self._offsets.committed(self._partitions(), timeout=10)
+        behind = []
+        for tp in committed:
+            start = max(tp.offset, 0)
+            _low, high = self._peek.get_watermark_offsets(tp, timeout=10, cached=False)
+            if high > start:
+                behind.append((TopicPartition(tp.topic, tp.partition, start), high))
+        total = sum(max(tp.offset, 0) for tp in committed)
+        return total, bool(behind) and self._any_message(behind)
+
+    def _any_message(self, behind: list[tuple[Any, int]]) -> bool:
+        """Whether a read_committed reader finds a message before the ends within 2 s.
+
+        Some brokers leave the reader's position where it was when only markers follow, so
+        2 s without a message also counts as nothing left (the caller still waits for the
+        committed offsets to stay put for the whole idle period).
+        """
+        self._peek.assign([tp for tp, _high in behind])
+        try:
+            deadline = time.monotonic() + 2.0
+            while time.monotonic() < deadline:
+                message = self._peek.poll(0.2)
+                if message is not None and not message.error():
+                    return True
+                positions = self._peek.position([tp for tp, _high in behind])
+                ends = {(tp.topic, tp.partition): high for tp, high in behind}
+                if all(p.offset >= ends[(p.topic, p.partition)] for p in positions):
+                    return False
+            return False
+        finally:
+            self._peek.unassign()
+
+    @contextlib.contextmanager
+    def stopping(self, app: Any, idle_s: float, last: Callable[[], float]) -> Iterator[None]:
+        """Within the block, call ``app.stop()`` once the group is idle for ``idle_s`` s.
+
+        ``last`` gives the monotonic time this worker last processed a message.
+        """
+        done = threading.Event()
+
+        def watch() -> None:
+            seen, since = -1, time.monotonic()
+            while not done.wait(1.0):
+                try:
+                    total, pending = self.progress()
+                except Exception:  # noqa: BLE001 - a broker hiccup is not the end of input
+                    continue
+                now = time.monotonic()
+                if total != seen or pending:
+                    seen, since = total, now
+                if now - since >= idle_s and now - last() >= idle_s:
+                    app.stop()
+                    return
+
+        thread = threading.Thread(target=watch, name="idle-watch", daemon=True)
+        thread.start()
+        try:
+            yield
+        finally:
+            done.set()
+            thread.join(timeout=15)
+            self._offsets.close()
+            self._peek.close()

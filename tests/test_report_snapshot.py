@@ -313,7 +313,7 @@ def check_html(text: str, expected: Expected) -> None:
     assert parser.open == [], f"unclosed tags: {parser.open}"
     assert len(parser.sections) == expected.decisions
     [alert] = [s for s in parser.sections if s["outcome"] == "alert"]
-    assert alert["text"].startswith("[alert] ")
+    assert re.search(r"alert (fw|ids|ins)-[0-9a-f]{16}", alert["text"]), alert["text"][:200]
     assert f"severity {expected.alert_severity}," in alert["text"]
     assert expected.technique in alert["text"] and expected.actor in alert["text"]
 

@@ -33,7 +33,7 @@ test-default: $(DEVSTAMP)
 # The data-driven evaluations on ../shared/data (CIC-IDS2017, AIT-ADS) and the insider seeds.
 # A missing data set skips locally and fails under CI=true (tests/conftest.py).
 test-slow: $(DEVSTAMP)
-	$(BIN)/python -m pytest -q -m slow
+	$(BIN)/python -m pytest -q -m 'slow and not scale'
 
 # Mutation testing of the decision path ([tool.mutmut] in pyproject.toml, docs/testing.md).
 # Results are cached in mutants/: a second run only re-tests what changed. Bytecode is written

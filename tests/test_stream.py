@@ -409,7 +409,7 @@ def test_poison_messages_become_dead_letters_and_the_worker_goes_on(
     assert decided(read_topic(bootstrap, topics.decisions)), "no decision after the poison"
 
 
-@pytest.mark.slow
+@pytest.mark.scale  # about 25 minutes per worker count on 2 cores: not in CI (docs/scale.md)
 @pytest.mark.parametrize("workers", [1, 3])
 def test_a_million_lines_decide_as_the_batch_command(
     bootstrap: str, connectors: Path, tmp_path: Path, workers: int

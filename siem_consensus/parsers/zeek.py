@@ -18,21 +18,19 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from datetime import datetime
 from typing import Any, ClassVar, Final
 
-from ._syslog import parse_iso
 from ._values import (
     GuardedJsonParser,
     flatten,
     loads_object,
-    parse_epoch,
     share,
     to_count,
     to_ip,
     to_port,
     to_text,
 )
+from ._zeek_tsv import DIRECTIVE, ZeekTsv, zeek_time
 from .base import SKIP, LineError, LineParser, _Skip, register
 
 __all__ = ["ZeekJsonParser", "ZeekParser", "conn_row"]
@@ -49,9 +47,9 @@ _ACTIONS: Final = {"REJ": "reject", "S0": "no_reply"}
 # ts is epoch seconds, or seconds since the capture started in relabelled captures
 _ROW: Final = re.compile(r"[0-9]+\.[0-9]+\t\S+\t[0-9a-fA-F:.]+\t")
 _SSH_HEADER: Final = re.compile(r"#path\tssh\s*$|#fields\t.*\bauth_(?:success|attempts)\b")
-_DIRECTIVE: Final = re.compile(
-    r"#(?:separator|set_separator|empty_field|unset_field|path|open"
-    r"|fields|types|close)\b"
+_HEADERLESS: Final = (
+    "not a Zeek conn.log row: {found} tab-separated field(s), and with no #fields header the "
+    "{expected} conn.log columns are expected"
 )
 
 
@@ -67,7 +65,7 @@ def conn_row(record: Mapping[str, Any]) -> dict[str, Any]:
     state = to_text(record.get("conn_state"), "conn_state")
     ts = record.get("ts")
     return {
-        "timestamp": None if ts is None else _zeek_time(ts),
+        "timestamp": None if ts is None else zeek_time(ts),
         "event_action": None if state is None else _ACTIONS.get(state, "allow"),
         "event_code": state,
         "source_ip": to_ip(record["id.orig_h"], "id.orig_h"),
@@ -81,21 +79,6 @@ def conn_row(record: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def _zeek_time(value: object) -> datetime:
-    """``ts`` as epoch seconds (number or numeric text) or an ISO 8601 string."""
-    if isinstance(value, str) and not re.fullmatch(r"-?[0-9]+(?:\.[0-9]*)?", value):
-        try:
-            return parse_iso(value)
-        except LineError:
-            raise LineError(f"ts is neither epoch seconds nor ISO 8601: {value[:40]!r}") from None
-    return parse_epoch(value, "ts")
-
-
-def _unescape(text: str) -> str:
-    """Zeek writes the separator as ``\\x09``."""
-    return re.sub(r"\\x([0-9a-fA-F]{2})", lambda m: chr(int(m[1], 16)), text)
-
-
 @register
 class ZeekParser(LineParser):
     """Zeek ``conn.log`` in its native TSV format (``#fields`` header)."""
@@ -104,10 +87,7 @@ class ZeekParser(LineParser):
     description: ClassVar[str] = "Zeek conn.log TSV (#separator/#fields header)"
 
     def __init__(self) -> None:
-        self.separator = "\t"
-        self.fields: list[str] = list(DEFAULT_FIELDS)
-        self.nulls = {"-", "(empty)"}
-        self.header = False
+        self.tsv = ZeekTsv(DEFAULT_FIELDS)
 
     @classmethod
     def sniff(cls, lines: Sequence[str]) -> float:
@@ -120,7 +100,7 @@ class ZeekParser(LineParser):
             return 0.0
         if any(line.startswith("#fields\tts\tuid\tid.orig_h\t") for line in lines):
             return 1.0
-        return share(lines, lambda line: _DIRECTIVE.match(line) or _ROW.match(line))
+        return share(lines, lambda line: DIRECTIVE.match(line) or _ROW.match(line))
 
     def parse_line(self, line: str) -> dict[str, Any] | _Skip:
         """Parse one row, or take a ``#`` directive (skipped).
@@ -129,35 +109,9 @@ class ZeekParser(LineParser):
             LineError: a row shorter than the header or with unusable values.
         """
         if line.startswith("#"):
-            self._directive(line)
+            self.tsv.directive(line)
             return SKIP
-        values = line.split(self.separator)
-        if len(values) < len(self.fields):
-            if not self.header:
-                raise LineError(
-                    f"not a Zeek conn.log row: {len(values)} tab-separated field(s), and with no "
-                    f"#fields header the {len(self.fields)} conn.log columns are expected"
-                )
-            raise LineError(
-                f"Zeek row truncated: {len(values)} fields, #fields declares {len(self.fields)}"
-            )
-        record = {
-            name: value
-            for name, value in zip(self.fields, values, strict=False)
-            if value not in self.nulls
-        }
-        return conn_row(record)
-
-    def _directive(self, line: str) -> None:
-        if line.startswith("#separator "):
-            self.separator = _unescape(line[len("#separator ") :]) or "\t"
-            return
-        name, _, value = line[1:].partition(self.separator)
-        if name == "fields":
-            self.fields = value.split(self.separator)
-            self.header = True
-        elif name in ("empty_field", "unset_field"):
-            self.nulls.add(value)
+        return conn_row(self.tsv.record(line, headerless=_HEADERLESS))
 
 
 @register

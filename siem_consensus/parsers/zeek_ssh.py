@@ -21,28 +21,27 @@ The TSV reader follows the ``conn.log`` reader (``#separator``, ``#fields``, ``#
 ``#unset_field``; ``#`` lines are skipped lines); a file without ``#fields`` uses the default
 ssh.log column order below. These parsers are registered before ``zeek``/``zeek-json``, which
 also accept any Zeek row, and they recognise a file by its ssh-only columns (so this module
-must not import ``zeek``, which would register it first).
+must not import ``zeek``, which would register it first: the TSV reader both use is
+:mod:`._zeek_tsv`).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from datetime import datetime
 from typing import Any, ClassVar, Final
 
-from ._syslog import parse_iso
 from ._values import (
     GuardedJsonParser,
     flatten,
     loads_object,
-    parse_epoch,
     share,
     to_count,
     to_ip,
     to_port,
 )
 from ._values import to_text as _text
+from ._zeek_tsv import DIRECTIVE, ZeekTsv, zeek_time
 from .base import SKIP, LineError, LineParser, _Skip, register
 
 __all__ = ["ZeekSshJsonParser", "ZeekSshParser", "ssh_row", "zeek_time"]
@@ -54,10 +53,6 @@ DEFAULT_FIELDS: Final = (
 """Column order of a default ``ssh.log`` (used when a file has no ``#fields`` line)."""
 
 _SSH_FIELDS: Final = re.compile(r"\bauth_(?:success|attempts)\b")
-_DIRECTIVE: Final = re.compile(
-    r"#(?:separator|set_separator|empty_field|unset_field|path|open"
-    r"|fields|types|close)\b"
-)
 _ROW: Final = re.compile(r"[0-9]{9,10}\.[0-9]+\t")
 _TRUE: Final = {"T": True, "F": False, "true": True, "false": False}
 
@@ -97,21 +92,6 @@ def ssh_row(record: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def zeek_time(value: object) -> datetime:
-    """``ts`` as epoch seconds (number or numeric text) or an ISO 8601 string."""
-    if isinstance(value, str) and not re.fullmatch(r"-?[0-9]+(?:\.[0-9]*)?", value):
-        try:
-            return parse_iso(value)
-        except LineError:
-            raise LineError(f"ts is neither epoch seconds nor ISO 8601: {value[:40]!r}") from None
-    return parse_epoch(value, "ts")
-
-
-def _unescape(text: str) -> str:
-    """Zeek writes the separator as ``\\x09``."""
-    return re.sub(r"\\x([0-9a-fA-F]{2})", lambda m: chr(int(m[1], 16)), text)
-
-
 def _success(value: object) -> bool | None:
     if value is None or isinstance(value, bool):
         return value
@@ -128,9 +108,7 @@ class ZeekSshParser(LineParser):
     description: ClassVar[str] = "Zeek ssh.log TSV (auth_success, auth_attempts, direction)"
 
     def __init__(self) -> None:
-        self.separator = "\t"
-        self.fields: list[str] = list(DEFAULT_FIELDS)
-        self.nulls = {"-", "(empty)"}
+        self.tsv = ZeekTsv(DEFAULT_FIELDS)
 
     @classmethod
     def sniff(cls, lines: Sequence[str]) -> float:
@@ -144,7 +122,7 @@ class ZeekSshParser(LineParser):
         )
         if not header:
             return 0.0
-        return share(lines, lambda line: _DIRECTIVE.match(line) or _ROW.match(line))
+        return share(lines, lambda line: DIRECTIVE.match(line) or _ROW.match(line))
 
     def parse_line(self, line: str) -> dict[str, Any] | _Skip:
         """Parse one row, or take a ``#`` directive (skipped).
@@ -153,29 +131,9 @@ class ZeekSshParser(LineParser):
             LineError: a row shorter than the header or with unusable values.
         """
         if line.startswith("#"):
-            self._directive(line)
+            self.tsv.directive(line)
             return SKIP
-        values = line.split(self.separator)
-        if len(values) < len(self.fields):
-            raise LineError(
-                f"Zeek row truncated: {len(values)} fields, #fields declares {len(self.fields)}"
-            )
-        record = {
-            name: value
-            for name, value in zip(self.fields, values, strict=False)
-            if value not in self.nulls
-        }
-        return ssh_row(record)
-
-    def _directive(self, line: str) -> None:
-        if line.startswith("#separator "):
-            self.separator = _unescape(line[len("#separator ") :]) or "\t"
-            return
-        name, _, value = line[1:].partition(self.separator)
-        if name == "fields":
-            self.fields = value.split(self.separator)
-        elif name in ("empty_field", "unset_field"):
-            self.nulls.add(value)
+        return ssh_row(self.tsv.record(line))
 
 
 @register

@@ -390,7 +390,9 @@ def test_a_refused_message_is_reported_and_the_others_are_kept(
     assert kept == {doc["_id"] for doc in _written(heavy)[1:]}
 
 
-def test_analysis_of_a_search_accounts_every_message_and_delivers(bootstrap: str) -> None:
+def test_analysis_of_a_search_accounts_every_message_and_delivers(
+    bootstrap: str, mixed: dict[int, tuple[int, int]]
+) -> None:
     with KafkaConnector(bootstrap, "fw-mixed", target_topic="decisions-run") as siem:
         report = analyze_firewall(siem.search(), sinks=[siem])
     assert (report.input.lines, report.input.events) == (N_MESSAGES, N_MESSAGES - 1)

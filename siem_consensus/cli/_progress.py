@@ -105,14 +105,9 @@ def zone(name: str | None) -> Any:
     """
     if name is None:
         return None
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+    from zoneinfo import ZoneInfo
 
-    from ..errors import UsageError
+    from ..parsers._zone import check_zone
 
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise UsageError(
-            f"--timezone {name!r}: not a known time zone; give an IANA name such as UTC, "
-            "Europe/Vienna or America/New_York"
-        ) from None
+    check_zone(name, "--timezone")
+    return ZoneInfo(name)

@@ -26,7 +26,7 @@ from .. import parsers as _parsers  # noqa: F401  (registers the built-in parser
 from ..errors import InputError, UnknownFormatError
 from ..models import DeadLetter, Event, InputStats
 from ..parsers._blocks import BlockParser
-from ..parsers._zone import naive_zone
+from ..parsers._zone import check_zone, naive_zone
 from ..parsers.base import (
     EVENT_SCHEMA,
     JsonParser,
@@ -117,6 +117,7 @@ class EventStream:
     def __post_init__(self) -> None:
         if self.input_format is not None:
             get_parser(self.input_format)  # fail early on unknown names
+        check_zone(self.timezone)
 
     def __iter__(self) -> Iterator[tuple[str, pl.DataFrame]]:
         try:

@@ -157,15 +157,17 @@ def test_wrong_commands_in_a_folder_name_each_file(
     shutil.copy(DATA / "openssh.log", logs / "auth.log")
     assert main(["firewall", str(logs), "--no-progress"]) == 0
     err = capsys.readouterr().err
-    assert (
-        f"logs/eve.json is suricata, which `firewall` does not analyse; run: siem-consensus ids {logs / 'eve.json'}\n"
-        in err
-    )
-    assert (
-        f"logs/auth.log is openssh, which `firewall` does not analyse; run: siem-consensus auth {logs / 'auth.log'}\n"
-        in err
-    )
-    assert main(["firewall", str(logs / "eve.json"), str(logs / "eve.json"), "--no-progress"]) == 0
+    warning = "is {}, which `firewall` does not analyse; run: siem-consensus {} {}\n"
+    assert "logs/eve.json " + warning.format("suricata", "ids", logs / "eve.json") in err
+    assert "logs/auth.log " + warning.format("openssh", "auth", logs / "auth.log") in err
+    # every input of one other family: one warning with the arguments as given
+    shutil.copy(logs / "eve.json", tmp_path / "b.json")
+    given = [str(logs / "eve.json"), str(tmp_path / "b.json")]
+    assert main(["firewall", *given, "--no-progress"]) == 0
+    err = capsys.readouterr().err
+    assert err.count("warning:") == 1
+    assert "2 inputs are suricata" in err
+    assert f"run: siem-consensus ids {given[0]} {given[1]}\n" in err
 
 
 def test_all_dead_summarises_the_reasons(

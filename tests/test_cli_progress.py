@@ -5,6 +5,7 @@ point with its stderr on a pseudo-terminal."""
 from __future__ import annotations
 
 import io
+import json
 import os
 import re
 import subprocess
@@ -131,3 +132,59 @@ def test_log_records_print_above_the_bar(fw_log: Path) -> None:
     assert code == 0 and b"ETA" in tty
     plain = re.sub(rb"\x1b\[[0-9;?]*[A-Za-z]", b"", tty)
     assert re.search(rb"(?:^|[\r\n])siem-consensus: WARNING @timestamp 86400 is ambiguous", plain)
+
+
+@pytest.mark.parametrize("block_parser", [True, False], ids=["blocks", "lines"])
+def test_gzip_inputs_report_progress_through_the_compressed_file(
+    tmp_path: Path, block_parser: bool
+) -> None:
+    """A .gz file has a known size too: progress runs through its compressed bytes."""
+    import gzip
+    import random
+
+    from siem_consensus.sources import EventStream
+
+    rng = random.Random(7)
+    # 12 MB that gzip shrinks 13x: several 4 MiB reads, each a step of progress
+    pads = [rng.randbytes(100).hex() + "a" * 1800 for _ in range(6000)]
+    if block_parser:  # ait-ads is read in blocks of raw lines
+        rows = [f"{1642213990 + i},ET SCAN {pad},10.0.0.1,h,s,-,-" for i, pad in enumerate(pads)]
+        fmt = "ait-ads"
+    else:
+        rows = [
+            json.dumps({"@timestamp": 1768746600 + i, "source.ip": "10.0.0.1", "message": pad})
+            for i, pad in enumerate(pads)
+        ]
+        fmt = "ecs"
+    path = tmp_path / "in.gz"
+    path.write_bytes(gzip.compress("\n".join(rows).encode(), compresslevel=1))
+    calls: list[tuple[int, int, int]] = []
+    stream = EventStream(
+        [path], input_format=fmt, chunk_lines=1000, progress=lambda *a: calls.append(a)
+    )
+    list(stream)
+    size = path.stat().st_size
+    assert {total for _, _, total in calls} == {size}
+    done = [d for _, d, _ in calls]
+    assert done == sorted(done) and done[-1] == size
+    # the share shown follows the lines read (ahead by at most the read-ahead), where the
+    # decompressed bytes would say 100% after the first read
+    assert all(d / size - n / len(rows) < 0.3 for n, d, _ in calls), calls
+
+
+def _drawn(progress: Progress) -> str:
+    from rich.console import Console
+
+    out = io.StringIO()
+    Console(file=out, width=100, no_color=True).print(progress.bar.get_renderable())
+    return out.getvalue()
+
+
+def test_unknown_size_shows_lines_without_eta() -> None:
+    progress = Progress(io.StringIO())
+    progress(1200, 5000, 0)  # stdin: no size
+    drawn = _drawn(progress)
+    assert "read 1,200 lines" in drawn and "ETA" not in drawn and "%" not in drawn
+    progress(1300, 50, 100)  # then a file of known size
+    assert re.search(r"read 1,300 lines .* 50% ETA", _drawn(progress))
+    progress.close()

@@ -40,7 +40,7 @@ class Progress:
             TextColumn("read {task.fields[lines]:,} lines"),
             BarColumn(),
             TaskProgressColumn(),
-            TextColumn("ETA"),
+            TextColumn("{task.fields[eta]}"),  # "ETA" when the size is known
             TimeRemainingColumn(),
             console=Console(file=stream),
             auto_refresh=False,  # drawn from __call__: no thread, nothing after close()
@@ -54,11 +54,16 @@ class Progress:
     def __call__(self, lines: int, done: int, total: int) -> None:
         if self.task is None:
             self.bar.start()
-            self.task = self.bar.add_task("read", total=total or None, completed=done, lines=lines)
+            self.task = self.bar.add_task(
+                "read", total=total or None, completed=done, lines=lines, eta=_eta(total)
+            )
         elif total != self.total or done < self.bar.tasks[0].completed:
-            self.bar.reset(self.task, total=total or None, lines=lines)  # the next input
+            # the next input: its own rate and ETA (reset replaces the fields)
+            self.bar.reset(self.task, total=total or None, lines=lines, eta=_eta(total))
         self.total = total
-        self.bar.update(self.task, total=total or None, completed=done, lines=lines)
+        self.bar.update(
+            self.task, total=total or None, completed=done, lines=lines, eta=_eta(total)
+        )
         now = self.clock()
         if now - self.last >= 0.2:
             self.last = now
@@ -69,6 +74,10 @@ class Progress:
         if self.task is not None:
             self.bar.stop()
             self.task = None
+
+
+def _eta(total: int) -> str:
+    return "ETA" if total else ""
 
 
 def make_progress(stream: TextIO, *, enabled: bool) -> Progress | None:

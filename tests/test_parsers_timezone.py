@@ -316,3 +316,16 @@ def test_unknown_timezone_fails_before_the_run() -> None:
 
     with pytest.raises(ConfigError, match="Europe/Vienna"):
         analyze_firewall([ZONELESS["asa"](WALLS)[0]], timezone="Mars/Olympus")
+
+
+def test_timezone_reaches_the_api() -> None:
+    from siem_consensus import analyze_auth
+    from siem_consensus.generators.auth import scenario_4
+
+    lines = scenario_4(seed=7)  # sshd syslog, BSD time stamps without a zone
+    utc = analyze_auth(lines).incidents
+    tokyo = analyze_auth(lines, timezone="Asia/Tokyo").incidents
+    # the attack (the background is cut into UTC days, which a zone moves)
+    [attack] = [i for i in utc if i.title.startswith("Login after")]
+    [same] = [i for i in tokyo if i.title == attack.title]
+    assert attack.first_seen - same.first_seen == timedelta(hours=9)

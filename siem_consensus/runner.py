@@ -29,6 +29,7 @@ from .graphs.approval import ActionSink
 from .graphs.nodes import TriageContext, TriageState
 from .graphs.triage import NodeNames, build_triage_graph
 from .models import DeadLetter, Decision, Incident, InputStats, WriteFailure, WriteResult
+from .parsers._zone import check_zone
 from .parsers.reading import DEFAULT_LIMITS, Limits
 from .report import Report
 from .sources import EventStream, Progress, Source
@@ -67,6 +68,7 @@ def run_triage(
     factory: Callable[[], Detector], report_cls: type[_R], source: Any, options: RunOptions
 ) -> _R:
     """Build the graph around ``factory``, run it on ``source`` and assemble the report."""
+    check_zone(options.timezone)
     paths, inline = _split_sources(source)
     if options.members_path is not None and not all(map(_rereadable, inline)):
         raise UsageError(

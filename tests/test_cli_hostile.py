@@ -51,6 +51,14 @@ CASES: list[tuple[str, list[str], int]] = [
     ("-o into a missing folder", ["firewall", "asa.log", "-o", "/nonexistent/dir/x.json"], 2),
     ("--members into a missing folder", ["firewall", "asa.log", "--members", "/nope/m.csv"], 2),
     ("--members to stdout", ["firewall", "asa.log", "--members", "-"], 2),
+    # /proc refuses new files even to root, whom permission bits let through
+    ("--members where no one can write", ["firewall", "asa.log", "--members", "/proc/m.csv"], 2),
+    ("-o where no one can write", ["firewall", "asa.log", "-o", "/proc/x.json"], 2),
+    (
+        "export -o where no one can write",
+        ["export", "report.json", "--format", "ecs", "-o", "/proc/x"],
+        2,
+    ),
     ("--dead-letters is a folder", ["firewall", "asa.log", "--dead-letters", "empty"], 2),
     (
         "export -o into a missing folder",
@@ -124,6 +132,17 @@ def test_hostile_arguments_fail_in_one_line(work: Path) -> None:
         problems = [p for p in pool.map(one, CASES) if p]
     assert not problems, "\n".join(problems)
     assert not (work / "x.json").exists()
+
+
+def test_the_output_check_leaves_no_trace(tmp_path: Path) -> None:
+    from siem_consensus.cli._output import check_output
+
+    kept = tmp_path / "kept.json"
+    kept.write_text("earlier report")
+    check_output(str(kept), "--output")
+    check_output(str(tmp_path / "new.json"), "--output")
+    assert kept.read_text() == "earlier report"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["kept.json"]
 
 
 def test_version_and_help_show_the_exit_codes(work: Path) -> None:

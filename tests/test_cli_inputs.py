@@ -72,7 +72,20 @@ def test_a_damaged_file_among_several(tmp_path: Path, asa_text: str) -> None:
     assert set(failures) == {"cut.log.gz", "missing.log"}
     assert "truncated or corrupt gzip" in failures["cut.log.gz"]
     assert report["incidents"], "the good file was analysed"
-    assert "cut.log.gz not read to its end" in done.stderr
+    # damaged before its first lines: "not read", each name said once
+    assert "input cut.log.gz not read: truncated or corrupt gzip" in done.stderr
+    assert "input missing.log not read: no such file\n" in done.stderr
+
+
+def test_a_file_damaged_half_way(tmp_path: Path, asa_text: str) -> None:
+    (tmp_path / "good.log").write_text(asa_text)
+    lines = [f"{line} [0x{n:x}, 0x0]" for n, line in enumerate(asa_text.splitlines() * 300)]
+    whole = gzip.compress("\n".join(lines).encode(), compresslevel=1)
+    (tmp_path / "cut.log.gz").write_bytes(whole[: len(whole) * 3 // 4])
+    done = run_cli(["firewall", "good.log", "cut.log.gz", "--format", "json"], tmp_path)
+    assert done.returncode == 3, done.stderr
+    assert _report(done.stdout)["input"]["formats"]["cut.log.gz"] == "asa"  # type: ignore[index]
+    assert "input cut.log.gz not read to its end (the lines before were analysed): " in done.stderr
 
 
 def test_every_input_failing_is_an_error() -> None:
@@ -131,6 +144,30 @@ def test_wrong_command_for_the_format_names_the_right_one(
     assert main(["firewall", str(eve), "--no-progress"]) == 0
     err = capsys.readouterr().err
     assert "eve.json is suricata" in err and "run: siem-consensus ids" in err
+    # the suggested command works from where the user is: the path as given
+    assert f"run: siem-consensus ids {eve}\n" in err
+
+
+def test_wrong_commands_in_a_folder_name_each_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    shutil.copy(DATA / "ids" / "suricata_eve.jsonl", logs / "eve.json")
+    shutil.copy(DATA / "openssh.log", logs / "auth.log")
+    assert main(["firewall", str(logs), "--no-progress"]) == 0
+    err = capsys.readouterr().err
+    warning = "is {}, which `firewall` does not analyse; run: siem-consensus {} {}\n"
+    assert "logs/eve.json " + warning.format("suricata", "ids", logs / "eve.json") in err
+    assert "logs/auth.log " + warning.format("openssh", "auth", logs / "auth.log") in err
+    # every input of one other family: one warning with the arguments as given
+    shutil.copy(logs / "eve.json", tmp_path / "b.json")
+    given = [str(logs / "eve.json"), str(tmp_path / "b.json")]
+    assert main(["firewall", *given, "--no-progress"]) == 0
+    err = capsys.readouterr().err
+    assert err.count("warning:") == 1
+    assert "2 inputs are suricata" in err
+    assert f"run: siem-consensus ids {given[0]} {given[1]}\n" in err
 
 
 def test_all_dead_summarises_the_reasons(

@@ -3,7 +3,6 @@ progress."""
 
 from __future__ import annotations
 
-import io
 import json
 from pathlib import Path
 
@@ -11,7 +10,6 @@ import pytest
 from cli_helpers import run_cli
 
 from siem_consensus.cli import main
-from siem_consensus.cli._progress import Progress
 from siem_consensus.generators.firewall import scenario_1
 from siem_consensus.testing import ProviderSimulator
 
@@ -110,15 +108,3 @@ def test_defaults_from_the_working_folder(asa_log: Path, tmp_path: Path) -> None
     done = run_cli(["firewall", "asa.log"], tmp_path)
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout.splitlines()[0])["siem_consensus"]["outcome"] == "alert"
-
-
-def test_progress_shows_share_and_eta() -> None:
-    assert Progress.text(1000, 25, 100, elapsed=10.0) == "read 1,000 lines  25%  ETA 0:30"
-    assert Progress.text(1000, 0, 0, elapsed=10.0) == "read 1,000 lines"
-    ticks = iter([0.0, 1.0, 1.1, 2.0])
-    stream = io.StringIO()
-    progress = Progress(stream, clock=lambda: next(ticks))
-    progress(10, 50, 100)  # drawn at t=1
-    progress(20, 60, 100)  # t=1.1: too soon, not drawn
-    progress(30, 100, 100)  # t=2
-    assert stream.getvalue().count("read ") == 2 and "100%  ETA 0:00" in stream.getvalue()

@@ -19,6 +19,7 @@ HEAVY = (
     "kafka",
     "siem_consensus.connectors",
     "siem_consensus.graphs",
+    "rich",
 )
 
 _PROBE = """

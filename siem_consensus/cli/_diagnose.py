@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
+import shlex
 import sys
 from collections import Counter
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from ..errors import UsageError
@@ -22,6 +24,7 @@ _FAMILY = {
     "firewall": {"asa", "iptables", "paloalto", "pfsense", "zeek", "zeek-json", "cicflowmeter"},
     "ids": {"suricata", "fastlog", "wazuh", "ait-ads"},
     "insider": {"cert", "cert-device", "cert-email", "cert-file", "cert-http", "cert-logon"},
+    "auth": {"openssh", "zeek-ssh", "zeek-ssh-json"},
 }
 _MOSTLY_DEAD = 0.5
 
@@ -40,12 +43,26 @@ def parse_fail_on(text: str | None) -> set[str]:
     return wanted
 
 
-def diagnose(report: Report, command: str, fail_on: set[str], *, quiet: bool = False) -> int:
-    """Warn on stderr about the input and the decisions; return the exit code they give."""
+def diagnose(
+    report: Report,
+    command: str,
+    fail_on: set[str],
+    *,
+    quiet: bool = False,
+    paths: Sequence[str] = (),
+) -> int:
+    """Warn on stderr about the input and the decisions; return the exit code they give.
+
+    ``paths`` are the inputs as given on the command line, for the commands it suggests.
+    """
     code = OK
     stats = report.input
     for name, why in stats.failures.items():
-        _say(f"input {name} not read to its end: {why}")
+        why = why.removeprefix(f"{name}: ")
+        if name in stats.formats:  # it was being read: what came before it was analysed
+            _say(f"input {name} not read to its end (the lines before were analysed): {why}")
+        else:
+            _say(f"input {name} not read: {why}")
         code = INPUT
     if stats.lines and not stats.events and stats.dead_letters:
         _say(
@@ -62,13 +79,7 @@ def diagnose(report: Report, command: str, fail_on: set[str], *, quiet: bool = F
             f"top reason: {top_reasons(report)[0][0] if report.dead_letters else '?'}"
         )
     if not quiet:
-        for name, fmt in stats.formats.items():
-            right = _command_for(fmt)
-            if right is not None and right != command:
-                _say(
-                    f"warning: {name} is {fmt}, which `{command}` does not analyse; "
-                    f"run: siem-consensus {right} {name}"
-                )
+        _wrong_command(report, command, paths)
     degraded = [d for d in report.decisions if d.degraded]
     if degraded and not quiet:
         _say(
@@ -93,6 +104,50 @@ def top_reasons(report: Report, n: int = 3) -> list[tuple[str, int]]:
     """The most common dead-letter reasons (numbers folded, so similar reasons count as one)."""
     counts = Counter(re.sub(r"\d+", "N", letter.reason) for letter in report.dead_letters)
     return counts.most_common(n)
+
+
+def _wrong_command(report: Report, command: str, paths: Sequence[str]) -> None:
+    """Name the command that reads inputs of another family, with a command line that works
+    from here: the arguments as given when every input is of that family, else the file."""
+    formats = report.input.formats
+    wrong = {
+        name: (fmt, right)
+        for name, fmt in formats.items()
+        if (right := _command_for(fmt)) is not None and right != command
+    }
+    if not wrong:
+        return
+    rights = {right for _, right in wrong.values()}
+    if len(wrong) == len(formats) and len(rights) == 1 and paths:
+        kinds = ", ".join(sorted({fmt for fmt, _ in wrong.values()}))
+        what = next(iter(wrong)) + " is" if len(wrong) == 1 else f"{len(wrong)} inputs are"
+        given = " ".join(shlex.quote(p) for p in paths)
+        _say(
+            f"warning: {what} {kinds}, which `{command}` does not analyse; "
+            f"run: siem-consensus {rights.pop()} {given}"
+        )
+        return
+    files = _files(paths)
+    for name, (fmt, right) in wrong.items():
+        _say(
+            f"warning: {name} is {fmt}, which `{command}` does not analyse; "
+            f"run: siem-consensus {right} {shlex.quote(files.get(name, name))}"
+        )
+
+
+def _files(paths: Sequence[str]) -> dict[str, str]:
+    """Input name (as in the report) -> the file's path, for the inputs given."""
+    from ..errors import InputError
+    from ..parsers.inputs import expand_path
+
+    files: dict[str, str] = {}
+    for given in paths:
+        try:
+            files.update((name, str(path)) for name, path in expand_path(given))
+        except InputError:
+            continue
+    files.pop("stdin", None)
+    return files
 
 
 def _command_for(fmt: str) -> str | None:

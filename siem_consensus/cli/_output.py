@@ -42,6 +42,22 @@ def check_output(path: str | None, option: str, *, stdout_ok: bool = True) -> No
         raise UsageError(f"{option} {path}: file is not writable")
     if not target.exists() and not os.access(folder, os.W_OK | os.X_OK):
         raise UsageError(f"{option} {path}: folder {str(folder)!r} is not writable")
+    _probe(target, f"{option} {path}")
+
+
+def _probe(target: Path, label: str) -> None:
+    """Open the file for appending (nothing written; a file made here is removed again):
+    permission bits say nothing to root, and nothing about read-only mounts or ``/proc``."""
+    existed = target.exists()
+    if existed and not target.is_file():
+        return  # /dev/stdout, a named pipe: opening it could block or consume it
+    try:
+        with open(target, "a", encoding="utf-8"):
+            pass
+    except OSError as exc:
+        raise UsageError(f"{label}: cannot be written ({exc.strerror or exc})") from None
+    if not existed:
+        target.unlink(missing_ok=True)
 
 
 def write_text(text: str, path: str | None) -> None:

@@ -1,5 +1,5 @@
-"""What a person watching the terminal sees: progress with percent and ETA, logging level,
-the ``--verbose`` accounting, and the input caps from the flags."""
+"""What a person watching the terminal sees: progress with percent and ETA (``rich``), the
+logging level, the ``--verbose`` accounting, and the input caps from the flags."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import argparse
 import os
 import sys
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TextIO
 
 if TYPE_CHECKING:
@@ -17,44 +18,70 @@ __all__ = ["Progress", "configure_logging", "describe", "limits", "make_progress
 
 
 class Progress:
-    """One progress line on stderr (a TTY), redrawn at most 5 times a second.
+    """A ``rich`` progress bar on a terminal: lines read, percent and ETA for inputs of known
+    size (the lines alone otherwise), redrawn at most 5 times a second and erased at the end.
 
-    With a known size it shows the share read and the time left at the rate so far:
-    ``read 120,000 lines  42%  ETA 0:13``; otherwise the lines read.
+    ``rich`` is imported here, on first use, so that ``--help`` stays light. It honours
+    ``NO_COLOR`` (no colours, the bar still moves). Several inputs restart the bar per input.
     """
 
-    def __init__(self, stream: TextIO, clock: Any = time.monotonic) -> None:
-        self.stream, self.clock = stream, clock
-        self.started = clock()
-        self.last = 0.0
+    def __init__(self, stream: TextIO, clock: Callable[[], float] = time.monotonic) -> None:
+        from rich.console import Console
+        from rich.progress import (
+            BarColumn,
+            TaskProgressColumn,
+            TextColumn,
+            TimeRemainingColumn,
+        )
+        from rich.progress import Progress as Bar
+
+        self.clock, self.last = clock, -1.0
+        self.bar = Bar(
+            TextColumn("read {task.fields[lines]:,} lines"),
+            BarColumn(),
+            TaskProgressColumn(),
+            TextColumn("{task.fields[eta]}"),  # "ETA" when the size is known
+            TimeRemainingColumn(),
+            console=Console(file=stream),
+            auto_refresh=False,  # drawn from __call__: no thread, nothing after close()
+            transient=True,
+            redirect_stdout=False,  # the report goes to stdout after the bar is gone
+            get_time=clock,
+        )
+        self.task: Any = None
+        self.total = 0
 
     def __call__(self, lines: int, done: int, total: int) -> None:
+        if self.task is None:
+            self.bar.start()
+            self.task = self.bar.add_task(
+                "read", total=total or None, completed=done, lines=lines, eta=_eta(total)
+            )
+        elif total != self.total or done < self.bar.tasks[0].completed:
+            # the next input: its own rate and ETA (reset replaces the fields)
+            self.bar.reset(self.task, total=total or None, lines=lines, eta=_eta(total))
+        self.total = total
+        self.bar.update(
+            self.task, total=total or None, completed=done, lines=lines, eta=_eta(total)
+        )
         now = self.clock()
-        if now - self.last < 0.2:
-            return
-        self.last = now
-        self.stream.write("\r\033[K" + self.text(lines, done, total, now - self.started))
-        self.stream.flush()
-
-    @staticmethod
-    def text(lines: int, done: int, total: int, elapsed: float) -> str:
-        """The progress line for ``done`` of ``total`` bytes after ``elapsed`` seconds."""
-        line = f"read {lines:,} lines"
-        if total and done:
-            share = min(done / total, 1.0)
-            left = elapsed * (1 - share) / share
-            line += f"  {share:.0%}  ETA {int(left) // 60}:{int(left) % 60:02d}"
-        return line
+        if now - self.last >= 0.2:
+            self.last = now
+            self.bar.refresh()
 
     def close(self) -> None:
-        """Erase the line."""
-        if self.last:
-            self.stream.write("\r\033[K")
-            self.stream.flush()
+        """Erase the bar."""
+        if self.task is not None:
+            self.bar.stop()
+            self.task = None
+
+
+def _eta(total: int) -> str:
+    return "ETA" if total else ""
 
 
 def make_progress(stream: TextIO, *, enabled: bool) -> Progress | None:
-    """A progress line when asked for and ``stream`` is a terminal (``TERM=dumb``: none)."""
+    """A progress bar when asked for and ``stream`` is a terminal (``TERM=dumb``: none)."""
     if not enabled or not stream.isatty() or os.environ.get("TERM") == "dumb":
         return None
     return Progress(stream)
@@ -66,8 +93,20 @@ def configure_logging(level: str | None) -> None:
         return
     import logging
 
+    class CurrentStderr(logging.Handler):
+        """Writes to ``sys.stderr`` as it is when a record comes: while the progress bar shows,
+        that is rich's proxy, which prints the record above the bar instead of across it."""
+
+        def emit(self, record: logging.LogRecord) -> None:
+            try:
+                sys.stderr.write(self.format(record) + "\n")
+            except Exception:
+                self.handleError(record)
+
     logging.basicConfig(
-        level=level.upper(), stream=sys.stderr, format="siem-consensus: %(levelname)s %(message)s"
+        level=level.upper(),
+        handlers=[CurrentStderr()],
+        format="siem-consensus: %(levelname)s %(message)s",
     )
 
 
@@ -105,14 +144,9 @@ def zone(name: str | None) -> Any:
     """
     if name is None:
         return None
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+    from zoneinfo import ZoneInfo
 
-    from ..errors import UsageError
+    from ..parsers._zone import check_zone
 
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise UsageError(
-            f"--timezone {name!r}: not a known time zone; give an IANA name such as UTC, "
-            "Europe/Vienna or America/New_York"
-        ) from None
+    check_zone(name, "--timezone")
+    return ZoneInfo(name)

@@ -134,7 +134,7 @@ def run_triage(args: argparse.Namespace) -> int:
             settings.cache.close()
     shown = filter_report(report, args.min_severity, args.only)
     write_text(render(shown, args.format), args.output)
-    code = diagnose(report, args.command, fail_on, quiet=args.quiet)
+    code = diagnose(report, args.command, fail_on, quiet=args.quiet, paths=args.paths or ())
     if args.verbose:
         describe(report)
     return max(code, _deliveries(report))

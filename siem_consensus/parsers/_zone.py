@@ -1,8 +1,15 @@
 """The zone of time stamps written without one (``--timezone``; UTC unless told).
 
-Syslog (BSD) time stamps and ISO 8601 times without an offset say nothing about their zone.
+Syslog (BSD) time stamps, ISO 8601 times without an offset, and the local times of fast.log,
+PAN-OS, CERT and CICFlowMeter say nothing about their zone.
 :class:`~siem_consensus.sources.EventStream` sets the zone for the parsing of its inputs
-(:func:`naive_zone`); the shared time parsers of :mod:`._syslog` read it here.
+(:func:`naive_zone`); every parser that reads such a time converts it here, per value with
+:func:`wall_to_utc` (or :func:`local_offset`) and per column with :func:`local_expr`.
+
+Across a DST change both agree: an ambiguous wall time (the hour repeated when DST ends) is
+the earlier instant; a wall time that does not exist (skipped when DST starts) is read with
+the offset in force before the change in Python and is null in polars, so vectorised parsers
+leave such rows to their per-line path.
 """
 
 from __future__ import annotations
@@ -10,14 +17,33 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 from contextvars import ContextVar
-from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import polars as pl
 
-__all__ = ["local_expr", "local_offset", "naive_zone"]
+from ..errors import ConfigError
+
+__all__ = ["check_zone", "local_expr", "local_offset", "naive_zone", "wall_to_utc"]
 
 _ZONE: ContextVar[str | None] = ContextVar("siem_consensus_naive_zone", default=None)
+
+
+def check_zone(name: str | None, label: str = "timezone") -> None:
+    """Fail early on a zone name this system does not know.
+
+    Raises:
+        ConfigError: not an IANA zone name known to the system's zone database (or ``tzdata``).
+    """
+    if name is None:
+        return
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, TypeError):
+        raise ConfigError(
+            f"{label} {name!r}: not a known time zone; give an IANA name such as UTC, "
+            "Europe/Vienna or America/New_York"
+        ) from None
 
 
 @contextlib.contextmanager
@@ -38,6 +64,20 @@ def local_offset(naive_utc: datetime) -> timedelta:
         return timedelta(0)
     local = naive_utc.replace(tzinfo=ZoneInfo(name), fold=0)
     return local.utcoffset() or timedelta(0)
+
+
+def wall_to_utc(wall: datetime) -> datetime:
+    """A zone-less wall-clock time (naive, or labelled UTC as read) as the UTC instant it
+    names in the zone in force (unchanged when none is set).
+
+    Raises:
+        ValueError: the instant falls outside the years 1-9999 in UTC.
+    """
+    labelled = wall.replace(tzinfo=UTC) if wall.tzinfo is None else wall
+    try:
+        return labelled - local_offset(labelled)
+    except OverflowError:
+        raise ValueError(f"{wall:%Y-%m-%d %H:%M:%S} is out of range in UTC") from None
 
 
 def local_expr(value: pl.Expr) -> pl.Expr:

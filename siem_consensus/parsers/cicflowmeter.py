@@ -9,7 +9,8 @@ Mapping: protocol number 6/17/1/58 -> tcp/udp/icmp/ipv6-icmp (others kept as the
 ``Total Length of Fwd/Bwd Packet(s)`` -> source/destination bytes, ``event_action`` ``flow``.
 Timestamps: ``2017-07-07 17:51:49.618008`` (ISO) or ``7/7/2017 5:51[:49] [PM]`` (month first,
 as in CIC-IDS2017; day first when the first number is over 12, as in ``14/02/2018``); they are
-local capture times, taken as UTC. The ``Label`` column is deliberately not read: evaluation
+local capture times: UTC unless ``--timezone`` (``timezone=``) names the capture's zone (an
+ISO time with an offset keeps it). The ``Label`` column is deliberately not read: evaluation
 code reads labels separately, so a detector never sees the answer.
 """
 
@@ -22,6 +23,7 @@ from typing import Any, ClassVar, Final
 
 from ._syslog import parse_iso
 from ._values import to_count, to_ip, to_port
+from ._zone import wall_to_utc
 from .base import MAX_LINE_CHARS, SKIP, LineError, LineParser, _Skip, register
 
 __all__ = ["CicFlowMeterParser"]
@@ -148,8 +150,9 @@ def _time(text: str) -> datetime:
         hour = hour % 12 + (12 if match["ampm"].lower() == "pm" else 0)
     micro = int((match["f"] or "0").ljust(6, "0"))
     try:
-        return datetime(
+        wall = datetime(
             int(match["y"]), month, day, hour, int(match["m"]), int(match["s"] or 0), micro, UTC
         )
+        return wall_to_utc(wall)
     except ValueError:
         raise LineError(f"invalid CICFlowMeter timestamp {text[:40]!r}") from None

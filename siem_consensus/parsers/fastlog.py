@@ -10,7 +10,8 @@
 ``03/25/17-...``; an action before the first ``[**]`` (Suricata IPS ``[Drop]``, ``[wDrop]``,
 Snort 3 ``[drop]``...); a quoted message (Snort 3); no ``[Classification: ...]`` or
 ``[Priority: ...]``; extra bracket groups before the protocol (Snort 3 ``[AppID: ...]``).
-Timestamps are the sensor's local time, taken as UTC.
+Timestamps are the sensor's local time: UTC unless ``--timezone`` (``timezone=``) names the
+sensor's zone.
 
 Mapping: ``rule_id`` = the signature id (sid) alone; ``event_code`` = ``gid:sid:rev`` as printed
 (the gid tells preprocessor/decoder alerts apart, the rev the rule version);
@@ -40,6 +41,7 @@ from typing import Any, ClassVar, Final
 from ._ids_common import lower, scrub, to_ip, to_level
 from ._syslog import current_year
 from ._values import share, to_port
+from ._zone import wall_to_utc
 from .base import LineError, LineParser, register
 
 __all__ = ["FastLogParser"]
@@ -119,7 +121,8 @@ class FastLogParser(LineParser):
         micro = int((match["f"] or "0")[:6].ljust(6, "0"))
         try:
             parts = [int(match[key]) for key in ("mo", "d", "h", "mi", "s")]
-            return datetime(year, parts[0], parts[1], parts[2], parts[3], parts[4], micro, UTC)
+            wall = datetime(year, parts[0], parts[1], parts[2], parts[3], parts[4], micro, UTC)
+            return wall_to_utc(wall)
         except ValueError:
             stamp = match.string[: match.end("f") if match["f"] else match.end("s")]
             raise LineError(f"invalid fast.log timestamp {stamp!r}") from None

@@ -14,7 +14,8 @@ Outbound Interface, Log Action, FUTURE_USE, Session ID, Repeat Count, Source Por
 Port, NAT Source Port, NAT Destination Port, Flags, Protocol, Action, Bytes, Bytes Sent, Bytes
 Received, Packets, ... Session End Reason (46), ..., Device Name (52).
 
-Mapping: ``timestamp`` is the Generated Time (firewall local time, taken as UTC),
+Mapping: ``timestamp`` is the Generated Time (firewall local time: UTC unless ``--timezone``
+(``timezone=``) names the firewall's zone),
 ``event_code`` the subtype (start, end, drop, deny), ``source_bytes``/``destination_bytes`` the
 bytes sent/received, ``host_name`` the device name (else the syslog host). Actions: allow ->
 ``allow``; deny, drop, drop-icmp, drop-all-packets -> ``deny``; reset-client/server/both ->
@@ -30,6 +31,7 @@ from datetime import UTC, datetime
 from typing import Any, ClassVar, Final
 
 from ._values import share, to_count, to_ip, to_port
+from ._zone import wall_to_utc
 from .base import LineError, LineParser, register
 
 __all__ = ["PaloAltoParser"]
@@ -114,7 +116,7 @@ def _time(text: str) -> datetime:
         raise LineError(f"invalid PAN-OS time {text[:30]!r} (expected YYYY/MM/DD hh:mm:ss)")
     try:
         year, month, day, hour, minute, second = (int(part) for part in match.groups())
-        return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
+        return wall_to_utc(datetime(year, month, day, hour, minute, second, tzinfo=UTC))
     except ValueError:
         raise LineError(f"invalid PAN-OS time {text!r}") from None
 

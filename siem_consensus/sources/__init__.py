@@ -26,7 +26,7 @@ from .. import parsers as _parsers  # noqa: F401  (registers the built-in parser
 from ..errors import InputError, UnknownFormatError
 from ..models import DeadLetter, Event, InputStats
 from ..parsers._blocks import BlockParser
-from ..parsers._zone import naive_zone
+from ..parsers._zone import check_zone, naive_zone
 from ..parsers.base import (
     EVENT_SCHEMA,
     JsonParser,
@@ -67,7 +67,8 @@ Source: TypeAlias = (
 (:meth:`Connector.search <siem_consensus.connectors.Connector.search>`)."""
 
 Progress: TypeAlias = Callable[[int, int, int], None]
-"""Called after each chunk with (lines read, bytes read, total bytes or 0 if unknown)."""
+"""Called after each chunk with (lines read, bytes read, total bytes or 0 if unknown); for a
+gzip file both are compressed bytes (the file's size is known, its decompressed size is not)."""
 
 _SNIFF_LINES = 20
 _ID_RE = re.compile(r"^(?P<source>.+):(?P<line>\d+)$")
@@ -117,6 +118,7 @@ class EventStream:
     def __post_init__(self) -> None:
         if self.input_format is not None:
             get_parser(self.input_format)  # fail early on unknown names
+        check_zone(self.timezone)
 
     def __iter__(self) -> Iterator[tuple[str, pl.DataFrame]]:
         try:
@@ -208,11 +210,17 @@ class EventStream:
             return
         raw = open_binary(path)  # one handle: sniffing rewinds it, nothing reopens the file
         compressed = total if isinstance(raw, gzip.GzipFile) else None
+        # progress through a gzip file: how far into the compressed bytes its reader is
+        where = _compressed_position(raw) if compressed else None
         with LimitedReader(raw, name, self.limits, compressed) as fh:
-            yield from self._binary(name, fh, 0 if compressed else total)
+            yield from self._binary(name, fh, total, where)
 
     def _binary(
-        self, name: str, fh: LimitedReader | Replay, total: int
+        self,
+        name: str,
+        fh: LimitedReader | Replay,
+        total: int,
+        where: Callable[[], int] | None = None,
     ) -> Iterator[tuple[str, pl.DataFrame]]:
         """An opened input: a JSON array, blocks for a block parser, or decoded lines."""
         head = fh.read(1 << 16)
@@ -222,7 +230,7 @@ class EventStream:
         fh.seek(0)
         if head.lstrip()[:1] == b"[":
             fh.check_lines = False  # a JSON array may be one long line
-            yield from self._json_array(name, fh, total)
+            yield from self._json_array(name, fh, total if where is None else 0)
             return
         fmt = self.input_format
         if fmt is None:
@@ -230,12 +238,17 @@ class EventStream:
             fmt = detect_format(list(islice(read_lines(fh, 1 << 16), 200)), name)
             fh.seek(0)
         if issubclass(get_parser(fmt), BlockParser):
-            yield from self._blocks(name, fmt, fh, total_bytes=total)
+            yield from self._blocks(name, fmt, fh, total_bytes=total, where=where)
         else:
-            yield from self._lines(name, read_lines(fh), total_bytes=total, fmt=fmt)
+            yield from self._lines(name, read_lines(fh), total_bytes=total, fmt=fmt, where=where)
 
     def _blocks(
-        self, name: str, fmt: str, fh: Readable, total_bytes: int
+        self,
+        name: str,
+        fmt: str,
+        fh: Readable,
+        total_bytes: int,
+        where: Callable[[], int] | None = None,
     ) -> Iterator[tuple[str, pl.DataFrame]]:
         """Hand a :class:`~.parsers._blocks.BlockParser` whole blocks of raw lines (about
         ``chunk_lines`` each); the lines of each block are counted here, not by the parser."""
@@ -250,10 +263,16 @@ class EventStream:
             line_no += block.lines
             if self.progress is not None:
                 done_bytes += len(block.data)
-                self.progress(self.stats.lines, min(done_bytes, total_bytes), total_bytes)
+                done = done_bytes if where is None else where()
+                self.progress(self.stats.lines, min(done, total_bytes), total_bytes)
 
     def _lines(
-        self, name: str, lines: Iterable[str], total_bytes: int, fmt: str | None = None
+        self,
+        name: str,
+        lines: Iterable[str],
+        total_bytes: int,
+        fmt: str | None = None,
+        where: Callable[[], int] | None = None,
     ) -> Iterator[tuple[str, pl.DataFrame]]:
         """Decoded lines, parsed ``chunk_lines`` at a time by ``fmt`` (the forced or detected
         format when None)."""
@@ -274,7 +293,8 @@ class EventStream:
             line_no += len(chunk)
             if self.progress is not None:
                 done_bytes += sum(len(x) + 1 for x in chunk)
-                self.progress(self.stats.lines, min(done_bytes, total_bytes), total_bytes)
+                done = done_bytes if where is None else where()
+                self.progress(self.stats.lines, min(done, total_bytes), total_bytes)
             chunk = list(islice(iterator, self.chunk_lines))
 
     def _json_array(
@@ -397,3 +417,10 @@ class EventStream:
 def schema_with_source() -> dict[str, pl.DataType]:
     """Schema of the frames :class:`EventStream` yields."""
     return {**EVENT_SCHEMA, "source": pl.String()}
+
+
+def _compressed_position(raw: object) -> Callable[[], int] | None:
+    """The offset of a gzip reader in its compressed file (None when it cannot be told)."""
+    inner = getattr(raw, "fileobj", None)
+    tell = getattr(inner, "tell", None)
+    return tell if callable(tell) else None

@@ -14,6 +14,7 @@ from typing import Final
 
 import polars as pl
 
+from .._zone import local_expr
 from ._layout import _FLAG_VALUES, _TRUE, SENT_ACTIONS, Kind
 
 __all__ = ["fast_events"]
@@ -177,14 +178,18 @@ def fast_events(frame: pl.DataFrame, kind: Kind, layout: tuple[str, ...]) -> pl.
         date.str.strptime(pl.Datetime("us"), "%m/%d/%Y %H:%M:%S", strict=False).alias("_time"),
         action.alias("_action"),
     )
+    # Zone-less wall times in the --timezone zone; a time skipped by DST is null here and
+    # goes to the per-line path (see .._zone).
+    split = split.with_columns(local_expr(pl.col("_time").dt.replace_time_zone("UTC")))
     timestamp, action = pl.col("_time"), pl.col("_action")
     extra_ok, extra = _EXTRAS[kind.name](col, action, kind)
-    ok = ok & date.str.contains(_FAST_DATE) & timestamp.is_not_null() & (col["user"] != "")
+    in_range = timestamp.is_not_null() & (timestamp.dt.year() <= 9999)
+    ok = ok & date.str.contains(_FAST_DATE) & in_range & (col["user"] != "")
     ok = (ok & action_ok & extra_ok).fill_null(False)
     settled = split.lazy().filter(ok)
     return settled.select(
         "idx",
-        timestamp.dt.replace_time_zone("UTC").alias("timestamp"),
+        timestamp.alias("timestamp"),
         col["user"].alias("user_name"),
         _nonempty(_text(col, "pc")).alias("host_name"),
         pl.lit(kind.category, pl.String).alias("event_category"),

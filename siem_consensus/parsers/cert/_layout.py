@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final
 
+from .._zone import wall_to_utc
 from ..base import MAX_LINE_CHARS, LineError, excerpt
 
 __all__ = [
@@ -186,7 +187,8 @@ def take(layout: Sequence[str], fields: Sequence[str], label: str) -> dict[str, 
 
 
 def parse_date(text: str, label: str) -> datetime:
-    """A CERT ``MM/DD/YYYY HH:MM:SS`` date, taken as UTC.
+    """A CERT ``MM/DD/YYYY HH:MM:SS`` date: wall-clock time in the ``--timezone`` zone (UTC
+    unless set), returned in UTC.
 
     Raises:
         LineError: not that shape, or not a real date and time.
@@ -195,7 +197,7 @@ def parse_date(text: str, label: str) -> datetime:
     if match is not None:
         month, day, year, hour, minute, second = (int(part) for part in match.groups())
         try:
-            return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
+            return wall_to_utc(datetime(year, month, day, hour, minute, second, tzinfo=UTC))
         except ValueError:
             pass
     raise LineError(

@@ -135,6 +135,43 @@ class FirewallThresholds(BaseModel):
         "horizon keeps at most; past it the sources with the fewest targets are forgotten first "
         "(counted as horizon_evicted).",
     )
+    dga_min_failed_domains: int = Field(
+        20,
+        ge=1,
+        description="DGA-like DNS: at least this many distinct registrable domains answered "
+        "NXDOMAIN to one client within one window...",
+    )
+    dga_max_lookups_per_domain: float = Field(
+        3.0,
+        gt=0,
+        description="...each asked for few times (failed lookups per failed domain at most "
+        "this: a generator moves on, a misconfigured name is retried)...",
+    )
+    dga_min_domains_per_tld: float = Field(
+        5.0,
+        gt=0,
+        description="...under few top-level domains (failed domains per distinct TLD at least "
+        "this)...",
+    )
+    dga_min_algorithmic_share: float = Field(
+        0.5,
+        ge=0,
+        le=1,
+        description="...and at least this share of them with an algorithmic-looking name "
+        "(see detectors/firewall/_dga_names.py).",
+    )
+    dga_max_domains: int = Field(
+        5_000,
+        ge=1,
+        description="Failed domains remembered per client and window (memory bound); more "
+        "are counted as dga_domains_uncounted, not stored.",
+    )
+    dga_beacon_link_s: int = Field(
+        86_400,
+        ge=0,
+        description="DGA-like DNS within this many seconds of a beaconing incident of the same "
+        "host is attached to it as supporting evidence instead of raised on its own.",
+    )
     deny_actions: frozenset[str] = Field(DENY_ACTIONS, description="Refusal actions, lower case.")
     unanswered_actions: frozenset[str] = Field(
         frozenset({"no_reply"}),

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import random
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+from cli_helpers import run_cli
 
 from siem_consensus.analysts import BaselineAnalyst, RulesAnalyst, run_analyst
 from siem_consensus.analysts.rules import KIND_RULES
@@ -268,3 +270,16 @@ def test_beacon_support_with_odd_values(key: str, value: Any) -> None:
     stats["dga"][key] = value
     is_threat, confidence, _ = KIND_RULES["beaconing"].judge(stats)
     assert is_threat and 0.0 <= confidence <= 1.0
+
+
+def test_cli_reads_a_dns_log_next_to_the_connection_log(tmp_path: Path) -> None:
+    conn, dns = tmp_path / "asa.log", tmp_path / "dns.log"
+    conn.write_text("\n".join(_beacon()) + "\n", encoding="utf-8")
+    rows = dga_dns(random.Random(3), T0, HOST, 40)
+    dns.write_text("\n".join(dns_log(rows)) + "\n", encoding="utf-8")
+    done = run_cli(["firewall", "asa.log", "dns.log", "--format", "json", "-q"], tmp_path)
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert report["input"]["formats"] == {"asa.log": "asa", "dns.log": "zeek-dns"}
+    [beacon] = report["incidents"]
+    assert beacon["kind"] == "beaconing" and beacon["stats"]["dga"]["failed_domains"] == 38

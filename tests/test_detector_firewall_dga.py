@@ -183,8 +183,11 @@ def test_dns_rows_are_not_connections() -> None:
 
 def test_members_of_a_dga_incident_are_its_failed_lookups(tmp_path: Path) -> None:
     conn, dns = tmp_path / "asa.log", tmp_path / "dns.log"
-    conn.write_text("\n".join(_beacon()) + "\n", encoding="utf-8")
+    other = _beacon("10.1.70.6", n=3)  # a few connections of the DGA host: not members
+    conn.write_text("\n".join(_beacon() + other[1:]) + "\n", encoding="utf-8")
     rows = dga_dns(random.Random(3), T0, "10.1.70.6", 30, resolved=3)
+    middle = T0 + timedelta(seconds=30)  # a lookup that resolved, amid the failed ones
+    rows.append((middle, dns_line(middle, "10.1.70.6", "intranet.corp.example")))
     dns.write_text("\n".join(dns_log(rows)) + "\n", encoding="utf-8")
     detector = FirewallDetector()
     incidents = detect_stream(iter(EventStream([conn, dns])), detector)
@@ -198,6 +201,16 @@ def test_members_of_a_dga_incident_are_its_failed_lookups(tmp_path: Path) -> Non
     assert all(m.startswith("dns.log:") for m in members[dga.id])
     assert len(members[beacon.id]) == 30
     assert all(m.startswith("asa.log:") for m in members[beacon.id])
+
+
+@pytest.mark.parametrize("rcode", ["SERVFAIL", "REFUSED", None])
+def test_only_nxdomain_is_a_failure(rcode: str | None) -> None:
+    """A broken resolver fails every name: SERVFAIL, REFUSED or no reply is not a DGA."""
+    rows = []
+    for n, label in enumerate(_algorithmic(40)):
+        ts = T0 + timedelta(seconds=3 * n)
+        rows.append((ts, dns_line(ts, HOST, f"{label}.com", rcode)))
+    assert _run(dns_log(rows)) == []
 
 
 def test_failed_domains_past_the_cap_are_counted_not_stored() -> None:

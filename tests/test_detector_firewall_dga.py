@@ -13,6 +13,7 @@ import pytest
 from cli_helpers import run_cli
 
 from siem_consensus.analysts import BaselineAnalyst, RulesAnalyst, run_analyst
+from siem_consensus.analysts.llm import build_case_prompt
 from siem_consensus.analysts.rules import KIND_RULES
 from siem_consensus.detectors.base import detect_stream
 from siem_consensus.detectors.firewall import FirewallDetector, FirewallThresholds
@@ -296,3 +297,13 @@ def test_cli_reads_a_dns_log_next_to_the_connection_log(tmp_path: Path) -> None:
     assert report["input"]["formats"] == {"asa.log": "asa", "dns.log": "zeek-dns"}
     [beacon] = report["incidents"]
     assert beacon["kind"] == "beaconing" and beacon["stats"]["dga"]["failed_domains"] == 38
+
+
+def test_llm_case_shows_the_dga_numbers() -> None:
+    """Pseudonymized names hide their shape, so the numbers that measured it go to the LLM."""
+    dga = _run(dns_log(dga_dns(random.Random(3), T0, "10.1.70.6", 40)))[0]
+    user = build_case_prompt(dga).user
+    for key in ("failed_domains", "algorithmic_share", "lookups_per_domain", "domains_per_tld"):
+        assert f'"{key}": {json.dumps(dga.stats[key])}' in user
+    beacon = _run(_beacon(), dns_log(dga_dns(random.Random(3), T0, HOST, 40)))[0]
+    assert '"dga": {' in build_case_prompt(beacon).user

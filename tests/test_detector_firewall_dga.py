@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from cli_helpers import run_cli
 
+from siem_consensus import analyze_firewall
 from siem_consensus.analysts import BaselineAnalyst, RulesAnalyst, run_analyst
 from siem_consensus.analysts.llm import build_case_prompt
 from siem_consensus.analysts.rules import KIND_RULES
@@ -307,3 +308,27 @@ def test_llm_case_shows_the_dga_numbers() -> None:
         assert f'"{key}": {json.dumps(dga.stats[key])}' in user
     beacon = _run(_beacon(), dns_log(dga_dns(random.Random(3), T0, HOST, 40)))[0]
     assert '"dga": {' in build_case_prompt(beacon).user
+
+
+def test_baseline_judges_dga_against_every_dns_client() -> None:
+    rng = random.Random(9)
+    rows = benign_dns(rng, T0, hours=1, clients=30) + dga_dns(rng, T0, "10.1.30.12", 60)
+    report = analyze_firewall(dns_log(rows))
+    [incident] = report.incidents
+    population = incident.stats["population"]
+    assert population["keys"] == 32  # 30 clients, the mail server, the tracker-filtered host
+    assert population["failed_domains_mean"] < 10 < incident.stats["failed_domains"]
+    baseline = next(v for v in report.decisions[0].verdicts if v.analyst == "baseline")
+    assert baseline.status is VerdictStatus.OK and baseline.is_threat
+    assert report.decisions[0].outcome.value == "alert"
+    small = _run(dns_log(dga_dns(random.Random(3), T0, HOST, 40)))[0]
+    assert small.stats["population"]["keys"] == 1
+    assert _judge(small)[1].status is VerdictStatus.ABSTAINED  # too few clients for a baseline
+
+
+def test_ignored_sources_are_not_judged() -> None:
+    lines = dns_log(dga_dns(random.Random(3), T0, HOST, 40))
+    cfg = FirewallThresholds(dga_ignored_sources=("10.1.70.0/28",))
+    assert _run(lines, cfg=cfg) == [] and len(_run(lines)) == 1
+    with pytest.raises(ValueError, match="does not appear to be an IPv4 or IPv6 network"):
+        FirewallThresholds(dga_ignored_sources=("10.1.70.0/33",))

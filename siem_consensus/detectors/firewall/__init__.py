@@ -48,8 +48,9 @@ among them), ``nxdomain_ratio``, ``lookups_per_domain`` (failed lookups per fail
 ``tlds``, ``domains_per_tld``, ``top_tld_share``, ``algorithmic_share`` (share of failed
 domains whose label looks generated), the label means ``label_length_mean``,
 ``label_length_std``, ``entropy_mean``, ``digit_ratio_mean``, ``rare_letter_ratio_mean``,
-``consonant_run_mean``, and ``duration_s``, ``internal_source``, ``windows`` (1) and
-``target`` (None).
+``consonant_run_mean``, and ``duration_s``, ``internal_source``, ``windows`` (1),
+``target`` (None) and ``population`` (``keys``: every DNS client window of the input,
+``failed_domains_mean``, ``failed_domains_std``).
 """
 
 from __future__ import annotations

@@ -160,6 +160,11 @@ class FirewallThresholds(BaseModel):
         description="...and at least this share of them with an algorithmic-looking name "
         "(see detectors/firewall/_dga_names.py).",
     )
+    dga_ignored_sources: tuple[str, ...] = Field(
+        (),
+        description="CIDRs whose DNS lookups the DGA check ignores: resolvers forwarding for "
+        "other hosts, mail servers looking up forged sender domains.",
+    )
     dga_max_domains: int = Field(
         5_000,
         ge=1,
@@ -188,7 +193,7 @@ class FirewallThresholds(BaseModel):
     def _off_at_zero(cls, value: int | None) -> int | None:
         return value or None
 
-    @field_validator("internal_networks")
+    @field_validator("internal_networks", "dga_ignored_sources")
     @classmethod
     def _check_networks(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         for cidr in value:
@@ -226,6 +231,20 @@ class FirewallThresholds(BaseModel):
             for net in self._networks
             if net.version == 4
         )
+
+    @cached_property
+    def _dga_ignored(self) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+        return tuple(ipaddress.ip_network(c, strict=False) for c in self.dga_ignored_sources)
+
+    def dga_ignores(self, address: str) -> bool:
+        """True when ``address`` lies in :attr:`dga_ignored_sources`."""
+        if not self.dga_ignored_sources:
+            return False
+        try:
+            ip = ipaddress.ip_address(address)
+        except ValueError:
+            return False
+        return any(ip.version == net.version and ip in net for net in self._dga_ignored)
 
     def is_internal(self, address: str | None) -> bool:
         """True when ``address`` lies in :attr:`internal_networks` (False if not an IP)."""

@@ -14,6 +14,11 @@ NXDOMAIN, all of these hold:
 * at least ``dga_min_domains_per_tld`` failed domains per distinct TLD;
 * at least ``dga_min_algorithmic_share`` of them algorithmic-looking.
 
+Every evaluated client window, found or not, adds its count of failed domains to a population
+baseline (``population``: ``keys``, ``failed_domains_mean``, ``failed_domains_std``) that the
+findings carry for the baseline analyst. Sources in ``dga_ignored_sources`` (resolvers that
+forward for other hosts, mail servers looking up forged sender domains) are not counted.
+
 State per client window: counters, and the failed domains with their lookup counts up to
 ``dga_max_domains`` (further ones are only counted) plus up to ``evidence_limit`` evidence
 events. A window is evaluated and dropped once the newest timestamp is a window plus the
@@ -103,12 +108,15 @@ class DgaTracker:
         self.counters = counters
         self._clients: dict[tuple[int | None, str], _Client] = {}
         self.findings: list[DgaFinding] = []
+        self._keys, self._sum, self._squares = 0, 0.0, 0.0
 
     def add(self, rows: pl.DataFrame) -> None:
         """Count the DNS rows of one batch."""
         span = self.cfg.window_s * 1_000_000
         for row in rows.select(_COLUMNS).iter_rows(named=True):
             if row["source_ip"] is None or row["destination_port"] in _LOCAL_NAME_PORTS:
+                continue
+            if self.cfg.dga_ignores(row["source_ip"]):
                 continue
             self.counters["dns_lookups"] = self.counters.get("dns_lookups", 0) + 1
             when: datetime | None = row["timestamp"]
@@ -151,11 +159,27 @@ class DgaTracker:
         """Evaluate every open window; the findings, in time order."""
         for key in list(self._clients):
             self._evaluate(key)
+        population = self.population()
+        for finding in self.findings:
+            finding.stats["population"] = population
         return sorted(self.findings, key=_finding_order)
+
+    def population(self) -> dict[str, Any]:
+        """Mean and standard deviation of failed domains over every client window evaluated."""
+        mean = self._sum / self._keys if self._keys else 0.0
+        var = self._squares / self._keys - mean * mean if self._keys else 0.0
+        return {
+            "keys": self._keys,
+            "failed_domains_mean": round(mean, 4),
+            "failed_domains_std": round(max(var, 0.0) ** 0.5, 4),
+        }
 
     def _evaluate(self, key: tuple[int | None, str]) -> None:
         client = self._clients.pop(key)
         stats = dga_stats(client.failed, client.lookups, client.failed_lookups, client.uncounted)
+        self._keys += 1
+        self._sum += stats["failed_domains"]
+        self._squares += stats["failed_domains"] ** 2
         if is_dga(stats, self.cfg):
             first, last = client.first, client.last
             span = (last - first).total_seconds() if first and last else 0.0

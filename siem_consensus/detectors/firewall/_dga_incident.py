@@ -75,12 +75,17 @@ def _supported(incident: Incident, finding: DgaFinding, cfg: FirewallThresholds)
             "score": score,
             "severity": Severity.from_score(score),
             "attack": attack,
-            "stats": {**incident.stats, "dga": finding.stats},
+            "stats": {**incident.stats, "dga": _without_population(finding.stats)},
             "reasons": (*incident.reasons, f"Supporting evidence: {_summary(finding.stats)}"),
             "evidence": evidence,
             "evidence_event_ids": tuple(e.event_id for e in evidence),
         }
     )
+
+
+def _without_population(stats: dict[str, Any]) -> dict[str, Any]:
+    """The finding's statistics; the beacon keeps its own (connection) population."""
+    return {key: value for key, value in stats.items() if key != "population"}
 
 
 def _merge(own: Sequence[Event], extra: Sequence[Event], limit: int) -> tuple[Event, ...]:

@@ -332,3 +332,16 @@ def test_ignored_sources_are_not_judged() -> None:
     assert _run(lines, cfg=cfg) == [] and len(_run(lines)) == 1
     with pytest.raises(ValueError, match="does not appear to be an IPv4 or IPv6 network"):
         FirewallThresholds(dga_ignored_sources=("10.1.70.0/33",))
+
+
+def test_local_name_broadcasts_are_not_dns_clients() -> None:
+    """NetBIOS, mDNS and LLMNR queries (ports 137, 5353, 5355) are not resolution."""
+    rows = dga_dns(random.Random(3), T0, HOST, 40)
+    for n, (port, resolver) in enumerate([(137, "10.1.70.255"), (5353, "224.0.0.251")] * 15):
+        ts = T0 + timedelta(seconds=n)
+        line = dns_line(ts, "10.1.70.9", f"PRINTER{n}.CORP", None, resolver=resolver)
+        rows.append((ts, line.replace(f"\t{resolver}\t53\t", f"\t{resolver}\t{port}\t")))
+    detector = FirewallDetector()
+    [incident] = detect_stream(iter(EventStream([dns_log(rows)])), detector)
+    assert detector.counters["dns_lookups"] == 40
+    assert incident.stats["population"]["keys"] == 1

@@ -235,6 +235,10 @@ def test_closed_windows_are_dropped() -> None:
         detector.update(batch)
         open_windows.append(len(detector._dga._clients))
     assert max(open_windows) <= 3  # the current window and at most two behind it
+    late = dns_log(dga_dns(random.Random(9), T0, HOST, 25, resolved=0))  # hour 0 again
+    for _, batch in EventStream([late]):
+        detector.update(batch)
+    assert detector.counters["dns_late"] == 25
     assert [i.kind for i in detector.finish()] == ["dga"] * 6
 
 

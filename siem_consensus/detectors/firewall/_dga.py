@@ -22,7 +22,8 @@ forward for other hosts, mail servers looking up forged sender domains) are not 
 State per client window: counters, and the failed domains with their lookup counts up to
 ``dga_max_domains`` (further ones are only counted) plus up to ``evidence_limit`` evidence
 events. A window is evaluated and dropped once the newest timestamp is a window plus the
-allowed lateness past its end, so memory is bounded by the clients of the open windows.
+allowed lateness past its end, so memory is bounded by the clients of the open windows;
+lookups arriving later for a window already evaluated are counted as ``dns_late`` and not used.
 """
 
 from __future__ import annotations
@@ -99,8 +100,9 @@ class DgaTracker:
 
     Args:
         cfg: The firewall thresholds (``window_s``, lateness, the ``dga_*`` fields).
-        counters: The detector's counters; ``dns_lookups`` and ``dga_domains_uncounted`` are
-            added to them once there is one to count.
+        counters: The detector's counters; ``dns_lookups``, ``dns_late`` (lookups of a
+            window already evaluated, not used) and ``dga_domains_uncounted`` are added to them
+            once there is one to count.
     """
 
     def __init__(self, cfg: FirewallThresholds, counters: dict[str, int]) -> None:
@@ -109,6 +111,7 @@ class DgaTracker:
         self._clients: dict[tuple[int | None, str], _Client] = {}
         self.findings: list[DgaFinding] = []
         self._keys, self._sum, self._squares = 0, 0.0, 0.0
+        self._closed: int | None = None  # the newest window evaluated and dropped
 
     def add(self, rows: pl.DataFrame) -> None:
         """Count the DNS rows of one batch (lookups per client window in polars; each
@@ -118,6 +121,10 @@ class DgaTracker:
             pl.col("source_ip").is_not_null()
             & ~pl.col("destination_port").is_in(_LOCAL_NAME_PORTS).fill_null(False)
         ).with_columns((pl.col("timestamp").dt.epoch("us") // span).alias("_window"))
+        if self._closed is not None:
+            late = pl.col("_window") <= self._closed
+            self._count("dns_late", usable.filter(late).height)
+            usable = usable.filter(late.not_() | pl.col("_window").is_null())
         if self.cfg.dga_ignored_sources:
             sources = usable["source_ip"].unique().to_list()
             ignored = [source for source in sources if self.cfg.dga_ignores(source)]
@@ -125,7 +132,7 @@ class DgaTracker:
         counts = usable.group_by("_window", "source_ip").len()
         for window, source, n in counts.iter_rows():
             self._clients.setdefault((window, source), _Client()).lookups += n
-        self.counters["dns_lookups"] = self.counters.get("dns_lookups", 0) + usable.height
+        self._count("dns_lookups", usable.height)
         failed = usable.filter(pl.col("event_code").str.to_uppercase() == "NXDOMAIN")
         for row in failed.select(*_COLUMNS, "_window").iter_rows(named=True):
             client = self._clients[(row["_window"], row["source_ip"])]
@@ -143,8 +150,7 @@ class DgaTracker:
             client.failed[domain] = (label, 1)
         else:
             client.uncounted += 1
-            uncounted = self.counters.get("dga_domains_uncounted", 0)
-            self.counters["dga_domains_uncounted"] = uncounted + 1
+            self._count("dga_domains_uncounted", 1)
         if when is not None:
             client.first = when if client.first is None else min(client.first, when)
             client.last = when if client.last is None else max(client.last, when)
@@ -159,6 +165,11 @@ class DgaTracker:
             assert window is not None
             if (window + 1) * span + self.cfg.lateness_us <= watermark_us:
                 self._evaluate(key)
+                self._closed = max(window, self._closed if self._closed is not None else window)
+
+    def _count(self, name: str, n: int) -> None:
+        if n:
+            self.counters[name] = self.counters.get(name, 0) + n
 
     def finish(self) -> list[DgaFinding]:
         """Evaluate every open window; the findings, in time order."""

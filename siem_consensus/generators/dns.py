@@ -3,7 +3,9 @@
 Benign traffic (:func:`benign_dns`) is what a resolver sees from ordinary clients: long
 CDN-like and hash-like host names that resolve (``d3a9f0c1b2e4a7.cloudfront.example``,
 ``r4---sn-5uaeznly.video.example``), NTP pool and update-server lookups, reverse lookups
-(``.in-addr.arpa``) answered NXDOMAIN, a few mistyped names answered NXDOMAIN, blocked tracker
+(``.in-addr.arpa``) answered NXDOMAIN, an antivirus asking about file hashes over DNS
+(``<md5>.avqs.vendor.example``, NXDOMAIN for an unknown file), a few mistyped names answered
+NXDOMAIN, blocked tracker
 domains answered NXDOMAIN by a filtering resolver, and a DNS blocklist queried for every
 mail sender (many NXDOMAIN names under one zone). None of it is a DGA.
 
@@ -136,6 +138,7 @@ def _burst(rng: random.Random, client: int) -> list[tuple[str, str]]:
         (f"update.{rng.choice(('os', 'av', 'browser'))}vendor.example", "NOERROR"),
         (f"{rng.choice(_SITES)}.corp.example", "NOERROR"),
         (f"{rng.randint(1, 254)}.{rng.randint(0, 255)}.51.198.in-addr.arpa", "NXDOMAIN"),
+        (f"{_hexlabel(rng, 32)}.avqs.vendor.example", "NXDOMAIN"),  # unknown file hash
     ]
     out = rng.sample(picks, rng.randint(2, 5))
     if rng.random() < 0.02:  # a mistyped name now and then

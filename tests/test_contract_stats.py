@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import random
 import re
 import tempfile
 from collections.abc import Mapping
@@ -28,6 +29,7 @@ from siem_consensus.analysts import BaselineAnalyst, RulesAnalyst, run_analyst
 from siem_consensus.analysts.rules import KIND_RULES
 from siem_consensus.detectors import firewall, ids, insider
 from siem_consensus.detectors.base import Detector, detect_stream
+from siem_consensus.generators.dns import dga_dns, dns_log
 from siem_consensus.generators.firewall import asa_deny, scenario_1
 from siem_consensus.generators.ids import scenario_2
 from siem_consensus.generators.insider import (
@@ -87,6 +89,13 @@ def _firewall_lines() -> list[str]:
     return lines
 
 
+def _dns_lines() -> list[str]:
+    """DGA-like DNS of the beaconing host (supporting evidence) and of another host (a dga)."""
+    rng = random.Random(7)
+    rows = dga_dns(rng, T0, "10.1.70.5", 40) + dga_dns(rng, T0, "10.1.70.9", 40)
+    return dns_log(rows)
+
+
 def _ait_lines() -> list[str]:
     """AIT-ADS alerts carry no severity: a scan-and-exploit campaign, login failures, a flood."""
     t = 1_700_000_000
@@ -108,7 +117,7 @@ def _run(detector: Detector, sources: list[Any], input_format: str | None = None
 @functools.cache
 def pool() -> dict[str, tuple[Incident, ...]]:
     """Real incidents of every detector (built once per test session)."""
-    fw = _run(firewall.FirewallDetector(), [_firewall_lines()], "asa")
+    fw = _run(firewall.FirewallDetector(), [_firewall_lines(), _dns_lines()])
     suricata = _run(ids.IdsCorrelator(), [scenario_2(7)], "suricata")
     ait = _run(ids.IdsCorrelator(), [_ait_lines()], "ait-ads")
     with tempfile.TemporaryDirectory(prefix="contract-insider-") as tmp:
@@ -160,7 +169,8 @@ def _failures(verdicts: list[Verdict]) -> list[str]:
 
 def test_every_detector_gives_real_incidents_of_several_kinds() -> None:
     kinds = {name: {i.kind for i in incidents} for name, incidents in pool().items()}
-    assert {"port_scan", "network_sweep", "brute_force", "beaconing"} <= kinds["firewall"]
+    assert {"port_scan", "network_sweep", "brute_force", "beaconing", "dga"} <= kinds["firewall"]
+    assert any("dga" in i.stats for i in pool()["firewall"] if i.kind == "beaconing")
     assert {"campaign", "alert_flood"} <= kinds["ids"]
     assert len(kinds["insider"]) >= 2
     features = {f for i in pool()["insider"] for f in i.stats["features"]}

@@ -45,6 +45,8 @@ FIXTURES = {
     "openssh.log": "openssh",
     "zeek_ssh.log": "zeek-ssh",
     "zeek_ssh.json": "zeek-ssh-json",
+    "zeek_dns.log": "zeek-dns",
+    "zeek_dns.json": "zeek-dns-json",
     "ecs_auth.jsonl": "ecs",
 }
 LINE_FIXTURES = sorted(FIXTURES)

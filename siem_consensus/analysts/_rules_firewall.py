@@ -1,17 +1,28 @@
-"""Rules for firewall detections: port scan, network sweep, brute force, beaconing.
+"""Rules for firewall detections: port scan, network sweep, brute force, beaconing, DGA.
 
 Thresholds (boundary-tested in ``tests/test_rules_thresholds.py``): a port scan is a threat
 from :data:`SCAN_MIN_PORTS` distinct ports, a sweep from :data:`SWEEP_MIN_HOSTS` hosts, brute
-force from :data:`BRUTE_MIN_ATTEMPTS` attempts against one target.
+force from :data:`BRUTE_MIN_ATTEMPTS` attempts against one target. DGA-like DNS is a threat
+from :data:`DGA_MIN_DOMAINS` failed domains of which at least :data:`DGA_MIN_SHARE` look
+algorithmic, each asked for at most :data:`DGA_MAX_REPEATS` times; the same statistics under a
+beacon's ``dga`` raise the beacon's confidence.
 """
 
 from __future__ import annotations
 
 import math
 
-from ._rules_base import Judgement, KindRule, Stats, as_number, count, flag, items, number
+from ._rules_base import Judgement, KindRule, Stats, as_number, count, flag, items, mapping, number
 
-__all__ = ["BRUTE_MIN_ATTEMPTS", "FIREWALL_RULES", "SCAN_MIN_PORTS", "SWEEP_MIN_HOSTS"]
+__all__ = [
+    "BRUTE_MIN_ATTEMPTS",
+    "DGA_MAX_REPEATS",
+    "DGA_MIN_DOMAINS",
+    "DGA_MIN_SHARE",
+    "FIREWALL_RULES",
+    "SCAN_MIN_PORTS",
+    "SWEEP_MIN_HOSTS",
+]
 
 SCAN_MIN_PORTS = 10
 """Distinct ports from one source at which a port scan is a threat."""
@@ -19,6 +30,12 @@ SWEEP_MIN_HOSTS = 20
 """Distinct hosts from one source at which a network sweep is a threat."""
 BRUTE_MIN_ATTEMPTS = 50
 """Attempts against one authentication service at which brute force is a threat."""
+DGA_MIN_DOMAINS = 20
+"""Distinct domains answered NXDOMAIN to one host at which DGA-like DNS is a threat..."""
+DGA_MIN_SHARE = 0.5
+"""...when at least this share of them look algorithmic..."""
+DGA_MAX_REPEATS = 3.0
+"""...and each was asked for at most this many times on average."""
 
 _BENIGN_BEACON_PORTS = {53: "DNS", 123: "NTP"}
 
@@ -76,7 +93,32 @@ def _beaconing(stats: Stats) -> Judgement:
     conf = 0.6 + 0.25 * max(0.0, 1 - cv / 0.3)
     if flag(stats, "internal_source"):
         why.append("an internal host calls out on a fixed schedule")
-    return True, min(conf, 0.9), why
+    dga, dga_why = _dga(mapping(stats, "dga"))
+    if dga[0]:
+        conf += 0.1
+        why.append(f"supported by the same host's DNS: {dga_why}")
+    return True, min(conf, 0.95), why
+
+
+def _dga(stats: Stats) -> tuple[Judgement, str]:
+    """DGA-like DNS statistics judged; the second value summarises them."""
+    domains = count(stats, "failed_domains")
+    share = number(stats, "algorithmic_share", None)
+    repeats = number(stats, "lookups_per_domain", None)
+    if share is None or not 0.0 <= share <= 1.0:
+        return (False, 0.5, ["no name-shape statistics"]), "no name-shape statistics"
+    summary = f"{domains} distinct domains failed (NXDOMAIN), {share:.0%} algorithmic-looking"
+    if repeats is not None and repeats > DGA_MAX_REPEATS:
+        why = [summary, f"each retried {repeats:.1f} times: a misconfigured name, not a generator"]
+        return (False, 0.6, why), summary
+    if domains < DGA_MIN_DOMAINS or share < DGA_MIN_SHARE:
+        return (False, 0.6, [summary, "too few or too word-like for a generator"]), summary
+    conf = 0.65 + min(0.05 * math.log2(domains / DGA_MIN_DOMAINS), 0.15) + 0.1 * share
+    return (True, min(conf, 0.9), [summary, "a host hunting for its C2 server"]), summary
+
+
+def _dga_kind(stats: Stats) -> Judgement:
+    return _dga(stats)[0]
 
 
 def _internet_scan(stats: Stats) -> Judgement:
@@ -132,6 +174,17 @@ FIREWALL_RULES: dict[str, KindRule] = {
             "Look up the destination in threat intelligence",
         ),
         judge=_beaconing,
+    ),
+    "dga": KindRule(
+        category="command_and_control",
+        goal="find a live command-and-control server among algorithmically generated domains",
+        impact="an infected host about to take orders; the next resolved name is its C2",
+        actions=(
+            "Inspect the host for malware (recommend isolation; needs approval)",
+            "Sinkhole or block the resolved generated domains at the resolver",
+            "Look for connections from the host to the addresses they resolved to",
+        ),
+        judge=_dga_kind,
     ),
     "internet_scan": KindRule(
         category="reconnaissance",

@@ -41,6 +41,7 @@ METRICS: dict[str, tuple[str, str, str, str]] = {
     "campaign": ("stage_count", "stages_mean", "stages_std", "kill-chain stages"),
     "single_stage": ("alerts_per_window", "alerts_mean", "alerts_std", "alerts per window"),
     "alert_flood": ("distinct_signatures", "signatures_mean", "signatures_std", "signatures"),
+    "dga": ("failed_domains", "failed_domains_mean", "failed_domains_std", "NXDOMAIN domains"),
     **{
         kind: ("features", "features_mean", "features_std", "independent signals")
         for kind in _INSIDER_KINDS
@@ -59,6 +60,7 @@ _CATEGORY = {
     "campaign": "multi_stage_attack",
     "single_stage": "attack_attempt",
     "alert_flood": "noise",
+    "dga": "command_and_control",
     **dict.fromkeys(_INSIDER_KINDS, "insider_threat"),
     **AUTH_CATEGORIES,
 }

@@ -21,7 +21,8 @@ FAIL_ON = ("alert", "review", "degraded")
 
 # Which command reads which formats; ``ecs`` and ``splunk`` carry any kind of event.
 _FAMILY = {
-    "firewall": {"asa", "iptables", "paloalto", "pfsense", "zeek", "zeek-json", "cicflowmeter"},
+    "firewall": {"asa", "iptables", "paloalto", "pfsense", "zeek", "zeek-json", "cicflowmeter"}
+    | {"zeek-dns", "zeek-dns-json"},
     "ids": {"suricata", "fastlog", "wazuh", "ait-ads"},
     "insider": {"cert", "cert-device", "cert-email", "cert-file", "cert-http", "cert-logon"},
     "auth": {"openssh", "zeek-ssh", "zeek-ssh-json"},

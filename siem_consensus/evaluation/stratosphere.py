@@ -11,8 +11,16 @@ C2 channels come from the captures' own labels and READMEs, never from a guess:
   transport) of ``Malicious`` flows with at least ``min_flows`` flows is a channel; flows
   labelled ``Background`` or ``Benign`` are the benign traffic;
 * ``003`` Android RAT: the README names the C2, 1337/tcp; every other flow counts as benign;
-* ``005`` Simda (DGA): no per-flow labels; the DGA shows in dns.log (failed lookups), which the
-  firewall detector does not read, so the capture reports incidents and decisions only.
+* ``005`` Simda (DGA): no per-flow labels; the README says the capture holds DGA traffic, which
+  shows in its dns.log (failed lookups).
+
+A capture with a ``dns.log`` (003, 005) is analysed as conn.log plus dns.log, formats detected
+per file, as ``siem-consensus firewall conn.log dns.log`` does: the lookups feed the DGA-like
+DNS check (supporting evidence on a beacon of the same host, else a ``dga`` incident).
+Reported under ``dga``: the DNS lookups read, each host found (as a ``dga`` incident or as a
+beacon's supporting evidence) with its statistics and decision, whether the README leads one to
+expect a DGA (only 005), findings in a capture without one (false positives), and the hosts
+with the most NXDOMAIN domains, found or not (so a near miss is visible).
 
 Reported per capture: events, incidents (kind, severity, title), decisions (alert /
 needs_review / dismissed / degraded), each channel found or missed (found = an incident whose
@@ -32,6 +40,7 @@ from typing import Any
 
 from ..api import analyze_firewall
 from ..models import Incident, Outcome, VerdictStatus
+from ._stratosphere_dns import dga_summary
 
 __all__ = ["CAPTURES", "evaluate", "main"]
 
@@ -48,12 +57,20 @@ class Capture:
     malware: str
     c2_port: int | None = None  # the README's C2 port (003)
     labelled: bool = False  # a per-flow `label` column (001)
+    dns: str | None = None  # the capture's dns.log
+    dga: bool = False  # the README says the malware uses a DGA (005)
 
 
 CAPTURES = (
     Capture("001-zeek-scenario-malicious", "labeled-conn.log", "NjRAT", labelled=True),
-    Capture("003-zeek-scenario-malicious", "conn.log", "Android RAT (AndroidTester)", 1337),
-    Capture("005-zeek-scenario-malicious", "conn.log", "Simda (DGA)"),
+    Capture(
+        "003-zeek-scenario-malicious",
+        "conn.log",
+        "Android RAT (AndroidTester)",
+        c2_port=1337,
+        dns="dns.log",
+    ),
+    Capture("005-zeek-scenario-malicious", "conn.log", "Simda (DGA)", dns="dns.log", dga=True),
 )
 
 
@@ -118,7 +135,12 @@ def evaluate_capture(capture: Capture, data: Path, min_flows: int = 10) -> dict[
     """Analyse one capture with the embedded analysts and score it against its truth."""
     path = data / capture.folder / capture.log
     flows = _flows(path)
-    report = analyze_firewall(path, input_format="zeek")
+    dns = data / capture.folder / capture.dns if capture.dns else None
+    if dns is not None and dns.is_file():
+        report = analyze_firewall([path, dns])
+    else:
+        report = analyze_firewall(path, input_format="zeek")
+        dns = None
     truth = channels(capture, flows, min_flows)
     benign = _benign(capture, flows)
     outcomes = Counter(d.outcome.value for d in report.decisions)
@@ -157,6 +179,7 @@ def evaluate_capture(capture: Capture, data: Path, min_flows: int = 10) -> dict[
             bool(i.entities.source_ips) and i.entities.source_ips[0] in benign
             for i in report.incidents
         ),
+        **({} if dns is None else {"dga": dga_summary(capture, report, dns, decided)}),
     }
 
 

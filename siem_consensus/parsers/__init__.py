@@ -2,9 +2,9 @@
 
 Importing this package registers every built-in parser: ``ait-ads``, ``asa``, ``cicflowmeter``,
 ``ecs``, ``fastlog``, ``iptables``, ``paloalto``, ``pfsense``, ``splunk``, ``suricata``,
-``wazuh``, ``zeek``, ``zeek-json``, the authentication logs ``openssh``, ``zeek-ssh`` and
-``zeek-ssh-json``, and the CERT insider formats ``cert``, ``cert-logon``,
-``cert-device``, ``cert-file``, ``cert-http``, ``cert-email``.
+``wazuh``, ``zeek``, ``zeek-json``, the DNS logs ``zeek-dns`` and ``zeek-dns-json``, the
+authentication logs ``openssh``, ``zeek-ssh`` and ``zeek-ssh-json``, and the CERT insider
+formats ``cert``, ``cert-logon``, ``cert-device``, ``cert-file``, ``cert-http``, ``cert-email``.
 """
 
 # Registered first: format detection breaks ties in registry order, and these envelope formats
@@ -13,8 +13,8 @@ Importing this package registers every built-in parser: ``ait-ads``, ``asa``, ``
 from . import splunk, suricata, wazuh  # noqa: F401 (registers)
 
 # isort: split
-# Before ``zeek``: an ssh.log is a Zeek log too, and the conn sniffers accept any Zeek row.
-from . import openssh, zeek_ssh  # noqa: F401 (registers)
+# Before ``zeek``: ssh.log and dns.log are Zeek logs too, and the conn sniffers accept any Zeek row.
+from . import openssh, zeek_dns, zeek_ssh  # noqa: F401 (registers)
 
 # isort: split
 from . import aitads, asa, cert, cicflowmeter, ecs, fastlog, iptables, paloalto, pfsense, zeek  # noqa: F401 (registers)

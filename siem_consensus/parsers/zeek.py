@@ -32,6 +32,7 @@ from ._values import (
 )
 from ._zeek_tsv import DIRECTIVE, ZeekTsv, zeek_time
 from .base import SKIP, LineError, LineParser, _Skip, register
+from .zeek_dns import DNS_HEADER, is_dns_record
 
 __all__ = ["ZeekJsonParser", "ZeekParser", "conn_row"]
 
@@ -93,10 +94,11 @@ class ZeekParser(LineParser):
     def sniff(cls, lines: Sequence[str]) -> float:
         """Share of lines that are Zeek directives or tab-separated rows starting with a ``ts``.
 
-        None for an ssh.log (``zeek-ssh`` reads it); a sample holding another ``#fields``
-        header that starts ``ts uid id.orig_h`` (a conn.log) is Zeek whatever the rows look like.
+        None for an ssh.log or a dns.log (``zeek-ssh`` and ``zeek-dns`` read them); a sample
+        holding another ``#fields`` header that starts ``ts uid id.orig_h`` (a conn.log) is Zeek
+        whatever the rows look like.
         """
-        if any(_SSH_HEADER.match(line) for line in lines):
+        if any(_SSH_HEADER.match(line) or DNS_HEADER.match(line) for line in lines):
             return 0.0
         if any(line.startswith("#fields\tts\tuid\tid.orig_h\t") for line in lines):
             return 1.0
@@ -138,5 +140,6 @@ def _is_zeek_json(line: str) -> bool:
     obj = loads_object(line)
     if obj is None:
         return False
-    flat = flatten(obj)  # an ssh.log record (auth_*) is zeek-ssh-json's
-    return "id.orig_h" in flat and not ("auth_attempts" in flat or "auth_success" in flat)
+    flat = flatten(obj)  # ssh.log (auth_*) and dns.log records are for zeek-ssh/dns-json
+    ssh = "auth_attempts" in flat or "auth_success" in flat
+    return "id.orig_h" in flat and not ssh and not is_dns_record(flat)

@@ -81,6 +81,12 @@ _STAT_KEYS = (
     "windows",
     "beacon_cv",
     "beacon_interval_s",
+    # DGA-like DNS (numbers only: pseudonymized names hide the shape these measure); "dga"
+    # holds the same numbers on a beacon it supports
+    *("lookups", "failed_lookups", "failed_domains", "nxdomain_ratio", "lookups_per_domain"),
+    *("tlds", "domains_per_tld", "top_tld_share", "algorithmic_share", "label_length_mean"),
+    *("label_length_std", "entropy_mean", "digit_ratio_mean", "rare_letter_ratio_mean"),
+    *("consonant_run_mean", "dga"),
     # auth detector (counts and flags only: its entity lists stay in the entities block)
     *("failures", "successes", "distinct_sources", "distinct_accounts", "invalid_accounts"),
     *("failures_before_success", "max_failures_one_source", "targeted", "background"),

@@ -1,4 +1,4 @@
-"""Firewall detector: port scans, network sweeps, brute force and C2 beaconing.
+"""Firewall detector: port scans, network sweeps, brute force, C2 beaconing and DGA-like DNS.
 
 Streaming and vectorised (polars). Each batch is aggregated into partial rows keyed by
 ``(slot, source_ip, destination_ip, destination_port, network_transport)`` (a slot is one hop
@@ -19,7 +19,11 @@ Rows are handled as follows:
 * a null ``source_ip`` cannot be attributed: the event is counted (``no_source_ip``) and ignored;
 * actions in ``ignored_actions`` (connection teardown) are counted and ignored;
 * events arriving for windows already evaluated (older than the allowed lateness when the
-  state was full) are counted as ``late`` and ignored.
+  state was full) are counted as ``late`` and ignored;
+* DNS lookups (a ``dns_question``, or ``event_action`` ``dns-query``: a Zeek dns.log given next
+  to the conn.log) are not connections: they go to the DGA tracker (:mod:`._dga`, counted as
+  ``dns_lookups``), whose findings support a beacon of the same host or become ``dga``
+  incidents (:mod:`._dga_incident`).
 
 ``Incident.stats`` keys (stable names, read by the analysts):
 
@@ -34,7 +38,19 @@ Rows are handled as follows:
 * ``target``: ``{destination_ip, destination_port, transport}`` for brute force and beaconing,
   else None;
 * ``population``: ``keys`` (every (source, window) of the input), ``events_mean/std``,
-  ``ports_mean/std``, ``hosts_mean/std`` and ``port_popularity`` for the incident's ports.
+  ``ports_mean/std``, ``hosts_mean/std`` and ``port_popularity`` for the incident's ports;
+* ``dga``: on a beacon, the DGA statistics below of the same host's DNS (supporting evidence),
+  absent when there are none.
+
+``dga`` incidents have their own statistics, over one client's lookups in one window:
+``lookups``, ``failed_lookups`` (NXDOMAIN), ``failed_domains`` (distinct registrable domains
+among them), ``nxdomain_ratio``, ``lookups_per_domain`` (failed lookups per failed domain),
+``tlds``, ``domains_per_tld``, ``top_tld_share``, ``algorithmic_share`` (share of failed
+domains whose label looks generated), the label means ``label_length_mean``,
+``label_length_std``, ``entropy_mean``, ``digit_ratio_mean``, ``rare_letter_ratio_mean``,
+``consonant_run_mean``, and ``duration_s``, ``internal_source``, ``windows`` (1),
+``target`` (None) and ``population`` (``keys``: every DNS client window of the input,
+``failed_domains_mean``, ``failed_domains_std``).
 """
 
 from __future__ import annotations
@@ -49,6 +65,8 @@ from ...models import Incident
 from ..base import Detector, register
 from ._background import INTERNET_SCAN, combine
 from ._config import FirewallThresholds
+from ._dga import DgaTracker, dns_rows
+from ._dga_incident import DGA, attach_dga
 from ._horizon import LongHorizon
 from ._incidents import build_incidents
 from ._rules import TARGET_KINDS, Population, candidates, tag_fanout
@@ -100,6 +118,7 @@ class FirewallDetector(Detector):
             if self.thresholds.long_horizon_s is not None
             else None
         )
+        self._dga = DgaTracker(self.thresholds, self.counters)
 
     @property
     def population(self) -> dict[str, Any]:
@@ -112,22 +131,39 @@ class FirewallDetector(Detector):
             raise UsageError("this FirewallDetector is finished; create a new one per input")
         if batch.is_empty():
             return
+        self.counters["events"] += batch.height
+        batch = self._lookups(batch)
+        if batch.is_empty():
+            return
         cfg = self.thresholds
         part = batch_partial(
             batch, cfg.hop_us, cfg.deny_actions, cfg.ignored_actions, cfg.unanswered_actions
         )
-        self.counters["events"] += batch.height
         self.counters["ignored_actions"] += batch.height - int(part["n"].sum())
         part = self._drop_unusable(part)
-        newest = part["t_last"].dt.epoch("us").max()
-        if isinstance(newest, int):
-            self._watermark = max(newest, self._watermark or newest)
+        self._advance(part["t_last"].dt.epoch("us").max())
         self._store.add(part)
         if self._horizon is not None:
             self._horizon.add(part)
             if self._watermark is not None:
                 self._horizon.close(self._watermark)
         self._flush(final=False)
+
+    def _lookups(self, batch: pl.DataFrame) -> pl.DataFrame:
+        """Hand the DNS lookups to the DGA tracker; the connection rows are returned."""
+        is_dns = dns_rows()
+        lookups = batch.filter(is_dns)
+        if lookups.is_empty():
+            return batch
+        self._dga.add(lookups)
+        self._advance(lookups["timestamp"].dt.epoch("us").max())
+        if self._watermark is not None:
+            self._dga.close(self._watermark)
+        return batch.filter(~is_dns)
+
+    def _advance(self, newest: object) -> None:
+        if isinstance(newest, int):
+            self._watermark = max(newest, self._watermark or newest)
 
     def _drop_unusable(self, part: pl.DataFrame) -> pl.DataFrame:
         no_source = pl.col("source_ip").is_null()
@@ -182,11 +218,9 @@ class FirewallDetector(Detector):
             findings = pl.concat(self._findings) if self._findings else pl.DataFrame()
             self._findings = []
             fast = build_incidents(findings, self.thresholds, self._population)
-            if self._horizon is None:
-                self._incidents = fast
-            else:
-                slow = self._horizon.finish(self._population)
-                self._incidents = combine(fast, slow, self.thresholds)
+            if self._horizon is not None:
+                fast = combine(fast, self._horizon.finish(self._population), self.thresholds)
+            self._incidents = attach_dga(fast, self._dga.finish(), self.thresholds)
         return list(self._incidents)
 
     def assign(self, batch: pl.DataFrame, incidents: Sequence[Incident]) -> pl.DataFrame:
@@ -201,6 +235,7 @@ class FirewallDetector(Detector):
         if spec.is_empty() or batch.is_empty():
             return empty
         ignored = actions_in(batch, self.thresholds.ignored_actions)
+        failed_lookup = dns_rows() & (pl.col("event_code").str.to_uppercase() == "NXDOMAIN")
         ts = pl.col("timestamp")
         in_time = ts.is_between(pl.col("first_seen"), pl.col("last_seen")).fill_null(
             ts.is_null() & pl.col("first_seen").is_null()
@@ -213,6 +248,7 @@ class FirewallDetector(Detector):
             .filter(pl.col("event_action").is_null() | ~pl.col("event_action").is_in(ignored))
             .join(spec.lazy(), on="source_ip", how="inner")
             .filter(in_time & on_target)
+            .filter(pl.when(pl.col("t_dns")).then(failed_lookup).otherwise(~dns_rows()))
             .select(pl.format("{}:{}", "source", "line").alias("event_id"), pl.col("incident_id"))
             .collect()
         )
@@ -266,6 +302,7 @@ def _incident_spec(incidents: Sequence[Incident]) -> pl.DataFrame:
                     else target.get("destination_ip"),
                     "t_dport": target.get("destination_port"),
                     "t_transport": target.get("transport"),
+                    "t_dns": incident.kind == DGA,
                 }
             )
     schema: dict[str, pl.DataType] = {
@@ -276,5 +313,6 @@ def _incident_spec(incidents: Sequence[Incident]) -> pl.DataFrame:
         "t_dst": pl.String(),
         "t_dport": pl.Int32(),
         "t_transport": pl.String(),
+        "t_dns": pl.Boolean(),
     }
     return pl.DataFrame(rows, schema=schema)

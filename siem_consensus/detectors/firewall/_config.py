@@ -135,6 +135,48 @@ class FirewallThresholds(BaseModel):
         "horizon keeps at most; past it the sources with the fewest targets are forgotten first "
         "(counted as horizon_evicted).",
     )
+    dga_min_failed_domains: int = Field(
+        20,
+        ge=1,
+        description="DGA-like DNS: at least this many distinct registrable domains answered "
+        "NXDOMAIN to one client within one window...",
+    )
+    dga_max_lookups_per_domain: float = Field(
+        3.0,
+        gt=0,
+        description="...each asked for few times (failed lookups per failed domain at most "
+        "this: a generator moves on, a misconfigured name is retried)...",
+    )
+    dga_min_domains_per_tld: float = Field(
+        5.0,
+        gt=0,
+        description="...under few top-level domains (failed domains per distinct TLD at least "
+        "this)...",
+    )
+    dga_min_algorithmic_share: float = Field(
+        0.5,
+        ge=0,
+        le=1,
+        description="...and at least this share of them with an algorithmic-looking name "
+        "(see detectors/firewall/_dga_names.py).",
+    )
+    dga_ignored_sources: tuple[str, ...] = Field(
+        (),
+        description="CIDRs whose DNS lookups the DGA check ignores: resolvers forwarding for "
+        "other hosts, mail servers looking up forged sender domains.",
+    )
+    dga_max_domains: int = Field(
+        5_000,
+        ge=1,
+        description="Failed domains remembered per client and window (memory bound); more "
+        "are counted as dga_domains_uncounted, not stored.",
+    )
+    dga_beacon_link_s: int = Field(
+        86_400,
+        ge=0,
+        description="DGA-like DNS within this many seconds of a beaconing incident of the same "
+        "host is attached to it as supporting evidence instead of raised on its own.",
+    )
     deny_actions: frozenset[str] = Field(DENY_ACTIONS, description="Refusal actions, lower case.")
     unanswered_actions: frozenset[str] = Field(
         frozenset({"no_reply"}),
@@ -151,7 +193,7 @@ class FirewallThresholds(BaseModel):
     def _off_at_zero(cls, value: int | None) -> int | None:
         return value or None
 
-    @field_validator("internal_networks")
+    @field_validator("internal_networks", "dga_ignored_sources")
     @classmethod
     def _check_networks(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         for cidr in value:
@@ -189,6 +231,20 @@ class FirewallThresholds(BaseModel):
             for net in self._networks
             if net.version == 4
         )
+
+    @cached_property
+    def _dga_ignored(self) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+        return tuple(ipaddress.ip_network(c, strict=False) for c in self.dga_ignored_sources)
+
+    def dga_ignores(self, address: str) -> bool:
+        """True when ``address`` lies in :attr:`dga_ignored_sources`."""
+        if not self.dga_ignored_sources:
+            return False
+        try:
+            ip = ipaddress.ip_address(address)
+        except ValueError:
+            return False
+        return any(ip.version == net.version and ip in net for net in self._dga_ignored)
 
     def is_internal(self, address: str | None) -> bool:
         """True when ``address`` lies in :attr:`internal_networks` (False if not an IP)."""

@@ -14,6 +14,8 @@
    scan of the network: their nodes are linked. Alerts with two endpoints never need this (the
    scanner's address links its targets), so background scanning of exposed hosts, which
    arrives with a source address, is judged by the flood rule instead.
+   **Footholds.** A host's later post-exploitation steps within ``foothold_horizon_s`` of a
+   foothold on it (:mod:`._footholds`) link to the foothold's node, across any gap.
 3. **Members.** A connected component's entities are its *members*, and the windows where they
    were active its *active windows*. A kept row belongs to the component when one of its
    endpoints is active in the row's window within the component and every endpoint is a
@@ -34,13 +36,18 @@ from typing import Any
 import polars as pl
 
 from ._config import IdsThresholds
+from ._footholds import foothold_edges
 from ._windows import is_in, stage_expr
 
 __all__ = ["components", "qualify"]
 
 
 def components(
-    kept: pl.DataFrame, cfg: IdsThresholds, sweep_rules: Sequence[int] = ()
+    kept: pl.DataFrame,
+    cfg: IdsThresholds,
+    sweep_rules: Sequence[int] = (),
+    foothold_rules: Sequence[int] = (),
+    post_rules: Sequence[int] = (),
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Rows with their component (``group``), and the active windows ``group, e, slot`` of
     each component's members.
@@ -49,6 +56,8 @@ def components(
         kept: Kept partial rows (``step``, ``flood`` flagged).
         cfg: Thresholds.
         sweep_rules: Indexes of the mapping rules whose steps are reconnaissance (sweeps).
+        foothold_rules: Indexes of the mapping rules whose steps make a foothold.
+        post_rules: Indexes of the mapping rules of post-exploitation stages (rank >= 2).
 
     Rows whose endpoints are not all members of one component are left out.
     """
@@ -64,7 +73,8 @@ def components(
         .unique()
     )
     sweeps = _sweep_edges(rows, sweep_rules, cfg.sweep_min_hosts)
-    roots = _union_find(nodes.height, chain(edges.iter_rows(), sweeps))
+    later = foothold_edges(rows, foothold_rules, post_rules, cfg.foothold_windows)
+    roots = _union_find(nodes.height, chain(edges.iter_rows(), sweeps, later))
     group_of = pl.DataFrame(
         {"node": range(nodes.height), "group": roots},
         schema={"node": pl.UInt32, "group": pl.Int64},

@@ -172,3 +172,33 @@ def test_follow_up_rules_load_from_toml_and_show_in_the_table(tmp_path: object) 
     df = frame([host(k, "Odd request seen") for k in range(3)])
     assert correlate(df, attack_map=amap)[1] == []
     assert len(correlate(pl.concat([frame(foothold()), df]), attack_map=amap)[1]) == 1
+
+
+# -- two hosts' scans are one when the scan leads to a foothold -------------------------------
+
+
+def _two_scans(exploit_at: float | None) -> list[Row]:
+    """OTHER reports one scan alert; HOST three in the same window, then maybe a foothold."""
+    rows = [host(5, SCAN, OTHER), *(host(10 + k, SCAN) for k in range(3))]
+    return rows + (foothold(start=exploit_at) if exploit_at is not None else [])
+
+
+def test_two_hosts_scanned_before_a_foothold_are_one_group() -> None:
+    (incident,) = correlate(frame(_two_scans(600)))[1]
+    assert incident.kind == "campaign"
+    assert incident.stats["member_entities"] == [HOST, OTHER]
+    assert incident.event_count == 7
+    # no foothold: two hosts are not yet a sweep, the lone scan stays out
+    (alone,) = correlate(frame(_two_scans(None)))[1]
+    assert alone.stats["member_entities"] == [HOST]
+
+
+def test_the_scan_must_come_before_the_foothold_within_the_horizon() -> None:
+    within = correlate(frame(_two_scans(DAY)))[1]
+    assert any(OTHER in i.stats["member_entities"] for i in within)
+    beyond = correlate(frame(_two_scans(DAY + HOUR)))[1]
+    assert all(OTHER not in i.stats["member_entities"] for i in beyond)
+    before = correlate(frame(_two_scans(-2 * HOUR)))[1]
+    assert all(OTHER not in i.stats["member_entities"] for i in before)
+    off = correlate(frame(_two_scans(600)), cfg=IdsThresholds(foothold_horizon_s=0))[1]
+    assert all(OTHER not in i.stats["member_entities"] for i in off)

@@ -21,6 +21,12 @@ rule that is not a ``follow_up`` rule) stays "compromised" for ``foothold_horizo
    otherwise splits them). Reconnaissance and credential access after a gap still start a
    new group: they are what any exposed host sees, not a consequence of the foothold.
 
+3. **Scans that lead to a foothold** (:func:`~._groups.components`): two hosts reporting a
+   reconnaissance step in one window on single-address alerts are not yet a sweep
+   (``sweep_min_hosts`` is 3), unless one of them becomes a foothold target in that window or
+   within the horizon after it: the scan was the campaign's reconnaissance, and the other
+   host's scan alert (a lone "insecure connection attempt (scan)") belongs to it.
+
 The order within one window is not known to the rule (a window is the unit of time), so a
 foothold and a follow-up alert in the same window count in either order.
 """
@@ -33,7 +39,7 @@ import polars as pl
 
 from ._windows import is_in
 
-__all__ = ["Footholds", "foothold_edges"]
+__all__ = ["Footholds", "foothold_edges", "footholds_in"]
 
 _INT = pl.Int64()
 
@@ -42,7 +48,7 @@ def _target() -> pl.Expr:
     return pl.coalesce("b", "a")
 
 
-def _holds(rows: pl.DataFrame, foothold_rules: Sequence[int]) -> pl.DataFrame:
+def footholds_in(rows: pl.DataFrame, foothold_rules: Sequence[int]) -> pl.DataFrame:
     """``e, f``: targets of foothold steps and their windows (timed rows only)."""
     return (
         rows.filter(
@@ -79,7 +85,7 @@ class Footholds:
         follow-up alerts on compromised hosts made attack steps; remembers the footholds."""
         if self.horizon < 0:
             return flagged
-        holds = _holds(flagged, self.foothold_rules)
+        holds = footholds_in(flagged, self.foothold_rules)
         if self.follow_rules:
             flagged = self._unlock(flagged, holds)
         self._remember(holds, flagged["slot"].max())

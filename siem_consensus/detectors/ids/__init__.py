@@ -12,7 +12,8 @@ therefore bounded by the open windows, the attack activity and the number of sig
 
 :meth:`IdsCorrelator.finish` closes every window, links entities through their attack steps
 into components (:mod:`._groups`: alerts of any sensor about the same pair meet; a victim's
-later outbound steps join its attacker's campaign; far-apart activity stays apart) and
+later outbound steps join its attacker's campaign; far-apart activity stays apart, except a
+compromised host's later post-exploitation steps, :mod:`._footholds`) and
 describes each qualifying component as an incident (:mod:`._incidents`), plus one
 ``alert_flood`` incident per flooding signature and run of flood windows.
 

@@ -32,9 +32,9 @@ def _mixed() -> pl.DataFrame:
     return frame(
         campaign(),
         other,
-        campaign(start=DAY),
+        campaign(start=2 * DAY),  # beyond foothold_horizon_s: a campaign of its own
         noise(rng, scale=2),
-        noise(rng, start=DAY - 1800),
+        noise(rng, start=2 * DAY - 1800),
     )
 
 
@@ -88,7 +88,12 @@ def test_alerts_behind_closed_windows_are_counted_late() -> None:
     detector.update(frame(campaign(start=DAY + 3 * 3600)))
     detector.update(frame(campaign()))
     assert detector.counters["late"] == 9
-    assert len(detector.finish()) == 2
+    # the same victim attacked again 3 h after its foothold: one campaign (foothold_horizon_s)
+    assert len(detector.finish()) == 1
+    again = IdsCorrelator(EAGER.model_copy(update={"foothold_horizon_s": 0}))
+    again.update(frame(campaign(start=DAY)))
+    again.update(frame(campaign(start=DAY + 3 * 3600)))
+    assert len(again.finish()) == 2
 
 
 def _tied_flood() -> pl.DataFrame:

@@ -49,7 +49,11 @@ def test_scores_a_synthetic_scenario(tmp_path: Path) -> None:
         "any": 1,
         "incidents": {"alert": 0, "needs_review": 1, "dismissed": 0},
         "degraded": 0,
+        "severity": "medium",
     }
+    assert phases["detail"]["dirb"]["severity"] == "medium"
+    # the flood holds only false-positive alerts; the campaign holds the attack
+    assert result["false_incidents"] == {"alert": 0, "review": 1, "medium": 0, "any": 1}
     # The campaign goes to a human; so does the flood: rules call it routine (successful
     # logins) but a population of a few keys is too small for the baseline, which abstains.
     assert result["decisions"] == {
@@ -110,6 +114,11 @@ def test_command_line_prints_and_writes_json(
     written = json.loads(out.read_text())
     assert written["totals"]["review_load"] == 4 and written["embedded_errors"] == []
     assert written["scenarios"]["fox"]["alerts_per_incident"] == 79.0
+    assert "incidents holding no alert of an attack interval: 0 alert, 2 alert or" in printed
+    assert "time_phases:" not in printed
+    main(["--data", str(data), "--scenarios", "fox", "--phases"])
+    printed = capsys.readouterr().out
+    assert "  fox: dirb 6/medium/review; privilege_escalation 2/medium/review" in printed
     with pytest.raises(SystemExit, match="unknown scenarios"):
         main(["--data", str(data), "--scenarios", "nope"])
     with pytest.raises(FileNotFoundError, match="harrison_alerts"):
@@ -144,14 +153,50 @@ def test_every_scenario_meets_the_decision_targets() -> None:
     """Issue 10's targets on the six public scenarios, all met: no embedded error, >= 1,000
     alerts per alert-or-review incident everywhere, >= 90% of attack phases covered by an
     alert or needs_review incident, review load <= 20 in every scenario; and issue 13's
-    medium+ phase coverage does not fall below the measured 54/59."""
+    phase coverage does not fall below the measured figures (stage evidence after a
+    foothold: medium+ 55/59, alert 47/59, alert or review 55/59), with no incident holding
+    only false-positive alerts decided ``alert`` and no more such incidents for review (39)."""
     result = evaluate(DEFAULT_DATA)
     assert result["embedded_errors"] == []
     totals = result["totals"]
     assert totals["decisions"]["degraded"] == 0
     assert totals["min_alerts_per_review"] >= 1000
-    assert totals["time_phases_review_share"] >= 0.90
     assert totals["max_review_load"] <= 20
-    assert totals["time_phases_medium_share"] >= 54 / 59 - 1e-9
+    covered = {s: int(totals[f"time_phases_{s}"].split("/")[0]) for s in ("review", "medium")}
+    assert covered["review"] >= 55 and covered["medium"] >= 55
+    assert int(totals["time_phases_alert"].split("/")[0]) >= 47
+    assert totals["false_incidents"]["alert"] == 0
+    assert totals["false_incidents"]["review"] <= 39
     for name, row in result["scenarios"].items():
         assert row["decisions"]["review_load"] <= 20, name
+    scenarios = result["scenarios"]
+    # wheeler's shell and sudo, 10 h after the web attack, are in the attack's campaign
+    for phase in ("reverse_shell", "privilege_escalation", "webshell"):
+        detail = scenarios["wheeler"]["time_phases"]["detail"][phase]
+        assert detail["alert"] and detail["severity"] == "high", phase
+    # shaw's lone scan alert joined the campaign it led to
+    assert scenarios["shaw"]["time_phases"]["detail"]["service_scans"]["alert"] == 3
+    for name, row in scenarios.items():  # every reverse-shell phase reaches an alert
+        assert row["time_phases"]["detail"]["reverse_shell"]["alert"] >= 1, name
+
+
+@pytest.mark.slow
+@_DATA
+def test_a_reverse_shell_alone_in_its_hour_still_reaches_the_campaign(tmp_path: Path) -> None:
+    """The window grid is arbitrary: shift wheeler's file so that an hour boundary falls in
+    the 11 s between the reverse shell's one alert and the sudo after it. Without stage
+    evidence after a foothold, the phase falls to no incident at all."""
+    source = DEFAULT_DATA / "wheeler_alerts.csv.gz"
+    with gzip.open(source, "rt", encoding="utf-8") as fh:
+        lines = fh.read().splitlines()
+    rows = [line.split(",") for line in lines[1:]]
+    sudo = min(float(r[0]) for r in rows if r[-2] == "privilege_escalation")
+    shift = int((3600 - sudo % 3600) % 3600)
+    shifted = tmp_path / "wheeler_alerts.csv.gz"
+    with gzip.open(shifted, "wt", encoding="utf-8", compresslevel=1) as fh:
+        fh.write(lines[0] + "\n")
+        fh.writelines(f"{int(float(r[0])) + shift},{','.join(r[1:])}\n" for r in rows)
+    result = evaluate_scenario(shifted)
+    detail = result["time_phases"]["detail"]["reverse_shell"]
+    assert detail["medium"] >= 1 and detail["alert"] >= 1
+    assert detail["severity"] == "high"

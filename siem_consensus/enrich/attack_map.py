@@ -148,6 +148,13 @@ class MappingRule(BaseModel):
     also: tuple[str, ...] = Field(
         (), description="Further technique ids the alert shows (their first tactic is used)."
     )
+    follow_up: bool = Field(
+        False,
+        description="Stage evidence only after a foothold: the IDS correlator counts the alert "
+        "as an attack step only on a host that was the target of a foothold step (initial "
+        "access, execution, persistence) within its foothold_horizon_s; elsewhere it is an "
+        "ordinary alert. For signals too common alone (an anomalous web request).",
+    )
 
     @property
     def stage_name(self) -> str:
@@ -385,9 +392,8 @@ def rules_table(rules: Sequence[MappingRule] = DEFAULT_RULES) -> str:
             cond += f" destination port in {sorted(rule.ports)}"
         extra = ", ".join(f for f in rule.fields if f in ROW_FIELDS) or "-"
         techniques = ", ".join((rule.technique, *rule.also))
-        lines.append(
-            f"| {n} | {rule.name} | {cond.strip()} | {extra} | {techniques} | {rule.stage_name} |"
-        )
+        stage = rule.stage_name + (" (after a foothold)" if rule.follow_up else "")
+        lines.append(f"| {n} | {rule.name} | {cond.strip()} | {extra} | {techniques} | {stage} |")
     return "\n".join(lines)
 
 

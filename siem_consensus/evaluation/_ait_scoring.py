@@ -1,4 +1,11 @@
-"""Scoring of one AIT-ADS scenario: labels x incident membership x decisions."""
+"""Scoring of one AIT-ADS scenario: labels x incident membership x decisions.
+
+Per phase (``detail``): its alerts, how many are members of an incident of each scope, the
+incidents touching it by outcome, degraded ones, and ``severity``, the highest severity of an
+incident holding one of its alerts (``none`` when no incident does). ``false_incidents``: per
+scope, incidents none of whose member alerts falls in an attack interval (every member's
+``time_label`` is ``false_positive``).
+"""
 
 from __future__ import annotations
 
@@ -47,6 +54,8 @@ def score(
     counts = outcome_counts(decisions, days)
     counts["attack_incidents_dismissed"] = _attack_dismissed(joined, by_id, attack_event)
     load = counts["review_load"]
+    severity = {i.id: i.severity for i in incidents}
+    touched = set(joined.filter(attack_time)["incident_id"].drop_nulls().unique().to_list())
     return {
         "alerts": alerts,
         "days": round(days, 2),
@@ -57,8 +66,12 @@ def score(
         "alerts_per_incident": round(alerts / len(incidents), 1) if incidents else None,
         "alerts_per_review": round(alerts / load, 1) if load else None,
         "decisions": counts,
-        "time_phases": _phases(joined, "time_label", attack_time, by_id),
-        "event_phases": _phases(joined, "event_label", attack_event, by_id),
+        "false_incidents": {
+            scope: sum(1 for i in ids.to_list() if i not in touched)
+            for scope, ids in scope_ids.items()
+        },
+        "time_phases": _phases(joined, "time_label", attack_time, by_id, severity),
+        "event_phases": _phases(joined, "event_label", attack_event, by_id, severity),
         "event_label": _precision_recall(joined, attack_event),
         "time_label": _precision_recall(joined, attack_time),
     }
@@ -71,7 +84,11 @@ def _attack_dismissed(joined: pl.DataFrame, by_id: dict[str, Decision], attack: 
 
 
 def _phases(
-    joined: pl.DataFrame, column: str, attack: pl.Expr, by_id: dict[str, Decision]
+    joined: pl.DataFrame,
+    column: str,
+    attack: pl.Expr,
+    by_id: dict[str, Decision],
+    severity: dict[str, Severity],
 ) -> dict[str, Any]:
     attacks = joined.filter(attack)
     table = attacks.group_by(column).agg(
@@ -85,6 +102,8 @@ def _phases(
         row: dict[str, Any] = {k: int(r[k]) for k in ("alerts", *SCOPES)}
         row["incidents"] = {o: outcomes.get(o, 0) for o in OUTCOMES}
         row["degraded"] = sum(1 for i in r["ids"] if i in by_id and by_id[i].degraded)
+        levels = [severity[i] for i in r["ids"] if i in severity]
+        row["severity"] = str(max(levels, key=lambda v: v.rank)) if levels else "none"
         rows[r[column]] = row
     return {
         "phases": len(rows),
@@ -126,6 +145,9 @@ def totals(per: dict[str, dict[str, Any]]) -> dict[str, Any]:
         "decisions": {
             k: sum(r["decisions"][k] for r in per.values())
             for k in (*OUTCOMES, "degraded", "errors", "attack_incidents_dismissed")
+        },
+        "false_incidents": {
+            scope: sum(r["false_incidents"][scope] for r in per.values()) for scope in SCOPES
         },
         "seconds": round(sum(r["seconds"] for r in per.values()), 2),
     }

@@ -2,7 +2,7 @@
 figures and the decisions users get.
 
 Run: ``python -m siem_consensus.evaluation.ait_ads [--data ../shared/data/ait-ads]
-[--scenarios fox,harrison,...] [--json OUT]``
+[--scenarios fox,harrison,...] [--json OUT] [--phases]``
 
 Each scenario file (``<name>_alerts.csv.gz``) goes through the product's own entry point,
 :func:`~siem_consensus.api.correlate_ids_alerts` (parse, correlate, the embedded ``rules`` and
@@ -20,7 +20,9 @@ Reported per scenario (:mod:`._ait_scoring`):
   ``event_label`` other than ``-``): a phase is covered by a scope when one of its alerts is a
   member of an incident in that scope: ``alert`` (an alert decision), ``review`` (alert or
   needs_review), ``medium`` (incident severity medium or above) and ``any``. Degraded
-  decisions are never coverage. Per phase: incidents touching it by outcome;
+  decisions are never coverage. Per phase: incidents touching it by outcome and the highest
+  severity among them (``--phases`` prints them);
+* incidents holding no alert of an attack interval (false-positive incidents) per scope;
 * alert-level precision and recall of incident membership for each scope.
 
 The command exits with status 1 when any embedded-analyst verdict is an error.
@@ -191,12 +193,30 @@ def _print_decisions(result: dict[str, Any]) -> None:
         f"{t['time_phases_review']} ({t['time_phases_review_share']:.1%}); "
         f"embedded-analyst errors {len(result['embedded_errors'])}"
     )
+    false = t["false_incidents"]
+    print(
+        f"incidents holding no alert of an attack interval: {false['alert']} alert, "
+        f"{false['review']} alert or needs_review, {false['medium']} medium+"
+    )
     for name, r in result["scenarios"].items():
         missed = r["time_phases"]["missed_review"]
         if missed:
             print(
                 f"  {name}: phases without an alert or needs_review incident: {', '.join(missed)}"
             )
+
+
+def _print_phases(result: dict[str, Any]) -> None:
+    """Per scenario and attack phase (time_label, then event_label): alerts, the highest
+    severity of an incident holding one of them, and the best outcome reached."""
+    for kind in ("time_phases", "event_phases"):
+        print(f"\n{kind}: alerts / highest incident severity / best outcome")
+        for name, r in result["scenarios"].items():
+            cells = []
+            for phase, row in r[kind]["detail"].items():
+                best = next((o for o in ("alert", "review", "any") if row[o]), "none")
+                cells.append(f"{phase} {row['alerts']:,}/{row['severity']}/{best}")
+            print(f"  {name}: " + "; ".join(cells))
 
 
 def _pct(value: float | None) -> str:
@@ -210,6 +230,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--scenarios", default=",".join(SCENARIOS),
                         help="comma-separated subset of: " + ", ".join(SCENARIOS))  # fmt: skip
     parser.add_argument("--json", type=Path, help="also write the figures as JSON here")
+    parser.add_argument("--phases", action="store_true",
+                        help="also print each phase's highest severity and outcome")  # fmt: skip
     args = parser.parse_args(argv)
     if not args.data.is_dir():
         raise SystemExit(f"{args.data} not found: the AIT-ADS files live in shared/data/ait-ads")
@@ -219,6 +241,8 @@ def main(argv: list[str] | None = None) -> None:
         raise SystemExit(f"unknown scenarios {unknown}; choose from {', '.join(SCENARIOS)}")
     result = evaluate(args.data, names)
     _print(result)
+    if args.phases:
+        _print_phases(result)
     if args.json:
         args.json.write_text(json.dumps(result, indent=2))
     exit_on_errors(result)

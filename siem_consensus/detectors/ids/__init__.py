@@ -12,7 +12,8 @@ therefore bounded by the open windows, the attack activity and the number of sig
 
 :meth:`IdsCorrelator.finish` closes every window, links entities through their attack steps
 into components (:mod:`._groups`: alerts of any sensor about the same pair meet; a victim's
-later outbound steps join its attacker's campaign; far-apart activity stays apart) and
+later outbound steps join its attacker's campaign; far-apart activity stays apart, except a
+compromised host's later post-exploitation steps, :mod:`._footholds`) and
 describes each qualifying component as an incident (:mod:`._incidents`), plus one
 ``alert_flood`` incident per flooding signature and run of flood windows.
 
@@ -50,6 +51,7 @@ from ..base import Detector, register
 from ._config import IdsThresholds
 from ._evidence import records
 from ._floods import FloodTracker, flood_incident
+from ._footholds import Footholds
 from ._groups import components, qualify
 from ._incidents import Context, Row, group_incident
 from ._membership import assign_members
@@ -112,7 +114,20 @@ class IdsCorrelator(Detector):
         self.attack_map = attack_map or default_map()
         self.counters: dict[str, int] = dict.fromkeys(("events", "alerts", "late"), 0)
         self._stages = [self.attack_map.stage(i) for i in range(len(self.attack_map.rules))]
-        self._sweep_rules = [i for i, r in enumerate(self.attack_map.stage_ranks) if r == 0]
+        ranks = self.attack_map.stage_ranks
+        rules = self.attack_map.rules
+        self._sweep_rules = [i for i, r in enumerate(ranks) if r == 0]
+        self._post_rules = [i for i, r in enumerate(ranks) if r >= 2]
+        follow = [i for i, rule in enumerate(rules) if rule.follow_up]
+        self._footholds = Footholds(
+            [
+                i
+                for i, rule in enumerate(rules)
+                if not rule.follow_up and rule.stage_name in self.thresholds.foothold_stages
+            ],
+            follow,
+            self.thresholds.foothold_windows,
+        )
         self._store = SlotStore()
         self._kept: list[pl.DataFrame] = []
         self._floods = FloodTracker(self.thresholds)
@@ -158,7 +173,16 @@ class IdsCorrelator(Detector):
         rows = self._store.take(upto, untimed=final)
         if rows is not None and not rows.is_empty():
             listed = self._listed if self.intel is not None and len(self.intel) else None
-            closed = evaluate(rows, cfg, self._stages, listed, self._population)
+            footholds = self._footholds
+            closed = evaluate(
+                rows,
+                cfg,
+                self._stages,
+                listed,
+                self._population,
+                footholds.follow_rules,
+                footholds.mark,
+            )
             if not closed.kept.is_empty():
                 self._kept.append(closed.kept)
             self._floods.add(closed)
@@ -191,7 +215,13 @@ class IdsCorrelator(Detector):
         empty = pl.DataFrame(schema={"slot": pl.Int64, "sig": pl.String, "n": pl.Int64})
         if kept is None or kept.is_empty():
             return [], empty.with_columns(*(pl.lit(0, pl.Int64).alias(c) for c in LEVELS))
-        rows, windows = components(kept, self.thresholds, self._sweep_rules)
+        rows, windows = components(
+            kept,
+            self.thresholds,
+            self._sweep_rules,
+            self._footholds.foothold_rules,
+            self._post_rules,
+        )
         chosen = qualify(rows, self.thresholds, self._stages)
         rows = rows.join(chosen, on="group")
         active = _runs(windows.join(chosen.select("group"), on="group"))

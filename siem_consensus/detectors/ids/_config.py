@@ -75,6 +75,20 @@ class IdsThresholds(BaseModel):
         "carrying only their own address (no attacker address) and so are one scan of the "
         "network: their activity is linked into one group. Two hosts are not yet a sweep.",
     )
+    foothold_horizon_s: int = Field(
+        86400,
+        ge=0,
+        description="How long a host stays 'compromised' after it was the target of a "
+        "foothold step (one of foothold_stages), rounded down to whole windows: its later "
+        "post-exploitation steps (execution and beyond) within this horizon join the "
+        "foothold's group however far apart, and the alerts of follow_up mapping rules "
+        "(stage evidence only after a foothold) become attack steps on it. 0 turns both off.",
+    )
+    foothold_stages: frozenset[str] = Field(
+        frozenset({"initial_access", "execution", "persistence"}),
+        description="Kill-chain stages whose attack steps (of mapping rules that are not "
+        "follow_up rules) mark their target host as a foothold.",
+    )
     recurrence_gap_s: int = Field(
         7 * 86400,
         ge=0,
@@ -132,7 +146,7 @@ class IdsThresholds(BaseModel):
         50, ge=1, description="Addresses listed in Incident.entities (membership uses all)."
     )
 
-    @field_validator("standalone_stages")
+    @field_validator("standalone_stages", "foothold_stages")
     @classmethod
     def _check_stages(cls, value: frozenset[str]) -> frozenset[str]:
         unknown = sorted(value - set(STAGE_RANK))
@@ -155,6 +169,11 @@ class IdsThresholds(BaseModel):
     def gap_windows(self) -> int:
         """Largest difference of window numbers that still chains an entity's activity."""
         return 1 + self.campaign_gap_s // self.window_s
+
+    @property
+    def foothold_windows(self) -> int:
+        """Largest difference of window numbers within the foothold horizon (-1: off)."""
+        return self.foothold_horizon_s // self.window_s if self.foothold_horizon_s else -1
 
     @property
     def flood_gap_windows(self) -> int:

@@ -11,9 +11,13 @@
    **Sweeps.** Alerts that carry only the reporting host's address (host-based sensors,
    AIT-ADS) name no attacker, so nothing links two scanned hosts. When at least
    ``sweep_min_hosts`` such hosts report a reconnaissance step in the same window, that is one
-   scan of the network: their nodes are linked. Alerts with two endpoints never need this (the
+   scan of the network: their nodes are linked; two such hosts are one when one of them
+   becomes a foothold target (:mod:`._footholds`) in that window or within
+   ``foothold_horizon_s`` after it. Alerts with two endpoints never need this (the
    scanner's address links its targets), so background scanning of exposed hosts, which
    arrives with a source address, is judged by the flood rule instead.
+   **Footholds.** A host's later post-exploitation steps within ``foothold_horizon_s`` of a
+   foothold on it (:mod:`._footholds`) link to the foothold's node, across any gap.
 3. **Members.** A connected component's entities are its *members*, and the windows where they
    were active its *active windows*. A kept row belongs to the component when one of its
    endpoints is active in the row's window within the component and every endpoint is a
@@ -34,13 +38,20 @@ from typing import Any
 import polars as pl
 
 from ._config import IdsThresholds
+from ._footholds import foothold_edges, footholds_in
 from ._windows import is_in, stage_expr
 
 __all__ = ["components", "qualify"]
 
+_INT = pl.Int64()
+
 
 def components(
-    kept: pl.DataFrame, cfg: IdsThresholds, sweep_rules: Sequence[int] = ()
+    kept: pl.DataFrame,
+    cfg: IdsThresholds,
+    sweep_rules: Sequence[int] = (),
+    foothold_rules: Sequence[int] = (),
+    post_rules: Sequence[int] = (),
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Rows with their component (``group``), and the active windows ``group, e, slot`` of
     each component's members.
@@ -49,6 +60,8 @@ def components(
         kept: Kept partial rows (``step``, ``flood`` flagged).
         cfg: Thresholds.
         sweep_rules: Indexes of the mapping rules whose steps are reconnaissance (sweeps).
+        foothold_rules: Indexes of the mapping rules whose steps make a foothold.
+        post_rules: Indexes of the mapping rules of post-exploitation stages (rank >= 2).
 
     Rows whose endpoints are not all members of one component are left out.
     """
@@ -63,8 +76,10 @@ def components(
         .select("node_a", "node_b")
         .unique()
     )
-    sweeps = _sweep_edges(rows, sweep_rules, cfg.sweep_min_hosts)
-    roots = _union_find(nodes.height, chain(edges.iter_rows(), sweeps))
+    holds = footholds_in(rows, foothold_rules) if cfg.foothold_windows >= 0 else None
+    sweeps = _sweep_edges(rows, sweep_rules, cfg.sweep_min_hosts, holds, cfg.foothold_windows)
+    later = foothold_edges(rows, foothold_rules, post_rules, cfg.foothold_windows)
+    roots = _union_find(nodes.height, chain(edges.iter_rows(), sweeps, later))
     group_of = pl.DataFrame(
         {"node": range(nodes.height), "group": roots},
         schema={"node": pl.UInt32, "group": pl.Int64},
@@ -104,10 +119,16 @@ def qualify(rows: pl.DataFrame, cfg: IdsThresholds, stages: list[str]) -> pl.Dat
 
 
 def _sweep_edges(
-    rows: pl.DataFrame, sweep_rules: Sequence[int], min_hosts: int
+    rows: pl.DataFrame,
+    sweep_rules: Sequence[int],
+    min_hosts: int,
+    holds: pl.DataFrame | None = None,
+    horizon: int = -1,
 ) -> list[tuple[int, int]]:
     """Edges joining the nodes of hosts that report a reconnaissance step, with no second
-    endpoint, in the same window, when there are at least ``min_hosts`` of them."""
+    endpoint, in the same window, when there are at least ``min_hosts`` of them, or at least
+    two of which one is a foothold target (``holds``: ``e, f``) within ``horizon`` windows
+    after it."""
     if not sweep_rules:
         return []
     recon = rows.filter(
@@ -117,13 +138,18 @@ def _sweep_edges(
         & pl.col("node_a").is_not_null()
         & is_in(pl.col("rule").cast(pl.Int64), sorted(sweep_rules), pl.Int64())
     )
-    swept = (
-        recon.group_by("slot")
-        .agg(pl.col("a").n_unique().alias("hosts"), pl.col("node_a").unique().sort())
-        .filter(pl.col("hosts") >= min_hosts)
+    swept = recon.group_by("slot").agg(
+        pl.col("a").n_unique().alias("hosts"), pl.col("node_a").unique().sort()
     )
+    enough = pl.col("hosts") >= min_hosts
+    if holds is not None and horizon >= 0 and not holds.is_empty():
+        after = (pl.col("f") >= pl.col("slot")) & (pl.col("f") - pl.col("slot") <= horizon)
+        led = recon.select("slot", e="a").unique().join(holds, on="e").filter(after)["slot"]
+        enough = enough | (
+            (pl.col("hosts") >= 2) & is_in(pl.col("slot"), led.unique().to_list(), _INT)
+        )
     edges: list[tuple[int, int]] = []
-    for nodes in swept["node_a"].to_list():
+    for nodes in swept.filter(enough)["node_a"].to_list():
         edges += zip(nodes[:-1], nodes[1:], strict=True)
     return edges
 

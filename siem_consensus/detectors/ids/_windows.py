@@ -12,8 +12,10 @@ For every closed window (rows merged per :data:`~._ids_state.KEY`):
    Its per-window totals go to the flood tracker (:mod:`._floods`), whatever entity they
    involve.
 2. **Attack steps.** A row is an attack step ("significant") when it is not a flood and it is
-   mapped to a kill-chain stage, or its severity reaches ``link_min_severity``, or one of its
-   endpoints is on a threat-intel list.
+   mapped to a kill-chain stage (by a rule that is not ``follow_up``), or its severity
+   reaches ``link_min_severity``, or one of its endpoints is on a threat-intel list; a
+   ``follow_up`` rule's row is one when its host was compromised shortly before
+   (:mod:`._footholds`).
 3. **Active entities** are the endpoints of attack steps in the window. Rows with at least one
    active endpoint are *kept* (flood rows included: a flood on an attacked host belongs to the
    attack); the others are dropped after feeding the population baseline. The state carried
@@ -115,6 +117,8 @@ def evaluate(
     stages: Sequence[str],
     listed: Callable[[list[str]], list[str]] | None,
     population: Population,
+    follow_rules: Sequence[int] = (),
+    mark: Callable[[pl.DataFrame], pl.DataFrame] | None = None,
 ) -> Closed:
     """Judge closed-window rows (see the module docstring).
 
@@ -124,15 +128,19 @@ def evaluate(
         stages: Stage name of each mapping rule, by index.
         listed: Given the distinct endpoint values, those on a threat-intel list.
         population: Baseline to update.
+        follow_rules: Indexes of ``follow_up`` mapping rules: not attack steps by themselves.
+        mark: Makes follow-up rows attack steps where a foothold allows it
+            (:meth:`~._footholds.Footholds.mark`).
     """
     population.add(rows, stages)
     totals = _totals(rows, cfg)
     flagged = rows.join(
         totals.select("slot", "sig", "flood"), on=["slot", "sig"], how="left", nulls_equal=True
     )
-    step = ~pl.col("flood") & (
-        pl.col("rule").is_not_null() | (row_severity() >= cfg.link_min_severity).fill_null(False)
-    )
+    mapped = pl.col("rule").is_not_null()
+    if follow_rules:
+        mapped = mapped & ~is_in(pl.col("rule").cast(pl.Int64), follow_rules, pl.Int64())
+    step = ~pl.col("flood") & (mapped | (row_severity() >= cfg.link_min_severity).fill_null(False))
     if listed is not None:
         values = pl.concat([rows["a"], rows["b"]]).drop_nulls().unique().to_list()
         bad = listed(values)
@@ -140,6 +148,8 @@ def evaluate(
             hit = is_in(pl.col("a"), bad, pl.String()) | is_in(pl.col("b"), bad, pl.String())
             step = step | hit.fill_null(False)
     flagged = flagged.with_columns(step.alias("step"))
+    if mark is not None:
+        flagged = mark(flagged)
     kept = _kept(flagged)
     return Closed(kept=kept, totals=totals, flood_rows=_flood_rows(flagged, kept))
 

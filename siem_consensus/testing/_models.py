@@ -129,6 +129,14 @@ class Reply(BaseModel):
     tool_name: str | None = Field(
         None, description="Answer with a call to this tool even if the request did not force it."
     )
+    reasoning_tokens: int = Field(
+        0,
+        ge=0,
+        description="Tokens a reasoning model spends thinking before it answers: they come out "
+        "of the request's output cap first (all of it: the answer is truncated with no "
+        "content) and are reported as OpenAI `completion_tokens_details.reasoning_tokens` or "
+        "Anthropic `output_tokens_details.thinking_tokens`, inside the output count.",
+    )
 
     @field_validator("payload")
     @classmethod

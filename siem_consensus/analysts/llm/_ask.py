@@ -36,7 +36,9 @@ class Exchange:
     calls: int = 0
     input_tokens: int = 0
     cached_input_tokens: int = 0
+    cache_write_input_tokens: int = 0
     output_tokens: int = 0
+    reasoning_tokens: int = 0
     cost_usd: float | None = 0.0
 
     def usage(self) -> Usage:
@@ -45,7 +47,9 @@ class Exchange:
             calls=self.calls,
             input_tokens=self.input_tokens,
             cached_input_tokens=self.cached_input_tokens,
+            cache_write_input_tokens=self.cache_write_input_tokens,
             output_tokens=self.output_tokens,
+            reasoning_tokens=self.reasoning_tokens,
             cost_usd=self.cost_usd,
         )
 
@@ -53,7 +57,9 @@ class Exchange:
         """Add one attempt's billed usage."""
         self.input_tokens += attempt.input_tokens
         self.cached_input_tokens += attempt.cached_input_tokens
+        self.cache_write_input_tokens += attempt.cache_write_input_tokens
         self.output_tokens += attempt.output_tokens
+        self.reasoning_tokens += attempt.reasoning_tokens
         if self.cost_usd is not None and attempt.cost_usd is not None:
             self.cost_usd += attempt.cost_usd
         else:
@@ -102,10 +108,14 @@ async def ask(analyst: LLMAnalyst, prepared: Prepared, held: list[Reservation]) 
             return out
         if completion.truncated and not grown:
             grown, cap = True, cap * TRUNCATION_GROWTH
-            retry = f"answer truncated at the output cap; retrying with max_tokens={cap}"
+            retry = (
+                f"answer truncated at the output cap{_reasoning(completion)}; "
+                f"retrying with max_tokens={cap}"
+            )
         elif completion.truncated:
             out.problem = (
-                f"answer truncated at max_tokens={cap} even after one retry with a larger cap"
+                f"answer truncated at max_tokens={cap}{_reasoning(completion)} even after one "
+                "retry with a larger cap"
             )
             return out
         else:
@@ -124,6 +134,13 @@ async def ask(analyst: LLMAnalyst, prepared: Prepared, held: list[Reservation]) 
         except BudgetExhausted as exc:
             out.problem = f"{retry}; no further attempt: {exc}"
             return out
+
+
+def _reasoning(completion: Completion) -> str:
+    """How much of a truncated answer's output went to reasoning, if the provider said."""
+    if not completion.reasoning_tokens:
+        return ""
+    return f" ({completion.reasoning_tokens} of {completion.output_tokens} tokens spent reasoning)"
 
 
 async def _attempt(

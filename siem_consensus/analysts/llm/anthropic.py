@@ -163,13 +163,17 @@ class ClaudeAnalyst(LLMAnalyst):
         """One ``messages.create`` call."""
         message = await self.client().messages.create(**request)
         usage = message.usage
-        # input_tokens excludes what was read from or written to the prompt cache.
+        # input_tokens excludes what was read from or written to the prompt cache; output_tokens
+        # includes thinking (output_tokens_details.thinking_tokens is a part of it).
         read = usage.cache_read_input_tokens or 0
         written = usage.cache_creation_input_tokens or 0
+        details = getattr(usage, "output_tokens_details", None)
         billed = Completion(
             input_tokens=usage.input_tokens + read + written,
             cached_input_tokens=read,
+            cache_write_input_tokens=written,
             output_tokens=usage.output_tokens,
+            reasoning_tokens=int(getattr(details, "thinking_tokens", 0) or 0),
         )
         if message.stop_reason == "refusal":
             return replace(billed, refusal=_text(message.content) or "refused")

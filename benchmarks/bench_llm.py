@@ -202,11 +202,12 @@ def _costs(
     _row("scenario", columns)
     totals: list[float] = [0, 0, 0, 0, 0, 0, 0, 0.0]
     ait: list[float] = [0, 0, 0, 0, 0, 0, 0, 0.0]
-    with ProviderSimulator(cache_min_tokens=cache_min_tokens) as sim:
-        answer = _reasoning(reasoning_tokens) if reasoning_tokens else _realistic
-        sim.anthropic.respond_with(answer)
-        sim.openai.respond_with(answer)
-        for name, run in _scenarios():
+    answer = _reasoning(reasoning_tokens) if reasoning_tokens else _realistic
+    for name, run in _scenarios():
+        # A fresh simulator per scenario: its prompt cache starts cold, as for a run on its own.
+        with ProviderSimulator(cache_min_tokens=cache_min_tokens) as sim:
+            sim.anthropic.respond_with(answer)
+            sim.openai.respond_with(answer)
             settings = LLMSettings(**settings_kwargs)
             analysts = [
                 ClaudeAnalyst(api_key="bench", base_url=sim.anthropic_base_url, settings=settings),

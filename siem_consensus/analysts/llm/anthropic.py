@@ -131,7 +131,7 @@ class ClaudeAnalyst(LLMAnalyst):
 
     def _make_client(self) -> anthropic.AsyncAnthropic:
         return self._sdk.AsyncAnthropic(
-            api_key=self._key, base_url=self.base_url, max_retries=0, timeout=self.settings.timeout
+            api_key=self._key, base_url=self.base_url, max_retries=0, timeout=self.sdk_timeout
         )
 
     def build_request(

@@ -157,6 +157,17 @@ class LLMAnalyst(ABC):
             self._owned = (loop, self._make_client())
         return self._owned[1]
 
+    @property
+    def sdk_timeout(self) -> float:
+        """The HTTP timeout given to an SDK client this analyst builds: a second past
+        ``settings.timeout``, a backstop, so that the analyst's own deadline (counted from
+        sending) is what ends a slow attempt, with one message."""
+        return self.settings.timeout + 1.0
+
+    def ready(self) -> None:
+        """Build what :meth:`send` needs (the SDK client) before an attempt's deadline starts."""
+        self.client()
+
     async def aclose(self) -> None:
         """Close the client this analyst created (a client passed in is the caller's)."""
         if self._owned is not None:
@@ -252,7 +263,7 @@ class LLMAnalyst(ABC):
         coroutine only once it holds the provider slot, so the deadline starts when the request
         goes out, not while it waits for its turn (nor while the SDK client is built)."""
         timeout = self.settings.timeout
-        self.client()
+        self.ready()
         try:
             return await asyncio.wait_for(self.send(request), timeout)
         except TimeoutError:

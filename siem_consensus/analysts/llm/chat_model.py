@@ -63,6 +63,9 @@ class ChatModelAnalyst(LLMAnalyst):
         )
         return redact_credentials(f"{type(self.chat_model).__name__}:{url or ''}")
 
+    def ready(self) -> None:
+        """Nothing to build: the chat model was given ready."""
+
     def build_request(
         self, system: str, user: str, answer: type[BaseModel], max_tokens: int
     ) -> dict[str, Any]:

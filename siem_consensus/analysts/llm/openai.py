@@ -99,7 +99,7 @@ class OpenAIAnalyst(LLMAnalyst):
 
     def _make_client(self) -> openai.AsyncOpenAI:
         return self._sdk.AsyncOpenAI(
-            api_key=self._key, base_url=self.base_url, max_retries=0, timeout=self.settings.timeout
+            api_key=self._key, base_url=self.base_url, max_retries=0, timeout=self.sdk_timeout
         )
 
     @property

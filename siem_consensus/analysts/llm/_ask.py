@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from ...errors import ProviderError
 from ...models import Usage
 from ..costs import BudgetExhausted, Reservation
 from ._answers import REPAIR, validate
@@ -93,16 +94,26 @@ async def ask(analyst: LLMAnalyst, prepared: Prepared, held: list[Reservation]) 
 
     ``held`` is the reservation for the first attempt; it is always settled or released.
 
+    A request refused with HTTP 400 is sent once more in another shape when the analyst says
+    so (:meth:`~.base.LLMAnalyst.fall_back`: Claude's structured-output fallback).
+
     Raises:
         ProviderError: A call failed after its retries (reservations released, billed
             attempts already settled).
+        BudgetExhausted: The fallback request could not be reserved.
     """
     prompt, out = prepared.prompt, Exchange()
     user, cap = prompt.user, prepared.output_cap
     repaired = grown = False
     while True:
         request = analyst.build_request(prompt.system, user, prepared.answer, cap)
-        completion = await _attempt(analyst, request, held, out)
+        try:
+            completion = await _attempt(analyst, request, held, out)
+        except ProviderError as exc:
+            if not analyst.fall_back(exc, request):
+                raise
+            held = await reserve(analyst, prepared, cap)  # the refused attempt billed nothing
+            continue
         if completion.refusal is not None:
             out.problem = f"model refused: {completion.refusal[:200]}"
             return out

@@ -184,6 +184,12 @@ class LLMAnalyst(ABC):
     async def send(self, request: dict[str, Any]) -> Completion:
         """One vendor call with ``request``, reduced to a :class:`Completion`."""
 
+    def fall_back(self, error: ProviderError, request: dict[str, Any]) -> bool:
+        """Whether ``request``, refused with ``error``, is worth sending again in another shape
+        (the next :meth:`build_request` makes it); none by default. ClaudeAnalyst switches
+        between JSON outputs and a forced tool when an automatically chosen one gets HTTP 400."""
+        return False
+
     @abstractmethod
     def classify(self, error: BaseException) -> ProviderError:
         """Map a vendor SDK exception to a ProviderError (status, retry-after, excerpt)."""

@@ -14,7 +14,8 @@ overshoot for 64 calls at concurrency 16. Run with --costs for D instead: calls,
 tokens and dollars per scenario (examples 1-3, the CIC-IDS2017 samples, the six AIT-ADS
 scenarios read in place from ../shared/data) with the default models, Claude and OpenAI,
 answered by the simulator with realistic-length verdicts; usage is the simulator's count
-(request body and answer at 4 characters a token).
+(request body and answer at 4 characters a token), prompt-cache reads and writes included
+(--cache-min-tokens), reasoning tokens only when asked (--reasoning-tokens).
 """
 
 from __future__ import annotations
@@ -103,6 +104,13 @@ _RATIONALE = (
 )
 
 
+def _reasoning(tokens: int) -> Callable[[Any], Any]:
+    """:func:`_realistic`, after ``tokens`` of reasoning per call (``--reasoning-tokens``)."""
+    from siem_consensus.testing import Reply
+
+    return lambda request: Reply(payload=_realistic(request), reasoning_tokens=tokens)
+
+
 def _realistic(request: Any) -> dict[str, Any]:
     """A verdict of realistic length (about 230 output tokens) per case the request shows."""
     text = json.dumps(request.body)
@@ -179,18 +187,27 @@ def _example_3(analysts: list[Any]) -> Any:
         return detect_insider_threats(Path(tmp) / "cert", analysts=analysts)
 
 
-def _costs(settings_kwargs: dict[str, Any]) -> None:
+def _costs(
+    settings_kwargs: dict[str, Any], cache_min_tokens: int = 1024, reasoning_tokens: int = 0
+) -> None:
     """Calls, tokens and dollars per scenario with the default models (claude + openai)."""
     from siem_consensus.analysts.llm import DEFAULT_MODELS
 
-    print(f"D  cost per scenario, default models {DEFAULT_MODELS}, settings {settings_kwargs}")
-    _row("scenario", ["incidents", "calls", "input", "cached", "output", "USD"])
-    totals: list[float] = [0, 0, 0, 0, 0, 0.0]
-    ait: list[float] = [0, 0, 0, 0, 0, 0.0]
-    with ProviderSimulator() as sim:
-        sim.anthropic.respond_with(_realistic)
-        sim.openai.respond_with(_realistic)
-        for name, run in _scenarios():
+    print(
+        f"D  cost per scenario, default models {DEFAULT_MODELS}, settings {settings_kwargs}, "
+        f"simulator cache_min_tokens {cache_min_tokens}, reasoning tokens per call "
+        f"{reasoning_tokens}"
+    )
+    columns = ["incidents", "calls", "input", "cached", "written", "output", "reasoning", "USD"]
+    _row("scenario", columns)
+    totals: list[float] = [0, 0, 0, 0, 0, 0, 0, 0.0]
+    ait: list[float] = [0, 0, 0, 0, 0, 0, 0, 0.0]
+    answer = _reasoning(reasoning_tokens) if reasoning_tokens else _realistic
+    for name, run in _scenarios():
+        # A fresh simulator per scenario: its prompt cache starts cold, as for a run on its own.
+        with ProviderSimulator(cache_min_tokens=cache_min_tokens) as sim:
+            sim.anthropic.respond_with(answer)
+            sim.openai.respond_with(answer)
             settings = LLMSettings(**settings_kwargs)
             analysts = [
                 ClaudeAnalyst(api_key="bench", base_url=sim.anthropic_base_url, settings=settings),
@@ -208,7 +225,9 @@ def _costs(settings_kwargs: dict[str, Any]) -> None:
                 sum(u.calls for u in usages),
                 sum(u.input_tokens for u in usages),
                 sum(u.cached_input_tokens for u in usages),
+                sum(u.cache_write_input_tokens for u in usages),
                 sum(u.output_tokens for u in usages),
+                sum(u.reasoning_tokens for u in usages),
                 sum(u.cost_usd or 0.0 for u in usages),
             ]
             totals = [t + r for t, r in zip(totals, row, strict=True)]
@@ -379,13 +398,27 @@ def main() -> None:
     parser.add_argument("--wire", action="store_true", help="only E: identities, overshoot")
     parser.add_argument("--batch-size", type=int, help="D: LLMSettings.batch_size")
     parser.add_argument("--min-score", type=float, help="D: LLMSettings.min_score")
+    parser.add_argument(
+        "--cache-min-tokens",
+        type=int,
+        default=1024,
+        help="D: shortest prefix the simulator caches, in its 4-characters-a-token count "
+        "(default 1,024, the providers' minimum; lower it to mimic a tokenizer that counts more)",
+    )
+    parser.add_argument(
+        "--reasoning-tokens", type=int, default=0, help="D: reasoning tokens per simulated call"
+    )
     args = parser.parse_args()
     if args.wire:
         _wire_and_budget()
         return
     if args.costs:
         tuned = {"batch_size": args.batch_size, "min_score": args.min_score}
-        _costs({k: v for k, v in tuned.items() if v is not None})
+        _costs(
+            {k: v for k, v in tuned.items() if v is not None},
+            args.cache_min_tokens,
+            args.reasoning_tokens,
+        )
         return
     with ProviderSimulator(latency=args.latency) as sim:
         sim.anthropic.respond_with(_answer)

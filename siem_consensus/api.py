@@ -57,6 +57,11 @@ class RunArgs(TypedDict, total=False):
         thread_id: Checkpoint thread id (default: a fresh one per run).
         max_concurrency: Analyst calls in flight at once (default 16).
         llm_settings: Settings for LLM analysts given by name (budget, cache, retries).
+        analyst_timeout: Seconds one analyst call may take once it is sent (default: 120 for
+            embedded and custom analysts, ``LLMSettings.timeout`` for LLM analysts). For LLM
+            analysts given by name it sets ``LLMSettings.timeout``: each HTTP attempt, counted
+            from when the request goes out; the wait for a provider slot (concurrency limit)
+            or for budget is not counted. LLM analyst instances keep their own settings.
         sinks: Connectors that receive the decisions after the run (``write_decisions``);
             what each did is in ``report.deliveries``. A sink that fails does not lose the
             report: its delivery lists every decision as a failure.
@@ -75,6 +80,7 @@ class RunArgs(TypedDict, total=False):
     thread_id: str | None
     max_concurrency: int
     llm_settings: LLMSettings | None
+    analyst_timeout: float
     sinks: Sequence[Connector]
     limits: Limits
     timezone: str | None

@@ -243,7 +243,15 @@ class Usage(BaseModel):
     cached_input_tokens: int = Field(
         0, description="Of input_tokens, those read from the provider's prompt cache."
     )
-    output_tokens: int = Field(0, description="Completion tokens reported by the provider.")
+    cache_write_input_tokens: int = Field(
+        0, description="Of input_tokens, those written to the provider's prompt cache."
+    )
+    output_tokens: int = Field(
+        0, description="Completion tokens reported by the provider (reasoning included)."
+    )
+    reasoning_tokens: int = Field(
+        0, description="Of output_tokens, those the model spent reasoning (thinking)."
+    )
     cost_usd: float | None = Field(None, description="From the price table; None if unpriced.")
     cached: bool = Field(False, description="Answered from the response cache: no call made.")
 

@@ -8,8 +8,9 @@ import csv
 import os
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from math import inf
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -55,6 +56,7 @@ class RunOptions:
     thread_id: str | None = None
     max_concurrency: int = 16
     llm_settings: LLMSettings | None = None
+    analyst_timeout: float | None = None
     names: NodeNames = field(default_factory=NodeNames)
     checks: Sequence[Check] = ()
     approval: bool = False
@@ -75,7 +77,10 @@ def run_triage(
             "members_path needs a re-readable source: paths, a list or a connector search, not "
             "an iterator nor a reader that moves on (a Kafka connection with group_id)"
         )
-    analysts = resolve_analysts(options.analysts, options.llm_settings)
+    analysts = resolve_analysts(options.analysts, _llm_settings(options))
+    timeout: dict[str, Any] = {}  # the graph's own default unless the run sets one
+    if options.analyst_timeout is not None:
+        timeout["analyst_timeout"] = options.analyst_timeout
     context = TriageContext(
         inline_sources=inline,
         progress=options.progress,
@@ -101,6 +106,7 @@ def run_triage(
             checks=options.checks,
             approval=options.approval,
             action_sink=options.action_sink,
+            **timeout,
         )
         try:
             final: dict[str, Any] = await graph.ainvoke(state, config, context=context)
@@ -132,6 +138,20 @@ def run_triage(
             options.timezone,
         )
     return report
+
+
+def _llm_settings(options: RunOptions) -> LLMSettings | None:
+    """The settings of LLM analysts given by name, with ``analyst_timeout`` applied.
+
+    Raises:
+        UsageError: ``analyst_timeout`` is not a positive, finite number of seconds.
+    """
+    timeout = options.analyst_timeout
+    if timeout is None:
+        return options.llm_settings
+    if isinstance(timeout, bool) or not isinstance(timeout, int | float) or not 0 < timeout < inf:
+        raise UsageError(f"analyst_timeout must be a positive number of seconds, got {timeout!r}")
+    return replace(options.llm_settings or LLMSettings(), timeout=float(timeout))
 
 
 def deliver(report: Report, sink: Connector) -> WriteResult:

@@ -96,7 +96,8 @@ def test_from_mapping_accepts_pairs_and_tables() -> None:
 
 
 @pytest.mark.parametrize(
-    "raw", [[1], [1, 2, 3, 4], [-1, 2], [1, 2, -3], ["1", 2], [True, 1], {"in": 1}, 3.0]
+    "raw",
+    [[1], [1, 2, 3, 4, 5], [None, 2], [-1, 2], [1, 2, -3], ["1", 2], [True, 1], {"in": 1}, 3.0],
 )
 def test_from_mapping_rejects_bad_prices(raw: object) -> None:
     with pytest.raises(ConfigError, match="'m'"):

@@ -116,3 +116,52 @@ def test_answers_are_strictly_typed(
     assert len(provider_simulator.requests) == 2  # the loose answer was sent back for repair
     repair = str(provider_simulator.requests[1].body)
     assert "rejected" in repair and next(iter(bad)) in repair
+
+
+def _judge_two(analyst: LLMAnalyst) -> list[Verdict]:
+    cases = [scan_incident(), scan_incident().model_copy(update={"id": "fw-second"})]
+
+    async def go() -> list[Verdict]:
+        try:
+            return [await run_analyst(analyst, case, timeout=30) for case in cases]
+        finally:
+            await analyst.aclose()
+
+    return asyncio.run(go())
+
+
+def _shape(body: dict[str, Any] | None) -> str:
+    body = body or {}
+    return "json_schema" if "format" in body.get("output_config", {}) else "tool"
+
+
+@pytest.mark.parametrize(
+    ("model", "first"), [("claude-sonnet-5", "json_schema"), ("claude-9", "tool")]
+)
+def test_claude_falls_back_to_the_other_structured_output_on_a_400(
+    model: str, first: str, provider_simulator: ProviderSimulator
+) -> None:
+    refused = Fault.bad_request(f"{first}: not supported on this model (simulated)")
+    provider_simulator.anthropic.script(refused, claims(scan_incident()), claims(scan_incident()))
+    analyst = _claude(provider_simulator, model)
+    verdicts = _judge_two(analyst)
+    assert [v.status for v in verdicts] == [VerdictStatus.OK, VerdictStatus.OK]
+    other = "tool" if first == "json_schema" else "json_schema"
+    shapes = [_shape(r.body) for r in provider_simulator.requests]
+    assert shapes == [first, other, other]  # the fallback is kept for the next incident
+    assert [r.status for r in provider_simulator.requests] == [400, 200, 200]
+    assert verdicts[0].usage is not None and verdicts[0].usage.calls == 2
+    for request in provider_simulator.requests:
+        ANTHROPIC_REQUEST.validate_python(request.body)
+
+
+def test_claude_falls_back_once_and_not_when_the_mode_was_chosen(
+    provider_simulator: ProviderSimulator,
+) -> None:
+    provider_simulator.anthropic.script(*[Fault.bad_request("no (simulated)")] * 3)
+    [verdict] = [_judge(_claude(provider_simulator, "claude-sonnet-5"))]
+    assert verdict.status is VerdictStatus.ERROR and "HTTP 400" in (verdict.error or "")
+    assert [_shape(r.body) for r in provider_simulator.requests] == ["json_schema", "tool"]
+    chosen = _judge(_claude(provider_simulator, "claude-sonnet-5", output_mode="json_schema"))
+    assert chosen.status is VerdictStatus.ERROR
+    assert len(provider_simulator.requests) == 3  # no fallback for an explicit output_mode

@@ -64,7 +64,12 @@ async def run_analyst(analyst: Analyst, case: Incident, timeout: float | None = 
     Failures and timeouts become ``error`` verdicts, never guesses; so do answers that are
     not a :class:`Verdict` (None, a dict, ...) and verdicts about another incident
     ("verdict about X, asked about Y"). The analyst name is set from ``analyst.name``.
+
+    ``timeout`` bounds the whole ``analyze`` call, except for analysts that set
+    ``times_own_calls = True`` (the LLM analysts): they bound each provider call from the moment
+    it is sent, and an outer deadline here would also count their wait for a provider slot.
     """
+    timeout = _outer_timeout(analyst, timeout)
     try:
         answer: object = await asyncio.wait_for(analyst.analyze(case), timeout)
     except TimeoutError:
@@ -83,11 +88,13 @@ async def run_analyst_batch(
     verdict for every case of the batch. Verdicts are matched to cases by their
     ``incident_id``; a verdict without one is matched by position, but only when the batch
     returned exactly one answer per case. A case left without exactly one verdict about it
-    gets an ``error`` verdict saying what the batch returned instead.
+    gets an ``error`` verdict saying what the batch returned instead. ``timeout`` is applied
+    as in :func:`run_analyst`.
     """
     batch = getattr(analyst, "analyze_batch", None)
     if batch is None:
         return [await run_analyst(analyst, case, timeout) for case in cases]
+    timeout = _outer_timeout(analyst, timeout)
     try:
         answers: object = await asyncio.wait_for(batch(list(cases)), timeout)
     except TimeoutError:
@@ -101,6 +108,11 @@ async def run_analyst_batch(
     return [
         _bind_in_batch(analyst, case, n, list(answers), len(cases)) for n, case in enumerate(cases)
     ]
+
+
+def _outer_timeout(analyst: Analyst, timeout: float | None) -> float | None:
+    """No outer deadline for analysts that time each provider call themselves (see above)."""
+    return None if getattr(analyst, "times_own_calls", False) is True else timeout
 
 
 def _bind(analyst: Analyst, case: Incident, answer: object) -> Verdict:

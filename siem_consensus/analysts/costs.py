@@ -53,9 +53,12 @@ class ModelPrice(NamedTuple):
     output_per_mtok: float
     cached_input_per_mtok: float | None = None
     """Input read from the provider's prompt cache; None: billed as ordinary input."""
+    cache_write_input_per_mtok: float | None = None
+    """Input written to the provider's prompt cache (Anthropic's 5-minute write: 1.25x input);
+    None: billed as ordinary input."""
 
 
-_PriceLike = ModelPrice | tuple[float, ...]
+_PriceLike = ModelPrice | tuple[float | None, ...]
 
 
 class PriceTable(Mapping[str, ModelPrice]):
@@ -68,7 +71,8 @@ class PriceTable(Mapping[str, ModelPrice]):
     """
 
     def __init__(self, prices: Mapping[str, _PriceLike] | None = None) -> None:
-        """Build a table from ``{model: (input, output[, cached_input])}`` in USD per 1M tokens.
+        """Build a table from ``{model: (input, output[, cached_input[, cache_write_input]])}``
+        in USD per 1M tokens (a cached rate may be None: billed as ordinary input).
 
         Args:
             prices: The entries; None means the built-in list prices (:data:`DEFAULT_PRICES`).
@@ -92,8 +96,9 @@ class PriceTable(Mapping[str, ModelPrice]):
     def from_mapping(cls, mapping: Mapping[str, Any]) -> PriceTable:
         """Build a table from loaded JSON/TOML data.
 
-        Accepts ``{model: [input, output]}``, ``{model: [input, output, cached_input]}`` or
-        ``{model: {"input": x, "output": y[, "cached_input": z]}}``, optionally nested under
+        Accepts ``{model: [input, output]}``, ``{model: [input, output, cached_input]}``,
+        ``{model: [input, output, cached_input, cache_write_input]}`` or ``{model: {"input": x,
+        "output": y[, "cached_input": z][, "cache_write_input": w]}}``, optionally nested under
         a top-level ``"prices"`` key.
 
         Raises:
@@ -140,23 +145,34 @@ class PriceTable(Mapping[str, ModelPrice]):
         return None if best is None else self._prices[best]
 
     def cost(
-        self, model: str, input_tokens: int, output_tokens: int, cached_input_tokens: int = 0
+        self,
+        model: str,
+        input_tokens: int,
+        output_tokens: int,
+        cached_input_tokens: int = 0,
+        cache_write_input_tokens: int = 0,
     ) -> float | None:
         """US dollars for one call's tokens, or None when ``model`` has no price.
 
-        ``cached_input_tokens`` (part of ``input_tokens``) are billed at the model's cached
-        input rate when it has one.
+        ``cached_input_tokens`` (read from the prompt cache) and ``cache_write_input_tokens``
+        (written to it) are parts of ``input_tokens``, billed at the model's cache-read and
+        cache-write rates when it has them, else as ordinary input. Output tokens include any
+        reasoning (thinking) tokens: providers bill those as output.
         """
         price = self.price(model)
         if price is None:
             return None
         cached = min(max(cached_input_tokens, 0), input_tokens)
-        cached_rate = price.cached_input_per_mtok
-        if cached_rate is None:
-            cached_rate = price.input_per_mtok
+        written = min(max(cache_write_input_tokens, 0), input_tokens - cached)
+        base = price.input_per_mtok
+        read_rate = base if price.cached_input_per_mtok is None else price.cached_input_per_mtok
+        write_rate = (
+            base if price.cache_write_input_per_mtok is None else price.cache_write_input_per_mtok
+        )
         return (
-            (input_tokens - cached) * price.input_per_mtok
-            + cached * cached_rate
+            (input_tokens - cached - written) * base
+            + cached * read_rate
+            + written * write_rate
             + output_tokens * price.output_per_mtok
         ) / 1e6
 
@@ -167,33 +183,50 @@ def _matches(key: str, model: str) -> bool:
     return model.startswith(key) and _SNAPSHOT.fullmatch(model, len(key)) is not None
 
 
-def _parse_entry(model: str, raw: Any) -> tuple[float, ...]:
-    if isinstance(raw, Mapping) and set(raw) in ({"input", "output"}, _WITH_CACHED):
-        raw = tuple(raw[k] for k in ("input", "output", "cached_input") if k in raw)
-    if isinstance(raw, list | tuple) and len(raw) in (2, 3):
+def _parse_entry(model: str, raw: Any) -> tuple[float | None, ...]:
+    if isinstance(raw, Mapping) and {"input", "output"} <= set(raw) <= set(_KEYS):
+        return tuple(raw.get(k) for k in _KEYS)
+    if isinstance(raw, list | tuple) and len(raw) in (2, 3, 4):
         return tuple(raw)
     raise ConfigError(
-        f"price for {model!r} must be [input, output(, cached_input)] or "
-        f"{{input = ..., output = ...(, cached_input = ...)}} in USD per 1M tokens, got {raw!r}"
+        f"price for {model!r} must be [input, output(, cached_input(, cache_write_input))] or "
+        f"{{input = ..., output = ...(, cached_input = ...)(, cache_write_input = ...)}} in USD "
+        f"per 1M tokens, got {raw!r}"
     )
 
 
-_WITH_CACHED = {"input", "output", "cached_input"}
+_KEYS = ("input", "output", "cached_input", "cache_write_input")
+
+
+def _rate(value: object) -> float | None:
+    """A finite non-negative rate (None stays None).
+
+    Raises:
+        ValueError: Anything else.
+    """
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError(value)
+    if not (math.isfinite(value) and value >= 0):
+        raise ValueError(value)
+    return float(value)
 
 
 def _valid_price(model: str, value: _PriceLike) -> ModelPrice:
     items: tuple[object, ...] = tuple(value) if isinstance(value, tuple | list) else (value,)
-    if len(items) == 3 and items[2] is None:
-        items = items[:2]
-    numbers = [n for n in items if isinstance(n, int | float) and not isinstance(n, bool)]
-    valid = len(numbers) == len(items) and len(items) in (2, 3)
-    if not (valid and all(math.isfinite(n) and n >= 0 for n in numbers)):
+    try:
+        rates = [_rate(n) for n in items]
+    except ValueError:
+        rates = []
+    input_rate, output_rate = (rates + [None, None])[:2]
+    if not 2 <= len(rates) <= 4 or input_rate is None or output_rate is None:
         raise ConfigError(
-            f"price for {model!r} must be two or three non-negative numbers (USD per 1M input, "
-            f"output and optionally cached input tokens), got {value!r}"
+            f"price for {model!r} must be two to four non-negative numbers (USD per 1M input, "
+            f"output, and optionally cache-read and cache-write input tokens), got {value!r}"
         )
-    cached = float(numbers[2]) if len(numbers) == 3 else None
-    return ModelPrice(float(numbers[0]), float(numbers[1]), cached)
+    read, write = (rates[2:] + [None, None])[:2]
+    return ModelPrice(input_rate, output_rate, read, write)
 
 
 # List prices, USD per 1M tokens, standard (non-batch, uncached) text rates, as published when
@@ -217,34 +250,40 @@ def _valid_price(model: str, value: _PriceLike) -> ModelPrice:
 # Left out on purpose (one source only, or priced per prompt-size band): gpt-5.1, gpt-5.4-nano,
 #   gpt-5-pro, gpt-5.6, Fable 5.x and Haiku 5.5.
 # Cached input (prompt-cache reads): Anthropic bills cache hits at 10% of the input rate on
-#   every model (pricing page, "Cache Hits & Refreshes"; Sonnet 5's page: $0.20 / MTok); cache
-#   writes (1.25x input, 5-minute TTL) are counted as ordinary input here, a small under-count
-#   once per prefix and 5 minutes. OpenAI lists cached input per model: 10% of input for the
-#   gpt-5 family (gpt-5.5 $0.50, gpt-5.4 $0.25), 25% for gpt-4.1, 50% for gpt-4o (openai.com
-#   pricing as quoted by several dated 2026 write-ups: benchr.org, spendwall.app,
-#   plausiblereality.com, which agree).
+#   every model (pricing page, "Cache Hits & Refreshes"; Sonnet 5's page: $0.20 / MTok).
+# Cache writes (checked 2026-12-07): Anthropic bills input written to the prompt cache with the
+#   default 5-minute TTL at 1.25x the input rate (pricing page, "Prompt caching": "5m cache
+#   writes 1.25x base input"; 1-hour writes, 2x, are never requested here), so every Anthropic
+#   entry carries input * 1.25 as its fourth figure. OpenAI caches automatically and bills no
+#   write surcharge on these models (a write is ordinary input: no fourth figure).
+# Cached input, OpenAI: listed per model, 10% of input for the gpt-5 family (gpt-5.5 $0.50,
+#   gpt-5.4 $0.25), 25% for gpt-4.1, 50% for gpt-4o (openai.com pricing as quoted by several
+#   dated 2026 write-ups: benchr.org, spendwall.app, plausiblereality.com, which agree).
+# Reasoning (thinking) tokens are billed as output by both providers and are part of the
+#   reported output count (OpenAI completion_tokens, Anthropic output_tokens).
 PRICES_CHECKED = "2026-12-07"
 """When the default prices were last checked against the sources above."""
 
-_DEFAULT_ENTRIES: dict[str, tuple[float, float, float]] = {
+_DEFAULT_ENTRIES: dict[str, tuple[float, ...]] = {
+    # (input, output, cache-read input[, cache-write input]), USD per 1M tokens
     # Anthropic, Claude 5.x (claude-sonnet-5 is the default Claude model)
-    "claude-sonnet-5-5": (2.00, 10.00, 0.2),
-    "claude-sonnet-5": (2.00, 10.00, 0.2),
-    "claude-opus-5-5": (4.00, 20.00, 0.4),
-    "claude-opus-5": (5.00, 25.00, 0.5),
+    "claude-sonnet-5-5": (2.00, 10.00, 0.2, 2.5),
+    "claude-sonnet-5": (2.00, 10.00, 0.2, 2.5),
+    "claude-opus-5-5": (4.00, 20.00, 0.4, 5.0),
+    "claude-opus-5": (5.00, 25.00, 0.5, 6.25),
     # Anthropic, Claude 4.x
-    "claude-opus-4-8": (5.00, 25.00, 0.5),
-    "claude-opus-4-7": (5.00, 25.00, 0.5),
-    "claude-opus-4-6": (5.00, 25.00, 0.5),
-    "claude-opus-4-5": (5.00, 25.00, 0.5),
-    "claude-opus-4-1": (15.00, 75.00, 1.5),
-    "claude-opus-4-0": (15.00, 75.00, 1.5),
-    "claude-opus-4": (15.00, 75.00, 1.5),  # only as claude-opus-4-20250514 (snapshot suffix)
-    "claude-sonnet-4-6": (3.00, 15.00, 0.3),
-    "claude-sonnet-4-5": (3.00, 15.00, 0.3),
-    "claude-sonnet-4-0": (3.00, 15.00, 0.3),
-    "claude-sonnet-4": (3.00, 15.00, 0.3),
-    "claude-haiku-4-5": (1.00, 5.00, 0.1),
+    "claude-opus-4-8": (5.00, 25.00, 0.5, 6.25),
+    "claude-opus-4-7": (5.00, 25.00, 0.5, 6.25),
+    "claude-opus-4-6": (5.00, 25.00, 0.5, 6.25),
+    "claude-opus-4-5": (5.00, 25.00, 0.5, 6.25),
+    "claude-opus-4-1": (15.00, 75.00, 1.5, 18.75),
+    "claude-opus-4-0": (15.00, 75.00, 1.5, 18.75),
+    "claude-opus-4": (15.00, 75.00, 1.5, 18.75),  # only as claude-opus-4-20250514 (snapshot suffix)
+    "claude-sonnet-4-6": (3.00, 15.00, 0.3, 3.75),
+    "claude-sonnet-4-5": (3.00, 15.00, 0.3, 3.75),
+    "claude-sonnet-4-0": (3.00, 15.00, 0.3, 3.75),
+    "claude-sonnet-4": (3.00, 15.00, 0.3, 3.75),
+    "claude-haiku-4-5": (1.00, 5.00, 0.1, 1.25),
     # OpenAI (gpt-5.5 is the default OpenAI model)
     "gpt-5.5": (5.00, 30.00, 0.5),
     "gpt-5.4": (2.50, 15.00, 0.25),

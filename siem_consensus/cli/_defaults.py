@@ -4,6 +4,7 @@
 [defaults]                 # every detector command
 analysts = "rules,baseline"
 budget = "$5"
+analyst-timeout = 90       # seconds, as --analyst-timeout
 
 [defaults.ids]             # one command; wins over [defaults]
 policy = "majority"
@@ -35,6 +36,7 @@ DEFAULT_KEYS: dict[str, tuple[str, str, type]] = {
     "policy": ("policy", "--policy", str),
     "threshold": ("threshold", "--threshold", float),
     "budget": ("budget", "--budget", str),
+    "analyst-timeout": ("analyst_timeout", "--analyst-timeout", float),
     "format": ("format", "--format", str),
     "fail-on": ("fail_on", "--fail-on", str),
     "min-severity": ("min_severity", "--min-severity", str),

@@ -112,8 +112,25 @@ def _add_common(p: argparse.ArgumentParser, command: str) -> None:
         "--budget",
         help="LLM budget for the run: tokens (200000 or 200000tok) or dollars ($5 or 5usd)",
     )
+    p.add_argument(
+        "--analyst-timeout",
+        type=_seconds,
+        metavar="SECONDS",
+        help="seconds an analyst call may take once sent (LLM analysts: each HTTP attempt, "
+        "not counting the wait for a provider slot; default 60 for LLM analysts, 120 for others)",
+    )
     p.add_argument("--cache", metavar="SQLITE", help=f"LLM response cache (default {CACHE})")
     p.add_argument("--no-cache", action="store_true", help="do not use the LLM response cache")
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"{text!r}: a timeout is a positive number of seconds")
+    return value
 
 
 def build_parser() -> argparse.ArgumentParser:

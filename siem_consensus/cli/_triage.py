@@ -84,6 +84,8 @@ def _extra(args: argparse.Namespace) -> dict[str, Any]:
         extra["checkpointer"] = args.checkpoint
         extra["action_sink"] = SqliteActionLog(args.actions_log)
         extra["thread_id"] = f"insider-{time.strftime('%Y%m%dT%H%M%S')}"
+    if args.analyst_timeout is not None:
+        extra["analyst_timeout"] = args.analyst_timeout
     if args.policy is not None:
         extra["policy"] = args.policy
     if args.threshold is not None:

@@ -67,7 +67,9 @@ def build_triage_graph(
         policy: Consensus policy name or instance.
         threshold: Confidence threshold of the policy (ignored for a policy instance).
         inventory: Asset inventory for enrichment (default: RFC 1918 is internal).
-        analyst_timeout: Seconds before an analyst call counts as failed.
+        analyst_timeout: Seconds before an analyst call counts as failed (LLM analysts bound
+            each provider call with their own ``LLMSettings.timeout`` instead, from when it is
+            sent; see :func:`~siem_consensus.analysts.run_analyst`).
         checkpointer: Any LangGraph checkpointer; the graph runs async, so use
             ``AsyncSqliteSaver`` for SQLite.
         interrupt_before: Node names to pause before (resume with ``ainvoke(None, config)``).

@@ -78,10 +78,10 @@ class AnthropicWire:
         if request.stream:
             return sse_response(self._events(request, output), self._headers())
         message = self._message(request, output)
-        message["content"] = [self._block(output, streaming=False)]
+        message["content"] = [*_thinking(output), self._block(output, streaming=False)]
         message["stop_reason"] = _stop_reason(output)
         message.update(self._stop_details(output))
-        message["usage"]["output_tokens"] = output.output_tokens
+        message["usage"].update(_output_usage(output))
         return json_response(200, message, self._headers())
 
     def malformed(self, request: RecordedRequest) -> WireResponse:
@@ -178,15 +178,26 @@ class AnthropicWire:
             {"type": "ping"},
             *({"type": "content_block_delta", "index": 0, "delta": d} for d in _deltas(output)),
             {"type": "content_block_stop", "index": 0},
-            {
-                "type": "message_delta",
-                "delta": stop,
-                "usage": {"output_tokens": output.output_tokens},
-            },
+            {"type": "message_delta", "delta": stop, "usage": _output_usage(output)},
             {"type": "message_stop"},
         ]
         # Anthropic names every SSE event after the `type` of its data.
         return [_sse.frame(event, event["type"]) for event in events]
+
+
+def _output_usage(output: Output) -> dict[str, Any]:
+    """``output_tokens`` (thinking included) and, when the model thought, its breakdown."""
+    usage: dict[str, Any] = {"output_tokens": output.output_tokens}
+    if output.reasoning_tokens:
+        usage["output_tokens_details"] = {"thinking_tokens": output.reasoning_tokens}
+    return usage
+
+
+def _thinking(output: Output) -> list[dict[str, Any]]:
+    """A (summarised, here empty) thinking block before the answer when the model thought."""
+    if not output.reasoning_tokens:
+        return []
+    return [{"type": "thinking", "thinking": "", "signature": "sim-signature"}]
 
 
 def _deltas(output: Output) -> list[dict[str, Any]]:

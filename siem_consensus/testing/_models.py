@@ -43,6 +43,7 @@ class FaultKind(StrEnum):
 
     RATE_LIMIT = "rate_limit"
     SERVER_ERROR = "server_error"
+    BAD_REQUEST = "bad_request"
     HANG = "hang"
     MALFORMED_JSON = "malformed_json"
     REFUSAL = "refusal"
@@ -79,6 +80,12 @@ class Fault(BaseModel):
         if not 500 <= status <= 599:
             raise ValueError(f"server_error status must be 5xx (500, 502, 503, 529), got {status}")
         return cls(kind=FaultKind.SERVER_ERROR, status=status, text=message)
+
+    @classmethod
+    def bad_request(cls, message: str | None = None) -> Fault:
+        """HTTP 400 (``invalid_request_error``): the request itself was refused, e.g. a
+        parameter this model does not take. Never retried by the SDKs."""
+        return cls(kind=FaultKind.BAD_REQUEST, status=400, text=message)
 
     @classmethod
     def hang(cls, seconds: float = 30.0) -> Fault:
@@ -128,6 +135,14 @@ class Reply(BaseModel):
     latency: float = Field(0.0, ge=0.0, description="Seconds added before this answer.")
     tool_name: str | None = Field(
         None, description="Answer with a call to this tool even if the request did not force it."
+    )
+    reasoning_tokens: int = Field(
+        0,
+        ge=0,
+        description="Tokens a reasoning model spends thinking before it answers: they come out "
+        "of the request's output cap first (all of it: the answer is truncated with no "
+        "content) and are reported as OpenAI `completion_tokens_details.reasoning_tokens` or "
+        "Anthropic `output_tokens_details.thinking_tokens`, inside the output count.",
     )
 
     @field_validator("payload")

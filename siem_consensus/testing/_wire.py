@@ -44,7 +44,9 @@ class Output:
     tool_name: str = ""
     tool_input: dict[str, Any] = field(default_factory=dict)
     cap: int | None = None
-    """The request's ``max_tokens``: content longer than this is cut (``truncated``)."""
+    """The request's ``max_tokens``: reasoning plus content beyond this is cut (``truncated``)."""
+    reasoning: int = 0
+    """Tokens the model reasons before answering; they come out of the cap first."""
 
     @property
     def full_tokens(self) -> int:
@@ -53,26 +55,40 @@ class Output:
         return estimate_tokens(content)
 
     @property
+    def reasoning_tokens(self) -> int:
+        """Reasoning tokens spent: all of them, or the whole cap when they exhausted it."""
+        return self.reasoning if self.cap is None else min(self.reasoning, self.cap)
+
+    @property
+    def _room(self) -> int | None:
+        """Tokens left for the content once reasoning took its share of the cap."""
+        return None if self.cap is None else self.cap - self.reasoning_tokens
+
+    @property
     def truncated(self) -> bool:
-        """The content did not fit the request's ``max_tokens``."""
-        return self.cap is not None and self.full_tokens > self.cap
+        """Reasoning plus content did not fit the request's ``max_tokens``."""
+        room = self._room
+        return room is not None and self.full_tokens > room
 
     @property
     def output_tokens(self) -> int:
-        """Tokens produced: the whole content, or the cap when it was cut."""
-        return min(self.full_tokens, self.cap) if self.truncated and self.cap else self.full_tokens
+        """Tokens produced, reasoning included: at most the cap when the answer was cut."""
+        room = self._room
+        shown = min(self.full_tokens, room) if room is not None else self.full_tokens
+        return self.reasoning_tokens + shown
 
     @property
     def shown_text(self) -> str:
         """Text (or tool arguments as JSON) as delivered: cut at the cap when truncated."""
         content = self.text if self.kind != "tool" else dumps(self.tool_input)
-        return content[: (self.cap or 0) * 4] if self.truncated else content
+        return content[: (self._room or 0) * 4] if self.truncated else content
 
 
 def plan_output(reply: Reply, forced_tool: str | None, cap: int | None = None) -> Output:
     """Decide the model output for ``reply`` given the tool the request forced, if any, and
-    its ``max_tokens`` (``cap``: longer content is cut and marked truncated)."""
-    output = _plan(reply, forced_tool)
+    its ``max_tokens`` (``cap``: reasoning is spent first, content that does not fit the rest
+    is cut and marked truncated)."""
+    output = replace(_plan(reply, forced_tool), reasoning=reply.reasoning_tokens)
     return output if cap is None or output.kind == "refusal" else replace(output, cap=cap)
 
 

@@ -242,6 +242,8 @@ def _answer(wire: Wire, request: RecordedRequest, reply: Reply) -> WireResponse:
     if fault is not None and fault.kind is FaultKind.RATE_LIMIT:
         headers = {} if fault.retry_after is None else {"retry-after": _seconds(fault.retry_after)}
         return wire.error(429, fault.text, headers)
+    if fault is not None and fault.kind is FaultKind.BAD_REQUEST:
+        return wire.error(400, fault.text)
     if fault is not None and fault.kind is FaultKind.SERVER_ERROR:
         return wire.error(fault.status or 500, fault.text)
     if fault is not None and fault.kind is FaultKind.MALFORMED_JSON:

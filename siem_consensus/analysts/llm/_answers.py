@@ -80,14 +80,20 @@ def share_usage(usage: Usage, n: int) -> list[Usage]:
         shares.append(
             Usage(
                 calls=usage.calls if first else 0,
-                input_tokens=usage.input_tokens // n + (usage.input_tokens % n if first else 0),
-                cached_input_tokens=usage.cached_input_tokens // n
-                + (usage.cached_input_tokens % n if first else 0),
-                output_tokens=usage.output_tokens // n + (usage.output_tokens % n if first else 0),
+                input_tokens=_part(usage.input_tokens, n, first),
+                cached_input_tokens=_part(usage.cached_input_tokens, n, first),
+                cache_write_input_tokens=_part(usage.cache_write_input_tokens, n, first),
+                output_tokens=_part(usage.output_tokens, n, first),
+                reasoning_tokens=_part(usage.reasoning_tokens, n, first),
                 cost_usd=None if usage.cost_usd is None else usage.cost_usd / n,
             )
         )
     return shares
+
+
+def _part(total: int, n: int, first: bool) -> int:
+    """One case's share of ``total`` over ``n`` cases (the remainder to the first)."""
+    return total // n + (total % n if first else 0)
 
 
 def skipped(analyst: LLMAnalyst, case: Incident, min_score: float) -> Verdict:

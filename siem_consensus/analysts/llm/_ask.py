@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from ...errors import ProviderError
 from ...models import Usage
 from ..costs import BudgetExhausted, Reservation
 from ._answers import REPAIR, validate
@@ -36,7 +37,9 @@ class Exchange:
     calls: int = 0
     input_tokens: int = 0
     cached_input_tokens: int = 0
+    cache_write_input_tokens: int = 0
     output_tokens: int = 0
+    reasoning_tokens: int = 0
     cost_usd: float | None = 0.0
 
     def usage(self) -> Usage:
@@ -45,7 +48,9 @@ class Exchange:
             calls=self.calls,
             input_tokens=self.input_tokens,
             cached_input_tokens=self.cached_input_tokens,
+            cache_write_input_tokens=self.cache_write_input_tokens,
             output_tokens=self.output_tokens,
+            reasoning_tokens=self.reasoning_tokens,
             cost_usd=self.cost_usd,
         )
 
@@ -53,7 +58,9 @@ class Exchange:
         """Add one attempt's billed usage."""
         self.input_tokens += attempt.input_tokens
         self.cached_input_tokens += attempt.cached_input_tokens
+        self.cache_write_input_tokens += attempt.cache_write_input_tokens
         self.output_tokens += attempt.output_tokens
+        self.reasoning_tokens += attempt.reasoning_tokens
         if self.cost_usd is not None and attempt.cost_usd is not None:
             self.cost_usd += attempt.cost_usd
         else:
@@ -87,25 +94,39 @@ async def ask(analyst: LLMAnalyst, prepared: Prepared, held: list[Reservation]) 
 
     ``held`` is the reservation for the first attempt; it is always settled or released.
 
+    A request refused with HTTP 400 is sent once more in another shape when the analyst says
+    so (:meth:`~.base.LLMAnalyst.fall_back`: Claude's structured-output fallback).
+
     Raises:
         ProviderError: A call failed after its retries (reservations released, billed
             attempts already settled).
+        BudgetExhausted: The fallback request could not be reserved.
     """
     prompt, out = prepared.prompt, Exchange()
     user, cap = prompt.user, prepared.output_cap
     repaired = grown = False
     while True:
         request = analyst.build_request(prompt.system, user, prepared.answer, cap)
-        completion = await _attempt(analyst, request, held, out)
+        try:
+            completion = await _attempt(analyst, request, held, out)
+        except ProviderError as exc:
+            if not analyst.fall_back(exc, request):
+                raise
+            held = await reserve(analyst, prepared, cap)  # the refused attempt billed nothing
+            continue
         if completion.refusal is not None:
             out.problem = f"model refused: {completion.refusal[:200]}"
             return out
         if completion.truncated and not grown:
             grown, cap = True, cap * TRUNCATION_GROWTH
-            retry = f"answer truncated at the output cap; retrying with max_tokens={cap}"
+            retry = (
+                f"answer truncated at the output cap{_reasoning(completion)}; "
+                f"retrying with max_tokens={cap}"
+            )
         elif completion.truncated:
             out.problem = (
-                f"answer truncated at max_tokens={cap} even after one retry with a larger cap"
+                f"answer truncated at max_tokens={cap}{_reasoning(completion)} even after one "
+                "retry with a larger cap"
             )
             return out
         else:
@@ -124,6 +145,13 @@ async def ask(analyst: LLMAnalyst, prepared: Prepared, held: list[Reservation]) 
         except BudgetExhausted as exc:
             out.problem = f"{retry}; no further attempt: {exc}"
             return out
+
+
+def _reasoning(completion: Completion) -> str:
+    """How much of a truncated answer's output went to reasoning, if the provider said."""
+    if not completion.reasoning_tokens:
+        return ""
+    return f" ({completion.reasoning_tokens} of {completion.output_tokens} tokens spent reasoning)"
 
 
 async def _attempt(

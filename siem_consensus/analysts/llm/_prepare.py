@@ -35,6 +35,8 @@ class Prepared:
         answer: The answer model (one verdict, or one per case).
         output_cap: ``max_tokens`` sent: the per-case cap times the number of cases.
         input_tokens: Estimated input: prompt plus the answer schema.
+        prefix_tokens: Of ``input_tokens``, the static prefix (system prompt and schema) a
+            provider may write to its prompt cache, at a higher rate (Anthropic: 1.25x).
     """
 
     cases: list[Incident]
@@ -44,6 +46,7 @@ class Prepared:
     answer: type[BaseModel]
     output_cap: int
     input_tokens: int
+    prefix_tokens: int = 0
 
     @property
     def ids(self) -> list[str]:
@@ -53,9 +56,13 @@ class Prepared:
     def amount(
         self, analyst: LLMAnalyst, output_cap: int | None = None
     ) -> tuple[int, float | None]:
-        """(tokens, dollars) to reserve for one attempt with ``output_cap`` (default the cap)."""
+        """(tokens, dollars) to reserve for one attempt with ``output_cap`` (default the cap):
+        the worst case, with the static prefix priced as a prompt-cache write and the whole
+        cap as output (reasoning included)."""
         cap = self.output_cap if output_cap is None else output_cap
-        cost = analyst.settings.prices.cost(analyst.model, self.input_tokens, cap)
+        cost = analyst.settings.prices.cost(
+            analyst.model, self.input_tokens, cap, cache_write_input_tokens=self.prefix_tokens
+        )
         return self.input_tokens + cap, cost
 
     def cache_key(self, request: dict[str, Any], analyst: LLMAnalyst) -> str:
@@ -100,4 +107,5 @@ def prepare(analyst: LLMAnalyst, cases: Sequence[Incident]) -> Prepared:
         answer=answer,
         output_cap=settings.max_output_tokens * len(cases),
         input_tokens=prompt.estimated_tokens + schema,
+        prefix_tokens=estimate(prompt.system) + schema,
     )

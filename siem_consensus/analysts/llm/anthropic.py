@@ -8,6 +8,7 @@ rejects forced tool use - and a forced ``record_verdict`` tool call on older mod
 
 from __future__ import annotations
 
+import logging
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -26,6 +27,8 @@ if TYPE_CHECKING:
 __all__ = ["ClaudeAnalyst", "supports_effort", "supports_json_outputs"]
 
 OutputMode = Literal["auto", "json_schema", "tool"]
+
+_log = logging.getLogger(__name__)
 
 _TOOL_NAME = "record_verdict"
 # Models that accept ``output_config.effort`` (Claude 5.x, Opus 4.5 and later Opus 4.x).
@@ -71,7 +74,7 @@ def supports_effort(model: str) -> bool:
 
 
 class ClaudeAnalyst(LLMAnalyst):
-    """Claude judging incidents through the Messages API with a forced ``record_verdict`` tool.
+    """Claude judging incidents through the Messages API: JSON outputs or a forced tool.
 
     Pseudonymization is on whatever the base URL (a loopback URL is often a gateway to the
     cloud); turn it off only with ``LLMSettings(pseudonymize=False)``.
@@ -85,7 +88,9 @@ class ClaudeAnalyst(LLMAnalyst):
         client: A ready ``anthropic.AsyncAnthropic``; it is used with its SDK retries turned
             off (``with_options(max_retries=0)``): the analyst retries itself.
         output_mode: ``"json_schema"`` (JSON outputs), ``"tool"`` (forced tool use), or
-            ``"auto"``: JSON outputs where the model supports them, else the tool.
+            ``"auto"``: JSON outputs where the model supports them, else the tool; when the
+            model answers the chosen one with HTTP 400, the other is tried and kept (once per
+            analyst, logged as a warning).
 
     Raises:
         MissingDependencyError: the ``anthropic`` package is not installed.
@@ -114,6 +119,8 @@ class ClaudeAnalyst(LLMAnalyst):
         base_url = base_url or resolve_setting("ANTHROPIC_BASE_URL")
         super().__init__(name=name, model=model, settings=settings, local=False)
         self.base_url = base_url
+        self._auto = output_mode == "auto"
+        self._switched = False
         if output_mode == "auto":
             output_mode = "json_schema" if supports_json_outputs(model) else "tool"
         self.output_mode: OutputMode = output_mode
@@ -131,7 +138,7 @@ class ClaudeAnalyst(LLMAnalyst):
 
     def _make_client(self) -> anthropic.AsyncAnthropic:
         return self._sdk.AsyncAnthropic(
-            api_key=self._key, base_url=self.base_url, max_retries=0, timeout=self.settings.timeout
+            api_key=self._key, base_url=self.base_url, max_retries=0, timeout=self.sdk_timeout
         )
 
     def build_request(
@@ -163,13 +170,17 @@ class ClaudeAnalyst(LLMAnalyst):
         """One ``messages.create`` call."""
         message = await self.client().messages.create(**request)
         usage = message.usage
-        # input_tokens excludes what was read from or written to the prompt cache.
+        # input_tokens excludes what was read from or written to the prompt cache; output_tokens
+        # includes thinking (output_tokens_details.thinking_tokens is a part of it).
         read = usage.cache_read_input_tokens or 0
         written = usage.cache_creation_input_tokens or 0
+        details = getattr(usage, "output_tokens_details", None)
         billed = Completion(
             input_tokens=usage.input_tokens + read + written,
             cached_input_tokens=read,
+            cache_write_input_tokens=written,
             output_tokens=usage.output_tokens,
+            reasoning_tokens=int(getattr(details, "thinking_tokens", 0) or 0),
         )
         if message.stop_reason == "refusal":
             return replace(billed, refusal=_text(message.content) or "refused")
@@ -182,6 +193,29 @@ class ClaudeAnalyst(LLMAnalyst):
         if self.output_mode == "json_schema" and not truncated:
             return replace(billed, payload=extract_json_object(text), text=text)
         return replace(billed, text=text, truncated=truncated)
+
+    def fall_back(self, error: ProviderError, request: dict[str, Any]) -> bool:
+        """With ``output_mode="auto"``: a request refused with HTTP 400 is sent again with the
+        other structured-output path (JSON outputs <-> forced tool), which is kept from then
+        on. Once per analyst: if the other path is refused too, the error stands."""
+        if error.status != 400 or not self._auto:
+            return False
+        sent: OutputMode = "json_schema" if "format" in request.get("output_config", {}) else "tool"
+        if sent != self.output_mode:
+            return True  # a concurrent call switched already: resend in the current shape
+        if self._switched:
+            return False
+        self._switched = True
+        self.output_mode = "tool" if sent == "json_schema" else "json_schema"
+        _log.warning(
+            "%s: %s refused %s structured output (HTTP 400: %s); using %s from now on",
+            self.name,
+            self.model,
+            sent,
+            str(error)[:200],
+            self.output_mode,
+        )
+        return True
 
     def classify(self, error: BaseException) -> ProviderError:
         """SDK exception -> ProviderError (credentials in URLs redacted)."""

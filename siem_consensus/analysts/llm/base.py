@@ -10,7 +10,9 @@ What happens in :meth:`LLMAnalyst.analyze`:
 4. The call's worst case (input estimate with the schema, plus the output cap of every case)
    is reserved against the budget, or was reserved for the whole incident by the graph.
 5. The vendor call runs under the provider's concurrency limit and circuit breaker, with
-   retries and backoff honouring ``retry-after``. Each billed attempt settles the budget.
+   retries and backoff honouring ``retry-after``. Each HTTP attempt must answer within
+   ``timeout`` seconds of being *sent*: the wait for a provider slot (concurrency limit) or for
+   budget is not counted. Each billed attempt settles the budget.
 6. A truncated answer is retried once with a larger cap; an invalid or missing answer gets
    one repair attempt; then the analyst abstains with the reason. A refusal is an abstention.
 7. Aliases and pseudonyms are restored; usage and cost are recorded on the verdict.
@@ -56,6 +58,10 @@ class Completion:
     """The model stopped at the output cap (``max_tokens`` / ``length``)."""
     cached_input_tokens: int = 0
     """Of ``input_tokens``, those read from the provider's prompt cache."""
+    cache_write_input_tokens: int = 0
+    """Of ``input_tokens``, those written to the provider's prompt cache."""
+    reasoning_tokens: int = 0
+    """Of ``output_tokens``, those spent reasoning (they count against the output cap)."""
 
 
 @dataclass
@@ -70,7 +76,11 @@ class LLMSettings:
             cost $1.60 with Claude and OpenAI at 16, $2.02 at 8, $2.89 at 1
             (``benchmarks/bench_llm.py --costs``, docs/llm.md).
         batch_severities: Detector severities eligible for batching.
-        timeout: Seconds per HTTP call.
+        timeout: Seconds one HTTP attempt may take, counted from when the request is sent
+            (after the provider slot is free): queueing for the concurrency limit or the budget
+            is not counted. A slower attempt fails like a network timeout (retried, then an
+            ``error`` verdict). Set it for a run with ``RunArgs(analyst_timeout=...)`` or
+            ``--analyst-timeout``.
         retry: Retry/backoff policy for 429/5xx/timeouts.
         pseudonymize: Hide identities; None means on for every cloud analyst and off for
             ``local:`` analysts.
@@ -111,6 +121,10 @@ class LLMAnalyst(ABC):
     """
 
     provider: str = "llm"
+    times_own_calls: bool = True
+    """Each HTTP attempt is bounded by ``settings.timeout`` from when it is sent, so
+    :func:`~siem_consensus.analysts.run_analyst` adds no outer deadline (one would count the
+    time spent queueing for a provider slot)."""
 
     def __init__(
         self, *, name: str, model: str, settings: LLMSettings | None = None, local: bool = False
@@ -143,6 +157,17 @@ class LLMAnalyst(ABC):
             self._owned = (loop, self._make_client())
         return self._owned[1]
 
+    @property
+    def sdk_timeout(self) -> float:
+        """The HTTP timeout given to an SDK client this analyst builds: a second past
+        ``settings.timeout``, a backstop, so that the analyst's own deadline (counted from
+        sending) is what ends a slow attempt, with one message."""
+        return self.settings.timeout + 1.0
+
+    def ready(self) -> None:
+        """Build what :meth:`send` needs (the SDK client) before an attempt's deadline starts."""
+        self.client()
+
     async def aclose(self) -> None:
         """Close the client this analyst created (a client passed in is the caller's)."""
         if self._owned is not None:
@@ -158,6 +183,12 @@ class LLMAnalyst(ABC):
     @abstractmethod
     async def send(self, request: dict[str, Any]) -> Completion:
         """One vendor call with ``request``, reduced to a :class:`Completion`."""
+
+    def fall_back(self, error: ProviderError, request: dict[str, Any]) -> bool:
+        """Whether ``request``, refused with ``error``, is worth sending again in another shape
+        (the next :meth:`build_request` makes it); none by default. ClaudeAnalyst switches
+        between JSON outputs and a forced tool when an automatically chosen one gets HTTP 400."""
+        return False
 
     @abstractmethod
     def classify(self, error: BaseException) -> ProviderError:
@@ -224,7 +255,7 @@ class LLMAnalyst(ABC):
             calls[0] += 1
 
         return await call_with_retries(
-            lambda: self.send(request),
+            lambda: self._send_within(request),
             provider=self.provider,
             retry=self.settings.retry,
             breaker=breaker,
@@ -233,16 +264,39 @@ class LLMAnalyst(ABC):
             on_attempt=count,
         )
 
+    async def _send_within(self, request: dict[str, Any]) -> Completion:
+        """:meth:`send`, bounded by ``settings.timeout``. ``call_with_retries`` creates this
+        coroutine only once it holds the provider slot, so the deadline starts when the request
+        goes out, not while it waits for its turn (nor while the SDK client is built)."""
+        timeout = self.settings.timeout
+        self.ready()
+        try:
+            return await asyncio.wait_for(self.send(request), timeout)
+        except TimeoutError:
+            raise ProviderError(
+                f"timed out: no answer within {timeout:g}s of sending the request (the wait "
+                "for a provider slot is not counted)",
+                provider=self.provider,
+            ) from None
+
     def usage(self, calls: int, completion: Completion) -> Usage:
         """A completion's usage priced from the table (cost None when the model is unpriced);
-        cached input is billed at the cache rate."""
-        tokens = (completion.input_tokens, completion.output_tokens)
-        cached = completion.cached_input_tokens
-        cost = self.settings.prices.cost(self.model, *tokens, cached_input_tokens=cached)
+        prompt-cache reads and writes are billed at the model's cache rates, reasoning tokens
+        as the output they are part of."""
+        c = completion
+        cost = self.settings.prices.cost(
+            self.model,
+            c.input_tokens,
+            c.output_tokens,
+            cached_input_tokens=c.cached_input_tokens,
+            cache_write_input_tokens=c.cache_write_input_tokens,
+        )
         return Usage(
             calls=calls,
-            input_tokens=tokens[0],
-            cached_input_tokens=cached,
-            output_tokens=tokens[1],
+            input_tokens=c.input_tokens,
+            cached_input_tokens=c.cached_input_tokens,
+            cache_write_input_tokens=c.cache_write_input_tokens,
+            output_tokens=c.output_tokens,
+            reasoning_tokens=c.reasoning_tokens,
             cost_usd=cost,
         )

@@ -63,6 +63,9 @@ class ChatModelAnalyst(LLMAnalyst):
         )
         return redact_credentials(f"{type(self.chat_model).__name__}:{url or ''}")
 
+    def ready(self) -> None:
+        """Nothing to build: the chat model was given ready."""
+
     def build_request(
         self, system: str, user: str, answer: type[BaseModel], max_tokens: int
     ) -> dict[str, Any]:
@@ -95,10 +98,13 @@ class ChatModelAnalyst(LLMAnalyst):
         raw = result.get("raw")
         usage = getattr(raw, "usage_metadata", None) or {}
         details = usage.get("input_token_details") or {}
+        output = usage.get("output_token_details") or {}
         billed = Completion(
             input_tokens=int(usage.get("input_tokens", 0)),
             output_tokens=int(usage.get("output_tokens", 0)),
             cached_input_tokens=int(details.get("cache_read", 0) or 0),
+            cache_write_input_tokens=int(details.get("cache_creation", 0) or 0),
+            reasoning_tokens=int(output.get("reasoning", 0) or 0),
         )
         metadata = getattr(raw, "response_metadata", None) or {}
         stop = metadata.get("stop_reason") or metadata.get("finish_reason")

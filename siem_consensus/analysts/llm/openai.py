@@ -99,7 +99,7 @@ class OpenAIAnalyst(LLMAnalyst):
 
     def _make_client(self) -> openai.AsyncOpenAI:
         return self._sdk.AsyncOpenAI(
-            api_key=self._key, base_url=self.base_url, max_retries=0, timeout=self.settings.timeout
+            api_key=self._key, base_url=self.base_url, max_retries=0, timeout=self.sdk_timeout
         )
 
     @property
@@ -166,11 +166,16 @@ def strict_schema(schema: dict[str, Any]) -> dict[str, Any]:
 
 def _completion(completion: Any) -> Completion:
     usage = completion.usage
-    details = getattr(usage, "prompt_tokens_details", None)
+    # prompt_tokens includes cached and cache-written tokens; completion_tokens includes
+    # reasoning tokens (billed as output, bounded by max_completion_tokens).
+    prompt = getattr(usage, "prompt_tokens_details", None)
+    output = getattr(usage, "completion_tokens_details", None)
     billed = Completion(
         input_tokens=int(getattr(usage, "prompt_tokens", 0) or 0),
         output_tokens=int(getattr(usage, "completion_tokens", 0) or 0),
-        cached_input_tokens=int(getattr(details, "cached_tokens", 0) or 0),
+        cached_input_tokens=int(getattr(prompt, "cached_tokens", 0) or 0),
+        cache_write_input_tokens=int(getattr(prompt, "cache_write_tokens", 0) or 0),
+        reasoning_tokens=int(getattr(output, "reasoning_tokens", 0) or 0),
     )
     if not completion.choices:
         return replace(billed, text="")

@@ -55,6 +55,7 @@ IDS_FORMATS = {
     "splunk": "ids/splunk_export.json",
     "ait-ads": "ids/ait_ads.csv",
 }
+DNS_FORMATS = {"zeek-dns": "zeek_dns.log", "zeek-dns-json": "zeek_dns.json"}
 AUTH_FORMATS = {
     "openssh": "openssh.log",
     "zeek-ssh": "zeek_ssh.log",
@@ -63,11 +64,12 @@ AUTH_FORMATS = {
 CERT_FORMATS = {"cert", "cert-logon", "cert-device", "cert-file", "cert-http", "cert-email"}
 FAMILY = {
     **dict.fromkeys(FIREWALL_FORMATS, "firewall"),
+    **dict.fromkeys(DNS_FORMATS, "firewall"),
     **dict.fromkeys(IDS_FORMATS, "ids"),
     **dict.fromkeys(AUTH_FORMATS, "auth"),
 }
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
-PATTERNS = ("ports", "hosts", "repeat", "auth", "mix")
+PATTERNS = ("ports", "hosts", "repeat", "auth", "mix", "names")
 
 
 def test_every_registered_format_is_covered() -> None:
@@ -77,7 +79,7 @@ def test_every_registered_format_is_covered() -> None:
 @functools.cache
 def parsed(fmt: str) -> pl.DataFrame:
     """The parsed rows of a format's sample file."""
-    files = {**FIREWALL_FORMATS, **IDS_FORMATS, **AUTH_FORMATS}
+    files = {**FIREWALL_FORMATS, **DNS_FORMATS, **IDS_FORMATS, **AUTH_FORMATS}
     frames = [b for _, b in EventStream([SAMPLES / files[fmt]], input_format=fmt)]
     frame = pl.concat(frames)
     assert frame.height > 0, fmt
@@ -103,6 +105,9 @@ def amplify(
         columns.append(ip.alias("destination_ip"))
     elif pattern == "auth":
         columns.append(pl.lit(22, pl.Int32).alias("destination_port"))
+    elif pattern == "names":  # failed lookups of generated-looking domains under 3 TLDs
+        columns.append(pl.format("qz{}kx.example{}", i, i % 3).alias("dns_question"))
+        columns.append(pl.lit("NXDOMAIN").alias("event_code"))
     if severity is not None or pattern == "mix":
         columns.append(pl.lit(severity, pl.Int32).alias("event_severity"))
     return copies.with_columns(columns)
@@ -190,6 +195,16 @@ def test_a_port_fan_out_of_each_firewall_format_is_decided(fmt: str) -> None:
     assert incidents, fmt
     decisions = decisions_for("firewall", incidents)
     assert _errors(decisions) == [] and len(decisions) == len(incidents)
+
+
+@pytest.mark.parametrize("fmt", sorted(DNS_FORMATS))
+def test_generated_names_of_each_dns_format_are_decided(fmt: str) -> None:
+    """Not vacuous for DNS logs either: failed lookups of generated names make a dga incident."""
+    rows = parsed(fmt)
+    incidents = _detect(fmt, _numbered([amplify(rows, 0, "names", 200, 1, None)]))
+    assert [i.kind for i in incidents] == ["dga"], fmt
+    decisions = decisions_for("firewall", incidents)
+    assert _errors(decisions) == [] and len(decisions) == 1
 
 
 @pytest.mark.parametrize("fmt", sorted(IDS_FORMATS))

@@ -92,7 +92,8 @@ class FirewallDetector(Detector):
 
     Attributes:
         counters: ``events`` seen, and those not used: ``ignored_actions``, ``no_source_ip``,
-            ``late``.
+            ``late``; for DNS lookups (once there are some) ``dns_lookups``, ``dns_late`` and
+            ``dga_domains_uncounted``.
 
     A detector reads one input: create a new one for the next.
     """

@@ -200,3 +200,21 @@ def test_a_reverse_shell_alone_in_its_hour_still_reaches_the_campaign(tmp_path: 
     detail = result["time_phases"]["detail"]["reverse_shell"]
     assert detail["medium"] >= 1 and detail["alert"] >= 1
     assert detail["severity"] == "high"
+
+
+def test_false_incidents_follow_the_attack_intervals_not_the_precise_labels(
+    tmp_path: Path,
+) -> None:
+    """An incident whose alerts lie in an attack interval is no false incident even when no
+    alert carries a precise ``event_label``; one with only false-positive alerts is."""
+    scan = "Wazuh: sshd: insecure connection attempt (scan)."
+    rows = [HEADER]
+    rows += [f"{T + k},{scan},10.0.0.7,a,W,network_scans,-" for k in range(3)]
+    rows += [f"{T + 7200 + k},{scan},10.0.0.8,b,W,false_positive,-" for k in range(3)]
+    path = tmp_path / "scans_alerts.csv.gz"
+    with gzip.open(path, "wt", encoding="utf-8") as fh:
+        fh.write("\n".join(rows) + "\n")
+    result = evaluate_scenario(path)
+    assert result["incidents"] == 2
+    assert result["false_incidents"]["any"] == 1
+    assert result["time_phases"]["detail"]["network_scans"]["severity"] == "medium"

@@ -198,3 +198,22 @@ def test_api_refuses_a_list_of_path_strings(tmp_path: Path, asa_text: str) -> No
     (tmp_path / "a.log").write_text(asa_text)
     with pytest.raises(UsageError, match="Path"):
         analyze_firewall([str(tmp_path / "a.log")])
+
+
+def test_files_of_no_known_format_in_a_folder(tmp_path: Path, asa_text: str) -> None:
+    """A README beside the logs: named once each, the list of formats said once, exit 3."""
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    (logs / "fw.log").write_text(asa_text)
+    (logs / "README.md").write_text("# notes\n")
+    (logs / "LICENSE").write_text("MIT License\n")
+    done = run_cli(["firewall", "logs", "--format", "json"], tmp_path)
+    assert done.returncode == 3, done.stderr
+    assert _report(done.stdout)["incidents"], "the log was analysed"
+    err = done.stderr
+    assert (
+        "input logs/README.md not read: could not detect the input format (first line: '# notes')\n"
+        in err
+    )
+    assert "2 input(s) in no format known here: `siem-consensus formats` lists them" in err
+    assert err.count("cert-device") == 0  # the list of 22 formats is not repeated per file

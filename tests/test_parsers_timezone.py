@@ -329,3 +329,43 @@ def test_timezone_reaches_the_api() -> None:
     [attack] = [i for i in utc if i.title.startswith("Login after")]
     [same] = [i for i in tokyo if i.title == attack.title]
     assert attack.first_seen - same.first_seen == timedelta(hours=9)
+
+
+def test_timezone_reaches_connectors_that_parse_as_they_read() -> None:
+    """Kafka messages are parsed by the connector while the stream reads it (its decoder)."""
+    from collections.abc import Iterator, Mapping
+    from types import SimpleNamespace
+
+    from siem_consensus.connectors.kafka._decode import Decoder
+    from siem_consensus.models import Event
+    from siem_consensus.testing import MemoryConnector
+
+    class SyslogTopic(MemoryConnector):
+        name = "test-syslog-topic"
+
+        def iter_events(
+            self, query: Mapping[str, Any] | str | None = None, **_: Any
+        ) -> Iterator[Event]:
+            lines = ZONELESS["asa"](WALLS)
+            records = [
+                SimpleNamespace(topic="fw", partition=0, offset=n, value=line.encode())
+                for n, line in enumerate(lines)
+            ]
+            events, letters = Decoder("fw", None).convert(records)
+            assert not letters
+            yield from events
+
+    def first(timezone: str | None) -> list[datetime]:
+        stream = EventStream([SyslogTopic().search()], timezone=timezone)
+        return [t for _, batch in stream for t in batch["timestamp"].to_list()]
+
+    from siem_consensus.connectors import CONNECTORS
+
+    try:
+        utc, vienna = first(None), first("Europe/Vienna")
+    finally:
+        CONNECTORS.pop(SyslogTopic.name, None)  # registered by subclassing; not for others
+    assert utc == [_utc(w) for w in WALLS]
+    assert [u - v for u, v in zip(utc, vienna, strict=True)] == [
+        timedelta(hours=h) for h in OFFSET_HOURS
+    ]

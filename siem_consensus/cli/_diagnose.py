@@ -28,6 +28,7 @@ _FAMILY = {
     "auth": {"openssh", "zeek-ssh", "zeek-ssh-json"},
 }
 _MOSTLY_DEAD = 0.5
+_FORMAT_LIST = "; pass --input-format / input_format= with one of: "
 
 
 def parse_fail_on(text: str | None) -> set[str]:
@@ -58,13 +59,22 @@ def diagnose(
     """
     code = OK
     stats = report.input
+    undetected = 0
     for name, why in stats.failures.items():
         why = why.removeprefix(f"{name}: ")
+        if _FORMAT_LIST in why and len(stats.failures) + len(stats.formats) > 1:
+            # the list of formats once for all, after the inputs (a README in a log folder)
+            why, undetected = why[: why.index(_FORMAT_LIST)], undetected + 1
         if name in stats.formats:  # it was being read: what came before it was analysed
             _say(f"input {name} not read to its end (the lines before were analysed): {why}")
         else:
             _say(f"input {name} not read: {why}")
         code = INPUT
+    if undetected:
+        _say(
+            f"  ({undetected} input(s) in no format known here: `siem-consensus formats` lists "
+            "them; --input-format forces one for every input)"
+        )
     if stats.lines and not stats.events and stats.dead_letters:
         _say(
             f"every line was rejected: {stats.dead_letters:,} dead letters of {stats.lines:,} "

@@ -370,7 +370,9 @@ class EventStream:
         iterator = iter(query)
         number = 0
         while True:
-            chunk = list(islice(iterator, self.chunk_lines))
+            # connectors parse as they read (Kafka messages, Splunk results): in the zone too
+            with naive_zone(self.timezone):
+                chunk = list(islice(iterator, self.chunk_lines))
             dead, seen = list(letters[seen:]), len(letters)
             skipped, skipped_before = query.skipped - skipped_before, query.skipped
             if not chunk and not dead and not skipped:

@@ -134,8 +134,8 @@ def dataset(n: int, seed: int = 1) -> list[str]:
     return [line for _, line in merged]
 
 
-def batch_outcomes(lines: Sequence[str]) -> set[tuple[str, str]]:
-    report = analyze_firewall(list(lines), input_format="asa", analysts="rules")
+def batch_outcomes(lines: Sequence[str], analysts: str | None = None) -> set[tuple[str, str]]:
+    report = analyze_firewall(list(lines), input_format="asa", analysts=analysts)
     return {(d.incident_id, d.outcome.value) for d in report.decisions}
 
 
@@ -160,11 +160,13 @@ def start_worker(
     state: Path,
     idle: float = 4.0,
     guarantee: str = "exactly-once",
+    decide_at: str = "end-of-input",
+    extra: Sequence[str] = (),
 ) -> subprocess.Popen[bytes]:
     args = ["stream", "firewall", "--connectors", str(connectors), "--from", "kafka", topic]
-    args += ["--guarantee", guarantee]
+    args += ["--guarantee", guarantee, "--decide-at", decide_at, *extra]
     args += ["--group", group, "--until-idle", str(idle), "--input-format", "asa"]
-    args += ["--analysts", "rules", "--lateness", LATENESS, "--state-dir", str(state)]
+    args += ["--lateness", LATENESS, "--state-dir", str(state)]
     return subprocess.Popen(
         [sys.executable, "-c", WORKER, *args],
         stdout=subprocess.PIPE,

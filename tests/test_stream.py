@@ -24,7 +24,7 @@ import sys
 import time
 import uuid
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -162,6 +162,7 @@ def start_worker(
     guarantee: str = "exactly-once",
     decide_at: str = "end-of-input",
     extra: Sequence[str] = (),
+    env: Mapping[str, str] | None = None,
 ) -> subprocess.Popen[bytes]:
     args = ["stream", "firewall", "--connectors", str(connectors), "--from", "kafka", topic]
     args += ["--guarantee", guarantee, "--decide-at", decide_at, *extra]
@@ -171,7 +172,7 @@ def start_worker(
         [sys.executable, "-c", WORKER, *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        env={**(os.environ if env is None else env), "PYTHONUNBUFFERED": "1"},
     )
 
 

@@ -1,4 +1,5 @@
-"""What the two test brokers do with a dead producer's open transaction (docs/scale.md).
+"""What the two test brokers do with a dead producer's open transaction, and tansu's high
+watermark (docs/scale.md, "Brokers tried").
 
 Kafka aborts it after ``transaction.timeout.ms``, or as soon as a new producer initialises
 with the same ``transactional.id`` (fencing); until then ``read_committed`` readers of that
@@ -90,3 +91,36 @@ def test_a_dead_producers_transaction_outlives_its_timeout(
     # A new producer with the dead one's transactional.id fences it: its transaction ends.
     _commit(broker, topic, b"fenced", tid)
     assert _committed_values(broker, topic, wait=20, count=3) == AFTER_FENCING[name]
+
+
+def _high_watermark(bootstrap: str, records: int, settings: dict[str, str]) -> int:
+    topic = f"hw-{uuid.uuid4().hex[:8]}"
+    create_topic(bootstrap, topic, partitions=1)
+    producer = Producer({"bootstrap.servers": bootstrap, "linger.ms": 200, **settings})
+    for n in range(records):
+        producer.produce(topic, str(n).encode(), partition=0)
+    assert producer.flush(20) == 0
+    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": f"hw-{uuid.uuid4()}"})
+    try:
+        high: int = consumer.get_watermark_offsets(TopicPartition(topic, 0), timeout=10)[1]
+        return high
+    finally:
+        consumer.close()
+
+
+# tansu answers ListOffsets(latest) with the base offset of the partition's last record batch
+# + 1: a batch of 100 records reads as 1. The engine's changelog recovery, the idle watch and
+# the tests' readers all trust the high watermark, so on tansu every producer of a test sends
+# one record per batch (test_stream.py, ONE_PER_BATCH).
+HIGH_WATERMARK = {"noida-db": (100, 100), "tansu": (1, 100)}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["noida-db", "tansu"])
+def test_the_high_watermark_after_one_batch_of_100_records(
+    name: str, request: pytest.FixtureRequest
+) -> None:
+    broker = request.getfixturevalue("bootstrap" if name == "noida-db" else "tansu")
+    batched = _high_watermark(broker, 100, {})
+    one_per_batch = _high_watermark(broker, 100, {"batch.num.messages": "1"})
+    assert (batched, one_per_batch) == HIGH_WATERMARK[name]

@@ -105,6 +105,14 @@ def add_stream_parser(sub: Any) -> None:
     )
     p.add_argument("--cache", metavar="SQLITE", help=f"LLM response cache (default {CACHE})")
     p.add_argument("--no-cache", action="store_true", help="do not use the LLM response cache")
+    p.add_argument(
+        "--kafka-setting",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a librdkafka setting for every client of the worker (repeatable), e.g. "
+        "batch.num.messages=1",
+    )
     p.add_argument("--state-dir", metavar="DIR", help="local state (default: a temporary dir)")
     p.add_argument(
         "--checkpoint",
@@ -141,6 +149,11 @@ def run_stream(args: argparse.Namespace) -> int:
         )
     bootstrap, extra = kafka_settings(config.settings(name), f"{config.path} [connectors.{name}]")
     budget = _budget(args.budget)
+    for setting in args.kafka_setting:
+        key, sep, value = setting.partition("=")
+        if not sep or not key.strip():
+            raise UsageError(f"--kafka-setting {setting!r}: expected KEY=VALUE")
+        extra[key.strip()] = value.strip()
     with contextlib.ExitStack() as stack:
         sinks = [stack.enter_context(config.create(n)) for n in dict.fromkeys(args.to)]
         cache = None

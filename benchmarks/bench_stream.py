@@ -218,7 +218,9 @@ def _wait_for_assignment(bootstrap: str, group: str, timeout: float = 120) -> No
     raise SystemExit(f"the worker did not join {group} within {timeout} s")
 
 
-def latency_run(bootstrap: str, rate: float, seconds: float) -> dict[str, Any]:
+def latency_run(
+    bootstrap: str, rate: float, seconds: float, analysts: str | None = None
+) -> dict[str, Any]:
     """One worker, a feed at ``rate`` lines/s for ``seconds``: latency of each decision.
 
     Log time runs :data:`SPEEDUP` times faster than wall time, so a session closes
@@ -245,6 +247,7 @@ def latency_run(bootstrap: str, rate: float, seconds: float) -> dict[str, Any]:
     )
     args = ["stream", "firewall", "--connectors", str(config), "--from", "kafka", topic]
     args += ["--group", group, "--input-format", "asa", "--lateness", str(LATENESS_S)]
+    args += ["--analysts", analysts] if analysts else []
     worker = subprocess.Popen(
         [sys.executable, "-c", WORKER, *args, "--state-dir", tempfile.mkdtemp()],
         stdout=subprocess.DEVNULL,
@@ -317,12 +320,14 @@ def _percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
-def report_latency(broker: Any, runs: int, rate: float, seconds: float) -> None:
+def report_latency(
+    broker: Any, runs: int, rate: float, seconds: float, analysts: str | None = None
+) -> None:
     """Print each run's latency percentiles, lag over time and load, then the spread."""
     p50s, p95s = [], []
     with broker() as server:
         for number in range(1, runs + 1):
-            r = latency_run(server.kafka_bootstrap, rate, seconds)
+            r = latency_run(server.kafka_bootstrap, rate, seconds, analysts)
             if not r["latencies"]:
                 print(f"run {number}: no decision measured ({r})")
                 continue
@@ -359,9 +364,10 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3, help="latency runs")
     parser.add_argument("--rate", type=float, default=200.0, help="latency: lines per second")
     parser.add_argument("--seconds", type=float, default=60.0, help="latency: feed duration")
+    parser.add_argument("--analysts", help="latency: the workers' --analysts (default ones)")
     opts = parser.parse_args()
     if opts.latency:
-        report_latency(_broker, opts.runs, opts.rate, opts.seconds)
+        report_latency(_broker, opts.runs, opts.rate, opts.seconds, opts.analysts)
         return
     results = []
     with _broker() as server:

@@ -89,7 +89,9 @@ def _committed(bootstrap: str, group: str, topic: str) -> int:
         consumer.close()
 
 
-def run(bootstrap: str, lines: int, workers: int, idle: float) -> dict[str, Any]:
+def run(
+    bootstrap: str, lines: int, workers: int, idle: float, analysts: str | None = None
+) -> dict[str, Any]:
     """One measured run; returns its figures."""
     topic = f"bench-{uuid.uuid4().hex[:8]}"
     _produce(bootstrap, topic, lines)
@@ -103,6 +105,7 @@ def run(bootstrap: str, lines: int, workers: int, idle: float) -> dict[str, Any]
     args = ["stream", "firewall", "--connectors", str(config), "--from", "kafka", topic]
     args += ["--group", group, "--until-idle", str(idle), "--input-format", "asa"]
     args += ["--lateness", str(30 * 86_400)]
+    args += ["--analysts", analysts] if analysts else []
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     procs = [
         subprocess.Popen(
@@ -364,7 +367,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3, help="latency runs")
     parser.add_argument("--rate", type=float, default=200.0, help="latency: lines per second")
     parser.add_argument("--seconds", type=float, default=60.0, help="latency: feed duration")
-    parser.add_argument("--analysts", help="latency: the workers' --analysts (default ones)")
+    parser.add_argument("--analysts", help="the workers' --analysts (default: the default ones)")
     opts = parser.parse_args()
     if opts.latency:
         report_latency(_broker, opts.runs, opts.rate, opts.seconds, opts.analysts)
@@ -372,7 +375,7 @@ def main() -> None:
     results = []
     with _broker() as server:
         for count in (int(w) for w in opts.workers.split(",")):
-            result = run(server.kafka_bootstrap, opts.lines, count, opts.until_idle)
+            result = run(server.kafka_bootstrap, opts.lines, count, opts.until_idle, opts.analysts)
             results.append(result)
             print(
                 f"{count} worker(s): {result['ingest_per_s']:,.0f} lines/s ingested, "

@@ -177,15 +177,31 @@ def start_worker(
     args += ["--guarantee", guarantee, "--decide-at", decide_at, *extra]
     args += ["--group", group, "--until-idle", str(idle), "--input-format", "asa"]
     args += ["--lateness", LATENESS, "--state-dir", str(state)]
-    return subprocess.Popen(
+    proc = subprocess.Popen(
         [sys.executable, "-c", WORKER, *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         env={**(os.environ if env is None else env), "PYTHONUNBUFFERED": "1"},
     )
+    _STARTED.append(proc)
+    return proc
 
 
-def finish(worker: subprocess.Popen[bytes], timeout: float = 240) -> dict[str, int]:
+_STARTED: list[subprocess.Popen[bytes]] = []
+
+
+@pytest.fixture(autouse=True)
+def _no_worker_outlives_its_test() -> Iterator[None]:
+    """A failed test leaves no worker process behind."""
+    yield
+    while _STARTED:
+        proc = _STARTED.pop()
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+
+
+def finish(worker: subprocess.Popen[bytes], timeout: float = 600) -> dict[str, int]:
     """Wait for a worker; its counters (the last stderr line, JSON)."""
     try:
         _out, err = worker.communicate(timeout=timeout)

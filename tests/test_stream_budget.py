@@ -25,6 +25,7 @@ from llm_helpers import claims, scan_incident  # noqa: E402
 from test_stream import (  # noqa: E402
     START,
     _attacks,
+    _no_worker_outlives_its_test,
     _wait_for_members,
     bootstrap,
     connectors,
@@ -39,7 +40,8 @@ from siem_consensus.stream import StreamTopics, send_end_of_input  # noqa: E402
 from siem_consensus.stream._ledger import BudgetLedger  # noqa: E402
 from siem_consensus.testing import ProviderSimulator, RecordedRequest  # noqa: E402
 
-__all__ = ["bootstrap", "connectors"]  # fixtures shared with test_stream
+# fixtures shared with test_stream
+__all__ = ["_no_worker_outlives_its_test", "bootstrap", "connectors"]
 
 
 def _ledger_topic(bootstrap: str) -> str:

@@ -20,6 +20,7 @@ pytest.importorskip("quixstreams")
 pytest.importorskip("noida_db")
 
 from test_stream import (  # noqa: E402
+    _no_worker_outlives_its_test,
     bootstrap,
     connectors,
     create_topic,
@@ -43,7 +44,8 @@ from siem_consensus.stream import (  # noqa: E402
 from siem_consensus.stream._detect import detect_and_measure  # noqa: E402
 from siem_consensus.stream._population import attach, merge  # noqa: E402
 
-__all__ = ["bootstrap", "connectors", "expected", "lines"]  # fixtures shared with test_stream
+# fixtures shared with test_stream
+__all__ = ["_no_worker_outlives_its_test", "bootstrap", "connectors", "expected", "lines"]
 
 
 def _without_population(stats: dict[str, Any]) -> dict[str, Any]:

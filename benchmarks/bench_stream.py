@@ -21,19 +21,27 @@ second the group's committed offset on the input topic is sampled. Reported per 
 
 The ratio of 2-worker to 1-worker ingest rate is printed at the end. The machine's 2 cores
 are shared with the broker and the sampler, so two workers cannot double a single worker.
+
+``--latency`` measures instead the end-to-end latency of a live feed (see
+:func:`latency_run`)::
+
+    python benchmarks/bench_stream.py --latency --runs 3 [--rate 200] [--seconds 60]
 """
 
 from __future__ import annotations
 
 import argparse
+import bisect
 import json
 import os
 import resource
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -81,7 +89,9 @@ def _committed(bootstrap: str, group: str, topic: str) -> int:
         consumer.close()
 
 
-def run(bootstrap: str, lines: int, workers: int, idle: float) -> dict[str, Any]:
+def run(
+    bootstrap: str, lines: int, workers: int, idle: float, analysts: str | None = None
+) -> dict[str, Any]:
     """One measured run; returns its figures."""
     topic = f"bench-{uuid.uuid4().hex[:8]}"
     _produce(bootstrap, topic, lines)
@@ -95,6 +105,7 @@ def run(bootstrap: str, lines: int, workers: int, idle: float) -> dict[str, Any]
     args = ["stream", "firewall", "--connectors", str(config), "--from", "kafka", topic]
     args += ["--group", group, "--until-idle", str(idle), "--input-format", "asa"]
     args += ["--lateness", str(30 * 86_400)]
+    args += ["--analysts", analysts] if analysts else []
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     procs = [
         subprocess.Popen(
@@ -136,16 +147,235 @@ def run(bootstrap: str, lines: int, workers: int, idle: float) -> dict[str, Any]
     }
 
 
+# -- latency of a live feed ------------------------------------------------------------------
+
+SPEEDUP = 600  # log seconds per wall second: a 2 h session gap passes in 12 s
+LATENESS_S = 600  # log seconds (1 s of wall time)
+GAP_S = 2 * 3600  # the firewall family's session gap: two detection windows
+
+
+def _stamp(line: str, ts: datetime) -> str:
+    """``line`` (an ASA syslog line) with its header time replaced by ``ts``."""
+    return f"{ts:%b} {ts.day:2d} {ts:%H:%M:%S}{line[15:]}"
+
+
+def _scan(k: int, ts: datetime) -> tuple[str, list[tuple[datetime, str]]]:
+    """Attack ``k``: a port scan of 80 ports, 2 log seconds apart, by its own address."""
+    from siem_consensus.generators.firewall import asa_deny
+
+    attacker = f"198.18.{k // 250}.{k % 250 + 1}"
+    out = []
+    for i in range(80):
+        at = ts + timedelta(seconds=2 * i)
+        src, dst = ("outside", attacker, 40000 + i), ("inside", "10.1.50.10", 1 + i * 7)
+        out.append((at, asa_deny(at, "tcp", src, dst, "x")))
+    return attacker, out
+
+
+class _Decisions(threading.Thread):
+    """Reads the decisions topic (read_committed) and notes when each decision arrived."""
+
+    def __init__(self, bootstrap: str, topic: str) -> None:
+        super().__init__(daemon=True)
+        from confluent_kafka import Consumer
+
+        self.seen: dict[str, tuple[float, str]] = {}
+        self.stop = threading.Event()
+        self._topic = topic
+        self._consumer = Consumer(
+            {
+                "bootstrap.servers": bootstrap,
+                "group.id": f"lat-{uuid.uuid4()}",
+                "isolation.level": "read_committed",
+                "auto.offset.reset": "earliest",
+                "enable.auto.commit": False,
+            }
+        )
+
+    def run(self) -> None:
+        self._consumer.subscribe([self._topic])
+        while not self.stop.is_set():
+            message = self._consumer.poll(0.1)
+            if message is None or message.error():
+                continue
+            value = json.loads(message.value())
+            self.seen.setdefault(message.key().decode(), (time.time(), json.dumps(value)))
+        self._consumer.close()
+
+
+def _wait_for_assignment(bootstrap: str, group: str, timeout: float = 120) -> None:
+    from confluent_kafka.admin import AdminClient
+
+    admin = AdminClient({"bootstrap.servers": bootstrap})
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            found = admin.describe_consumer_groups([group])[group].result(5)
+            if found.state.name == "STABLE" and any(
+                m.assignment.topic_partitions for m in found.members
+            ):
+                return
+        except Exception:  # noqa: BLE001 - the group does not exist until a worker joins
+            pass
+        time.sleep(0.5)
+    raise SystemExit(f"the worker did not join {group} within {timeout} s")
+
+
+def latency_run(
+    bootstrap: str, rate: float, seconds: float, analysts: str | None = None
+) -> dict[str, Any]:
+    """One worker, a feed at ``rate`` lines/s for ``seconds``: latency of each decision.
+
+    Log time runs :data:`SPEEDUP` times faster than wall time, so a session closes
+    ``(gap + lateness) / SPEEDUP`` wall seconds after the attack's last event. One port scan
+    by a new address is injected every 5 s of wall time. For each, the *earliest possible*
+    decision moment is when the producer sent the first line whose log time passes the scan's
+    last event + gap + lateness (the session can close no sooner); the latency is from that
+    moment to the decision's arrival on a ``read_committed`` reader of the decisions topic:
+    processing, transactions (commit every second) and Kafka, not the log-time wait itself.
+    """
+    from confluent_kafka import Producer
+    from confluent_kafka.admin import AdminClient, NewTopic
+
+    from siem_consensus.generators.firewall import bulk_asa_lines
+
+    topic, group = f"live-{uuid.uuid4().hex[:8]}", f"live-{uuid.uuid4().hex[:6]}"
+    admin = AdminClient({"bootstrap.servers": bootstrap})
+    for future in admin.create_topics([NewTopic(topic, PARTITIONS, 1)]).values():
+        future.result(10)
+    config = Path(tempfile.mkdtemp()) / "c.toml"
+    config.write_text(
+        f'[connectors.kafka]\nbootstrap_servers = "{bootstrap}"\ntopic = "unused"\n',
+        encoding="utf-8",
+    )
+    args = ["stream", "firewall", "--connectors", str(config), "--from", "kafka", topic]
+    args += ["--group", group, "--input-format", "asa", "--lateness", str(LATENESS_S)]
+    args += ["--analysts", analysts] if analysts else []
+    worker = subprocess.Popen(
+        [sys.executable, "-c", WORKER, *args, "--state-dir", tempfile.mkdtemp()],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    _wait_for_assignment(bootstrap, group)
+    reader = _Decisions(bootstrap, f"{topic}.firewall.decisions")
+    reader.start()
+    producer = Producer({"bootstrap.servers": bootstrap, "linger.ms": 5})
+    bulk = bulk_asa_lines(10_000_000, seed=5)
+    sent: list[tuple[float, float]] = []  # (wall time, log time) of every line sent
+    attacks: dict[str, float] = {}  # attacker -> log time of its last event
+    pending: list[tuple[datetime, str]] = []
+    lag: list[tuple[int, int]] = []
+    load = [os.getloadavg()[0]]
+    log0 = datetime.now(UTC).replace(microsecond=0)
+    start = time.time()
+    # The feed goes on past `seconds` until the last scan's session can close, plus 10 s.
+    tail = (GAP_S + LATENESS_S) / SPEEDUP + 10
+    n, sampled = 0, start
+    while (now := time.time()) - start < seconds + tail:
+        due = int((now - start) * rate)
+        while n < due:
+            ts = log0 + timedelta(seconds=(time.time() - start) * SPEEDUP)
+            if n % int(5 * rate) == 0 and now - start < seconds:
+                attacker, lines = _scan(len(attacks), ts)
+                attacks[attacker] = lines[-1][0].timestamp()
+                pending += lines
+            due_attack = pending and pending[0][0] <= ts
+            line = pending.pop(0)[1] if due_attack else _stamp(next(bulk), ts)
+            producer.produce(topic, line.encode())
+            sent.append((time.time(), ts.timestamp()))
+            n += 1
+        producer.poll(0)
+        if now - sampled >= 2.0:
+            sampled = now
+            lag.append((round(now - start), n - _committed(bootstrap, group, topic)))
+        time.sleep(0.005)
+    producer.flush(30)
+    load.append(os.getloadavg()[0])
+    deadline = time.time() + 30
+    while time.time() < deadline and sum(1 for _t, v in reader.seen.values()) < len(attacks):
+        time.sleep(0.5)
+    worker.terminate()
+    _out, err = worker.communicate(timeout=120)
+    reader.stop.set()
+    reader.join(10)
+    logs = [log for _wall, log in sent]
+    latencies = []
+    for attacker, last in attacks.items():
+        found = sorted((t, v) for t, v in reader.seen.values() if f'"{attacker}"' in v)
+        earliest = bisect.bisect_left(logs, last + GAP_S + LATENESS_S)
+        if found and earliest < len(sent):
+            latencies.append(found[0][0] - sent[earliest][0])
+    counters = json.loads(err.decode(errors="replace").strip().splitlines()[-1])
+    return {
+        "sent": n,
+        "rate": n / (sent[-1][0] - sent[0][0]),
+        "attacks": len(attacks),
+        "decided": len(latencies),
+        "latencies": sorted(latencies),
+        "lag": lag,
+        "load": load,
+        "counters": counters,
+    }
+
+
+def _percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def report_latency(
+    broker: Any, runs: int, rate: float, seconds: float, analysts: str | None = None
+) -> None:
+    """Print each run's latency percentiles, lag over time and load, then the spread."""
+    p50s, p95s = [], []
+    with broker() as server:
+        for number in range(1, runs + 1):
+            r = latency_run(server.kafka_bootstrap, rate, seconds, analysts)
+            if not r["latencies"]:
+                print(f"run {number}: no decision measured ({r})")
+                continue
+            p50, p95 = _percentile(r["latencies"], 0.5), _percentile(r["latencies"], 0.95)
+            p50s.append(p50)
+            p95s.append(p95)
+            print(
+                f"run {number}: {r['rate']:.0f} lines/s for {r['sent']:,} lines, "
+                f"{r['decided']}/{r['attacks']} scans decided; latency after the session "
+                f"could close p50 {p50:.2f} s, p95 {p95:.2f} s, max {max(r['latencies']):.2f} s; "
+                f"load average {r['load'][0]:.1f} -> {r['load'][1]:.1f}",
+                flush=True,
+            )
+            print("   lag (s, input lines not committed):", r["lag"][::3], flush=True)
+            c = r["counters"]
+            print(
+                f"   worker: {c.get('sessions', 0):,} sessions closed, detect "
+                f"{c.get('detect_s', 0):.1f} s, {c.get('decisions', 0)} decisions, decide "
+                f"{c.get('decide_s', 0):.1f} s, late {c.get('late', 0)}",
+                flush=True,
+            )
+    if p50s:
+        spread = f"{min(p50s):.2f}-{max(p50s):.2f} s, p95 {min(p95s):.2f}-{max(p95s):.2f} s"
+        wait = GAP_S + LATENESS_S
+        print(f"p50 over runs {spread}; plus the log-time wait of gap + lateness ({wait} s)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--lines", type=int, default=100_000)
     parser.add_argument("--workers", default="1,2")
     parser.add_argument("--until-idle", type=float, default=14.0)
+    parser.add_argument("--latency", action="store_true", help="measure a live feed's latency")
+    parser.add_argument("--runs", type=int, default=3, help="latency runs")
+    parser.add_argument("--rate", type=float, default=200.0, help="latency: lines per second")
+    parser.add_argument("--seconds", type=float, default=60.0, help="latency: feed duration")
+    parser.add_argument("--analysts", help="the workers' --analysts (default: the default ones)")
     opts = parser.parse_args()
+    if opts.latency:
+        report_latency(_broker, opts.runs, opts.rate, opts.seconds, opts.analysts)
+        return
     results = []
     with _broker() as server:
         for count in (int(w) for w in opts.workers.split(",")):
-            result = run(server.kafka_bootstrap, opts.lines, count, opts.until_idle)
+            result = run(server.kafka_bootstrap, opts.lines, count, opts.until_idle, opts.analysts)
             results.append(result)
             print(
                 f"{count} worker(s): {result['ingest_per_s']:,.0f} lines/s ingested, "

@@ -189,3 +189,13 @@ def test_a_worker_without_the_engine_says_how_to_install_it(monkeypatch: Any) ->
     monkeypatch.setitem(sys.modules, "quixstreams", None)
     with pytest.raises(MissingDependencyError, match=r"siem-consensus\[stream\]"):
         StreamWorker(StreamSettings("firewall", "127.0.0.1:9", "t"))
+
+
+def test_cli_refuses_a_kafka_setting_without_a_value(tmp_path: Any, capsys: Any) -> None:
+    config = tmp_path / "c.toml"
+    config.write_text('[connectors.k]\ntype = "kafka"\nbootstrap_servers = "127.0.0.1:9"\n')
+    args = ["stream", "firewall", "--connectors", str(config), "--from", "k", "t"]
+    assert main([*args, "--kafka-setting", "batch.num.messages"]) == 2
+    assert "expected KEY=VALUE" in capsys.readouterr().err
+    assert main([*args, "--budget", "lots"]) == 2
+    assert "neither tokens" in capsys.readouterr().err

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import argparse
 
+from ..errors import UsageError
 from ._exit import EXIT_CODES_HELP
 
-__all__ = ["SEVERITIES", "add_run_flags", "add_version", "epilog"]
+__all__ = ["CACHE", "SEVERITIES", "add_run_flags", "add_version", "epilog", "parse_budget"]
 
 SEVERITIES = ("info", "low", "medium", "high", "critical")
 LOG_LEVELS = ("debug", "info", "warning", "error")
+CACHE = "~/.cache/siem-consensus/responses.sqlite"
 
 
 def epilog() -> str:
@@ -96,3 +98,16 @@ def _ratio(text: str) -> float:
     if not value > 1:
         raise argparse.ArgumentTypeError(f"{text!r}: a gzip expansion ratio is more than 1")
     return value
+
+
+def parse_budget(text: str) -> tuple[int | None, float | None]:
+    """``200000``/``200000tok`` -> (tokens, None); ``$5``/``5usd`` -> (None, dollars)."""
+    raw = text.strip().lower().replace("_", "").replace(",", "")
+    try:
+        if raw.startswith("$") or raw.endswith("usd"):
+            return None, float(raw.strip("$").removesuffix("usd"))
+        return int(raw.removesuffix("tok").removesuffix("tokens")), None
+    except ValueError:
+        raise UsageError(
+            f"--budget {text!r} is neither tokens (200000 or 200000tok) nor dollars ($5 or 5usd)"
+        ) from None

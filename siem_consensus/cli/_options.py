@@ -6,7 +6,7 @@ import argparse
 from dataclasses import dataclass
 
 from ..defaults import DECISION_DEFAULTS
-from ._flags import add_run_flags, add_version, epilog
+from ._flags import CACHE, add_run_flags, add_version, epilog
 from ._stream import add_stream_parser
 
 __all__ = ["ACTIONS_DB", "CACHE", "COMMANDS", "FORMATS", "RUNS_DB", "Command", "build_parser"]
@@ -46,7 +46,6 @@ ACTIONS_DB = "siem-consensus-actions.sqlite"
 
 
 FORMATS = ("table", "json", "jsonl", "markdown")
-CACHE = "~/.cache/siem-consensus/responses.sqlite"
 
 
 def _add_connectors(p: argparse.ArgumentParser) -> None:

@@ -7,9 +7,11 @@ import contextlib
 import json
 import sys
 from collections.abc import Mapping
-from typing import Any
+from pathlib import Path
+from typing import Any, Literal
 
 from ..errors import UsageError
+from ._flags import CACHE, parse_budget
 
 __all__ = ["add_stream_parser", "run_stream"]
 
@@ -75,11 +77,41 @@ def add_stream_parser(sub: Any) -> None:
         "transactions; see docs/scale.md)",
     )
     p.add_argument(
+        "--decide-at",
+        choices=("session", "end-of-input"),
+        default="session",
+        help="session: decide when an entity's session closes, against the population so far "
+        "(live); end-of-input: wait for the end of a back-fill, so the baseline's population "
+        "is the whole input's and decisions are the batch command's (see docs/scale.md)",
+    )
+    p.add_argument(
         "--replication",
         type=int,
         default=1,
         metavar="N",
         help="replication factor of the topics the job creates (3 on a real cluster)",
+    )
+    p.add_argument(
+        "--budget",
+        help="LLM budget of the whole job, shared by every worker of the group through a "
+        "ledger topic: tokens (200000 or 200000tok) or dollars ($5 or 5usd); give each "
+        "worker the same",
+    )
+    p.add_argument(
+        "--budget-block",
+        type=float,
+        metavar="AMOUNT",
+        help="how much a worker claims from the shared budget at a time (default: a tenth)",
+    )
+    p.add_argument("--cache", metavar="SQLITE", help=f"LLM response cache (default {CACHE})")
+    p.add_argument("--no-cache", action="store_true", help="do not use the LLM response cache")
+    p.add_argument(
+        "--kafka-setting",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a librdkafka setting for every client of the worker (repeatable), e.g. "
+        "batch.num.messages=1",
     )
     p.add_argument("--state-dir", metavar="DIR", help="local state (default: a temporary dir)")
     p.add_argument(
@@ -103,6 +135,8 @@ def kafka_settings(table: Mapping[str, Any], where: str) -> tuple[str, dict[str,
 
 def run_stream(args: argparse.Namespace) -> int:
     """Run one worker until it is stopped or idle; print its counters as JSON on stderr."""
+    from ..analysts.cache import ResponseCache
+    from ..analysts.llm.base import LLMSettings
     from ..connectors import load_connector_config
     from ..stream import DecideSettings, StreamSettings, StreamWorker
 
@@ -114,12 +148,22 @@ def run_stream(args: argparse.Namespace) -> int:
             "connection"
         )
     bootstrap, extra = kafka_settings(config.settings(name), f"{config.path} [connectors.{name}]")
+    budget = _budget(args.budget)
+    for setting in args.kafka_setting:
+        key, sep, value = setting.partition("=")
+        if not sep or not key.strip():
+            raise UsageError(f"--kafka-setting {setting!r}: expected KEY=VALUE")
+        extra[key.strip()] = value.strip()
     with contextlib.ExitStack() as stack:
         sinks = [stack.enter_context(config.create(n)) for n in dict.fromkeys(args.to)]
+        cache = None
+        if not args.no_cache:
+            cache = stack.enter_context(ResponseCache(Path(args.cache or CACHE).expanduser()))
         decide = DecideSettings(
             analysts=args.analysts,
             policy=args.policy,
             threshold=args.threshold,
+            llm_settings=LLMSettings(cache=cache),
             checkpoint=args.checkpoint,
             sinks=sinks,
         )
@@ -134,10 +178,26 @@ def run_stream(args: argparse.Namespace) -> int:
             kafka=extra,
             lateness_s=args.lateness,
             guarantee=args.guarantee,
+            decide_at=args.decide_at,
+            budget=budget,
+            budget_block=args.budget_block,
             replication=args.replication,
         )
         worker = StreamWorker(settings)
         worker.run(until_idle=args.until_idle)
     seconds = {f"{stage}_s": round(value, 3) for stage, value in worker.seconds.items()}
-    print(json.dumps({**worker.counters, **seconds}, sort_keys=True), file=sys.stderr)
+    spent: dict[str, float] = {}
+    if worker.budget is not None:
+        spent = {"budget_granted": worker.budget.ledger.granted}
+        spent.update(spent_tokens=worker.budget.spent_tokens)
+        spent.update(spent_usd=round(worker.budget.spent_cost_usd, 6))
+    print(json.dumps({**worker.counters, **seconds, **spent}, sort_keys=True), file=sys.stderr)
     return 0
+
+
+def _budget(text: str | None) -> tuple[float, Literal["tokens", "usd"]] | None:
+    """``--budget`` as (limit, unit)."""
+    if not text:
+        return None
+    tokens, dollars = parse_budget(text)
+    return (float(tokens), "tokens") if tokens is not None else (float(dollars or 0.0), "usd")

@@ -14,6 +14,7 @@ from ..errors import UsageError
 from ._connections import check_inputs, connections
 from ._diagnose import diagnose, parse_fail_on
 from ._exit import INPUT, OK
+from ._flags import parse_budget
 from ._options import CACHE, COMMANDS
 from ._output import check_output, filter_report, parse_outcomes, render, write_text
 from ._progress import configure_logging, describe, limits, make_progress, zone
@@ -22,19 +23,6 @@ if TYPE_CHECKING:
     from ..report import Report
 
 __all__ = ["parse_budget", "run_triage"]
-
-
-def parse_budget(text: str) -> tuple[int | None, float | None]:
-    """``200000``/``200000tok`` -> (tokens, None); ``$5``/``5usd`` -> (None, dollars)."""
-    raw = text.strip().lower().replace("_", "").replace(",", "")
-    try:
-        if raw.startswith("$") or raw.endswith("usd"):
-            return None, float(raw.strip("$").removesuffix("usd"))
-        return int(raw.removesuffix("tok").removesuffix("tokens")), None
-    except ValueError:
-        raise UsageError(
-            f"--budget {text!r} is neither tokens (200000 or 200000tok) nor dollars ($5 or 5usd)"
-        ) from None
 
 
 def _llm_settings(args: argparse.Namespace) -> Any:

@@ -11,8 +11,9 @@ from ._control import send_end_of_input
 from ._decide import DecideSettings, decide_incidents
 from ._detect import detect_session
 from ._families import FAMILIES, Family, get_family
+from ._settings import StreamSettings
 from ._topics import StreamTopics
-from ._worker import StreamSettings, StreamWorker
+from ._worker import StreamWorker
 
 __all__ = [
     "DecideSettings",

@@ -7,8 +7,9 @@ from typing import Any
 
 from ._codec import session_frame
 from ._families import Family
+from ._population import measure
 
-__all__ = ["detect_session"]
+__all__ = ["detect_and_measure", "detect_session"]
 
 
 def detect_session(family: Family, rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
@@ -18,9 +19,23 @@ def detect_session(family: Family, rows: Sequence[Mapping[str, Any]]) -> list[di
     are unique by ``(source, line)``, the event's id. Sessions shorter than
     ``family.min_events`` cannot fire a rule and skip the detector.
     """
+    return detect_and_measure(family, rows, population=False)[0]
+
+
+def detect_and_measure(
+    family: Family, rows: Sequence[Mapping[str, Any]], *, population: bool
+) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+    """:func:`detect_session`, and with ``population`` the session's population share.
+
+    The share (see :mod:`._population`) needs the detector even on sessions too short to
+    fire; None for families whose population is not summed, or without ``population``.
+    """
     rows = list({(row["source"], row["line"]): row for row in rows}.values())
-    if len(rows) < family.min_events:
-        return []
+    if len(rows) < family.min_events and not (population and rows):
+        return [], None
     detector = family.detector()
     detector.update(session_frame(rows))
-    return [incident.model_dump(mode="json") for incident in detector.finish()]
+    found = detector.finish()
+    incidents = found if len(rows) >= family.min_events else []
+    share = measure(family.name, detector) if population else None
+    return [incident.model_dump(mode="json") for incident in incidents], share

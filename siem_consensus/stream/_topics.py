@@ -7,13 +7,15 @@ topic                           key         value
 ==============================  ==========  ==============================================
 ``asa``                         any         one raw record (log line or ECS JSON)
 ``asa.firewall.events``         entity      an event row (see ``_codec``), or a marker
-``asa.firewall.candidates``     incident    a candidate incident (``Incident`` JSON)
+``asa.firewall.candidates``     incident    ``{"kind": "candidate", "incident"}``, or a marker
+``asa.firewall.population``     session     a session's population share; end records
+``asa.firewall.budget``         group       the LLM budget ledger (``_ledger``), one partition
 ``asa.firewall.decisions``      incident    ``{"decision", "incident"}``; compacted
 ``asa.firewall.dead-letters``   topic:p:o   the dead letter, with partition and offset
 ==============================  ==========  ==============================================
 
-Derived topics get the input topic's partition count. The engine adds its own changelog
-topics for the state stores (``changelog__<group>--...``), compacted.
+Derived topics get the input topic's partition count (the population topic has one). The
+engine adds its own changelog topics for the state stores (``changelog__<group>--...``), compacted.
 """
 
 from __future__ import annotations
@@ -52,6 +54,16 @@ class StreamTopics:
     def decisions(self) -> str:
         """Decisions keyed by incident id (log-compacted: the latest per incident stays)."""
         return self._derived("decisions")
+
+    @property
+    def population(self) -> str:
+        """Population shares keyed by session, one partition, compacted (``_population``)."""
+        return self._derived("population")
+
+    @property
+    def budget(self) -> str:
+        """The LLM budget ledger shared by the workers, one partition, kept forever."""
+        return self._derived("budget")
 
     @property
     def dead_letters(self) -> str:

@@ -11,9 +11,14 @@ each stage's input topic over the workers, so start more workers to scale out:
    engine's state store (RocksDB, backed by a compacted changelog topic, so a partition moving
    to another worker takes its state along); a closed session goes through a fresh detector
    (:mod:`._detect`) and its incidents go to the candidates topic keyed by incident id.
+   Each closed session's population share goes to the population topic, and an events
+   partition closed at end of input says so there and on every candidates partition
+   (:mod:`._population`).
 3. **decide** (candidates topic): the batch command's graph decides each incident
-   (:mod:`._decide`); the decision goes to the compacted decisions topic keyed by incident id,
-   and to the ``--to`` sinks.
+   (:mod:`._decide`) with the job's population attached; the decision goes to the compacted
+   decisions topic keyed by incident id, and to the ``--to`` sinks. With ``decide_at`` =
+   ``end-of-input`` candidates first wait in a window of the engine until every events
+   partition has closed.
 
 With ``exactly-once`` processing each stage consumes, updates its state and produces inside
 one Kafka transaction: a worker killed at any point leaves no partial output visible to
@@ -22,15 +27,16 @@ one Kafka transaction: a worker killed at any point leaves no partial output vis
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import shutil
 import tempfile
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from typing import Any, Literal, TypeVar
+from typing import Any, TypeVar
 
+from ..analysts.llm.base import LLMSettings
 from ..errors import MissingDependencyError
 from ._codec import RowParser, event_time_ms
 from ._control import (
@@ -41,61 +47,20 @@ from ._control import (
     is_control,
     partition_key,
 )
-from ._decide import DecideSettings, decide_incidents
-from ._detect import detect_session
+from ._decide import decide_incidents
+from ._detect import detect_and_measure
 from ._families import Family, get_family
+from ._ledger import BudgetLedger, SharedBudget
+from ._population import END_PREFIX, PopulationTable, attach
+from ._settings import StreamSettings
 from ._topics import StreamTopics
 
 __all__ = ["StreamSettings", "StreamWorker"]
 
 log = logging.getLogger("siem_consensus.stream")
 _RETENTION_MS = 7 * 86_400_000
+_HOLD_MS = 30 * 86_400_000  # decide at end-of-input: candidates wait up to 30 days
 _R = TypeVar("_R")
-
-
-@dataclass
-class StreamSettings:
-    """Everything one worker needs.
-
-    Attributes:
-        family: ``firewall``, ``ids`` or ``insider``.
-        bootstrap: Kafka ``host:port`` list.
-        topic: The input topic (raw records).
-        group: Consumer group: workers with the same group share the work.
-        input_format: Parser name; detected per message when None (slower).
-        decide: How decisions are made (analysts, policy, sinks).
-        state_dir: Local RocksDB directory (a fresh temporary one when None: state is
-            recovered from the changelog topics).
-        kafka: Extra librdkafka settings (security, timeouts) for every client.
-        replication: Replication factor of the topics the job creates.
-        commit_interval: Seconds between transaction commits.
-        guarantee: ``exactly-once`` (Kafka transactions: needs a broker that aborts the open
-            transactions of dead producers, as Kafka does) or ``at-least-once`` (a dead
-            worker's last uncommitted messages are processed again: sessions drop repeated
-            events by id and decisions are keyed by incident id, so the outcome is the same).
-        lateness_s: How far (log time) an event may trail the newest event of its events
-            partition and still count; the family's session gap when None. Input partitions
-            read at different speeds trail each other: a back-fill of an unkeyed topic needs
-            about its whole time span (see docs/scale.md).
-    """
-
-    family: str
-    bootstrap: str
-    topic: str
-    group: str | None = None
-    input_format: str | None = None
-    decide: DecideSettings = field(default_factory=DecideSettings)
-    state_dir: str | None = None
-    kafka: Mapping[str, Any] = field(default_factory=dict)
-    replication: int = 1
-    commit_interval: float = 1.0
-    lateness_s: int | None = None
-    guarantee: Literal["exactly-once", "at-least-once"] = "exactly-once"
-
-    @property
-    def group_id(self) -> str:
-        """The consumer group, ``siem-consensus-<family>-<topic>`` by default."""
-        return self.group or f"siem-consensus-{self.family}-{self.topic}"
 
 
 class StreamWorker:
@@ -126,9 +91,26 @@ class StreamWorker:
         self._qs = quixstreams
         self._parser = RowParser(settings.input_format or self.family.default_format)
         self._state_dir = settings.state_dir or tempfile.mkdtemp(prefix="siem-stream-")
+        self._table: PopulationTable | None = None
         self.app = self._application()
         self._partitions = self._input_partitions()
         self._build()
+        self.budget = self._shared_budget()
+
+    def _shared_budget(self) -> SharedBudget | None:
+        """The worker's share of the job's budget (see :mod:`._ledger`), None without one."""
+        s = self.settings
+        if s.budget is None:
+            return None
+        limit, unit = s.budget
+        ledger = BudgetLedger(s.bootstrap, self.topics.budget, s.group_id, limit, unit, s.kafka)
+        budget = SharedBudget(ledger, s.budget_block or limit / 10)
+        llm = s.decide.llm_settings or LLMSettings()
+        llm = dataclasses.replace(llm, budget=budget)
+        self.settings = dataclasses.replace(
+            s, decide=dataclasses.replace(s.decide, llm_settings=llm)
+        )
+        return budget
 
     def _application(self) -> Any:
         s = self.settings
@@ -163,14 +145,23 @@ class StreamWorker:
             )
         return len(found.partitions)
 
-    def _topic(self, name: str, *, compact: bool = False, **kwargs: Any) -> Any:
+    def _topic(
+        self,
+        name: str,
+        *,
+        compact: bool = False,
+        partitions: int | None = None,
+        retention_ms: int = _RETENTION_MS,
+        **kwargs: Any,
+    ) -> Any:
         from quixstreams.models import TopicConfig
 
         # Explicit retention: the engine derives its changelog topics' settings from it.
-        extra = {"retention.ms": str(_RETENTION_MS), "retention.bytes": "-1"}
+        extra = {"retention.ms": str(retention_ms), "retention.bytes": "-1"}
         if compact:
             extra["cleanup.policy"] = "compact"
-        config = TopicConfig(self._partitions, self.settings.replication, extra)
+        count = partitions or self._partitions
+        config = TopicConfig(count, self.settings.replication, extra)
         return self.app.topic(
             name, key_serializer="str", key_deserializer="str", config=config, **kwargs
         )
@@ -183,6 +174,9 @@ class StreamWorker:
         dead = self._topic(self.topics.dead_letters)
         candidates = self._topic(self.topics.candidates)
         decisions = self._topic(self.topics.decisions, compact=True)
+        population = self._topic(self.topics.population, compact=True, partitions=1)
+        if self.settings.budget is not None:  # the ledger: created here, written by _ledger
+            self._topic(self.topics.budget, partitions=1, retention_ms=-1)
 
         ingest = self.app.dataframe(raw)
         ingest = ingest.apply(self._timed("ingest", self._ingest), expand=True, metadata=True)
@@ -191,23 +185,44 @@ class StreamWorker:
             key=lambda value: value["key"],
         )
 
-        detect = self.app.dataframe(events)
-        detect = detect.filter(self._gate, stateful=True, metadata=True)
-        detect = detect.set_timestamp(
+        def routed(value: Any, key: Any, ts: int, headers: Any) -> Any:
+            return population if value["kind"] in ("share", "ended") else candidates
+
+        gated = self.app.dataframe(events)
+        gated = gated.filter(self._gate, stateful=True, metadata=True)
+        gated = gated.set_timestamp(
             lambda value, key, ts, headers: END_OF_TIME_MS if value.get("close") else ts
         )
         gap_ms = self.family.gap_s * 1000
         late = self.settings.lateness_s
         grace_ms = gap_ms if late is None else late * 1000
-        window = detect.session_window(gap_ms, grace_ms=grace_ms, on_late=self._late)
+        window = gated.session_window(gap_ms, grace_ms=grace_ms, on_late=self._late)
         detect = window.collect().final(closing_strategy="partition")
         detect = detect.filter(lambda value, key, ts, headers: not is_control(key), metadata=True)
-        detect = detect.apply(self._timed("detect", self._detect), expand=True)
+        detect = detect.apply(self._timed("detect", self._detect), expand=True, metadata=True)
         # Stamped now, not with log time: brokers apply time retention to record timestamps.
         detect = detect.set_timestamp(lambda value, key, ts, headers: _now_ms())
-        detect.to_topic(candidates, key=lambda incident: incident["id"])
+        detect.to_topic(routed, key=lambda value: value["key"])
+        # A branch after the window's: the sessions this close released are produced first.
+        ends = gated.filter(lambda value: bool(value.get("close")))
+        ends = ends.apply(self._ended, expand=True)
+        ends = ends.set_timestamp(lambda value, key, ts, headers: _now_ms())
+        ends.to_topic(routed, key=lambda value: value["key"])
 
         decide = self.app.dataframe(candidates)
+        if self.settings.decide_at == "end-of-input":
+            decide = decide.filter(self._gate_events, stateful=True, metadata=True)
+            decide = decide.set_timestamp(
+                lambda value, key, ts, headers: END_OF_TIME_MS if value.get("close") else ts
+            )
+            held = decide.session_window(_HOLD_MS, grace_ms=_HOLD_MS, on_late=self._late_candidate)
+            decide = held.collect().final(closing_strategy="partition")
+            decide = decide.filter(
+                lambda value, key, ts, headers: not is_control(key), metadata=True
+            )
+            decide = decide.apply(lambda window: _first_candidate(window["value"]))
+        else:
+            decide = decide.filter(lambda value: value.get("kind") == "candidate")
         decide = decide.apply(self._timed("decide", self._decide))
         decide.to_topic(decisions, key=lambda value: value["decision"]["incident_id"])
 
@@ -269,16 +284,54 @@ class StreamWorker:
         self.counters["late"] += 1
         return False
 
-    def _detect(self, session: Mapping[str, Any]) -> list[dict[str, Any]]:
+    def _gate_events(self, value: Any, key: Any, ts: int, headers: Any, state: Any) -> bool:
+        """The end-of-input gate of a candidates partition: closes once every events
+        partition has closed."""
+        self._last = time.monotonic()
+        return end_gate(value, state, self._partitions)
+
+    def _late_candidate(self, value: Any, key: Any, *args: Any, **kwargs: Any) -> bool:
+        self.counters["late_candidates"] += 1
+        log.warning("candidate %s arrived after end of input: not decided again", key)
+        return False
+
+    def _detect(
+        self, session: Mapping[str, Any], key: Any, ts: int, headers: Any
+    ) -> list[dict[str, Any]]:
         self._last = time.monotonic()
         rows = [item["row"] for item in session["value"] if item.get("kind") == "event"]
         self.counters["sessions"] += 1
-        incidents = detect_session(self.family, rows)
+        measure = self.settings.measures_population
+        incidents, share = detect_and_measure(self.family, rows, population=measure)
         self.counters["candidates"] += len(incidents)
-        return incidents
+        out = [{"kind": "candidate", "key": i["id"], "incident": i} for i in incidents]
+        if share is not None:
+            out.append({"kind": "share", "key": f"{key}@{session['start']}", "share": share})
+        return out
 
-    def _decide(self, incident: Mapping[str, Any]) -> dict[str, Any]:
+    def _ended(self, value: Any) -> list[dict[str, Any]]:
+        """An events partition closed at end of input: tell the population topic and every
+        candidates partition (after the sessions it released, produced before)."""
+        partition = self._qs.message_context().partition
+        marks = [
+            {"kind": "control", "key": partition_key(p, self._partitions), "from": partition}
+            for p in range(self._partitions)
+        ]
+        return [
+            {"kind": "ended", "key": f"{END_PREFIX}{partition}", "partition": partition},
+            *marks,
+        ]
+
+    def _decide(self, candidate: Mapping[str, Any]) -> dict[str, Any]:
         self._last = time.monotonic()
+        incident = candidate["incident"]
+        if self._table is not None:
+            if self.settings.decide_at == "end-of-input" and not self._table.wait_ended(
+                self._partitions, timeout=60
+            ):
+                self.counters["population_incomplete"] += 1
+                log.warning("population incomplete after 60 s; deciding %s with it", incident["id"])
+            incident = attach(incident, self._table.population())
         report = decide_incidents(self.family, [incident], self.settings.decide)
         self.counters["decisions"] += len(report.decisions)
         decision = report.decisions[0].model_dump(mode="json")
@@ -299,8 +352,17 @@ class StreamWorker:
         nothing: the uncommitted work is done again, by this worker or the new owner. Local
         state found ahead of its changelog (a partition that came back after another worker
         wrote it) is dropped: the changelog topic is the state's source of truth. In both cases
-        the worker starts a new engine application and goes on.
+        the worker starts a new engine application and goes on. A worker with a shared
+        budget releases what it was granted and did not spend when it stops.
         """
+        try:
+            self._run_until_done(until_idle)
+        finally:
+            if self.budget is not None:  # what this worker will not spend goes back
+                self.budget.ledger.release(self.budget.unspent())
+                self.budget.ledger.close()
+
+    def _run_until_done(self, until_idle: float | None) -> None:
         from quixstreams.checkpointing.exceptions import CheckpointConsumerCommitError
         from quixstreams.state.exceptions import InvalidStoreChangelogOffset
 
@@ -319,6 +381,19 @@ class StreamWorker:
             self._build()
 
     def _run_once(self, until_idle: float | None) -> None:
+        self._table = None
+        if self.settings.measures_population and self.family.name == "firewall":
+            s = self.settings
+            horizon = _RETENTION_MS / 1000
+            table = PopulationTable(s.bootstrap, self.topics.population, s.kafka, horizon)
+            self._table = table.start()
+        try:
+            self._run_app(until_idle)
+        finally:
+            if self._table is not None:
+                self._table.stop()
+
+    def _run_app(self, until_idle: float | None) -> None:
         if not until_idle:
             self.app.run(collect=False)
             return
@@ -336,6 +411,12 @@ def _event_timestamp(value: Any, headers: Any, timestamp: int, timestamp_type: A
     if isinstance(value, dict) and value.get("kind") == "event":
         return int(value["row"]["timestamp"]) // 1000
     return timestamp
+
+
+def _first_candidate(held: list[Any]) -> Mapping[str, Any]:
+    """One incident's candidates held until end of input (more than one only if redelivered)."""
+    candidate: Mapping[str, Any] = next(v for v in held if v.get("kind") == "candidate")
+    return candidate
 
 
 def _now_ms() -> int:

@@ -25,7 +25,7 @@ import polars as pl
 from .. import parsers as _parsers  # noqa: F401  (registers the built-in parsers)
 from ..errors import InputError, UnknownFormatError
 from ..models import DeadLetter, Event, InputStats
-from ..parsers._blocks import BlockParser
+from ..parsers._blocks import BlockParser, SeriesParser
 from ..parsers._zone import naive_zone
 from ..parsers.base import (
     EVENT_SCHEMA,
@@ -48,6 +48,7 @@ from ..parsers.reading import (
     open_stream,
     read_ahead,
     read_blocks,
+    read_line_series,
     read_lines,
 )
 
@@ -231,6 +232,8 @@ class EventStream:
             fh.seek(0)
         if issubclass(get_parser(fmt), BlockParser):
             yield from self._blocks(name, fmt, fh, total_bytes=total)
+        elif issubclass(get_parser(fmt), SeriesParser):
+            yield from self._series(name, fmt, fh, total_bytes=total)
         else:
             yield from self._lines(name, read_lines(fh), total_bytes=total, fmt=fmt)
 
@@ -250,6 +253,24 @@ class EventStream:
             line_no += block.lines
             if self.progress is not None:
                 done_bytes += len(block.data)
+                self.progress(self.stats.lines, min(done_bytes, total_bytes), total_bytes)
+
+    def _series(
+        self, name: str, fmt: str, fh: Readable, total_bytes: int
+    ) -> Iterator[tuple[str, pl.DataFrame]]:
+        """Decoded lines, ``chunk_lines`` at a time as one polars series each, for a
+        :class:`~.parsers._blocks.SeriesParser` (the chunks :meth:`_lines` would make)."""
+        parser = get_parser(fmt)()
+        assert isinstance(parser, SeriesParser)
+        self.stats.formats[name] = fmt
+        line_no, done_bytes = 1, 0
+        for chunk in read_line_series(fh, self.chunk_lines):
+            with naive_zone(self.timezone):
+                parsed = parser.parse_series(chunk, line_no, name)
+            yield from self._account(name, chunk.len(), parsed)
+            line_no += chunk.len()
+            if self.progress is not None:
+                done_bytes += int(chunk.str.len_chars().sum()) + chunk.len()
                 self.progress(self.stats.lines, min(done_bytes, total_bytes), total_bytes)
 
     def _lines(

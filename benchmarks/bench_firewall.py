@@ -101,7 +101,7 @@ def worker(mode: str, path: Path, chunk: int, hops: int) -> None:
     if mode != "floor":
         import siem_consensus.detectors.firewall
         import siem_consensus.sources  # noqa: F401
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), _cpu_s()
     if mode == "floor":
         result = _run_floor(path)
     elif mode == "parse":
@@ -111,9 +111,16 @@ def worker(mode: str, path: Path, chunk: int, hops: int) -> None:
             path, chunk, hops, pipelined=mode == "pipelined", horizon=mode != "windows"
         )
     result["seconds"] = time.perf_counter() - started
+    result["cpu_s"] = _cpu_s() - cpu
     result["import_s"] = started - began
     result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps(result))
+
+
+def _cpu_s() -> float:
+    """CPU seconds (user + system, every thread) this process has used."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def _measure(mode: str, path: Path, chunk: int, hops: int, repeat: int) -> dict[str, Any]:
@@ -149,6 +156,8 @@ def _row(size: int, runs: dict[str, dict[str, Any]]) -> dict[str, Any]:
         "parse_lps": size / parse["seconds"],
         "detect_lps": size / detect["seconds"],
         "ratio": detect["seconds"] / floor["seconds"],
+        "cpu_ratio": detect["cpu_s"] / floor["cpu_s"],
+        "piped_cpu_ratio": piped["cpu_s"] / floor["cpu_s"],
         "piped_lps": size / piped["seconds"],
         "piped_ratio": piped["seconds"] / floor["seconds"],
         "horizon_cost": detect["seconds"] / windows["seconds"],
@@ -184,6 +193,11 @@ def _print_table(rows: list[dict[str, Any]]) -> None:
         first, last = rows[0], rows[-1]
         growth = last["rss_mb"] / first["rss_mb"]
         print(f"peak RSS {last['size']:,} / {first['size']:,}: {growth:.2f}x (target <= 1.3x)")
+    for r in rows:
+        print(
+            f"{r['size']:>10,} lines: CPU time (user + system, all threads) "
+            f"{r['cpu_ratio']:.2f}x the floor's sequential, {r['piped_cpu_ratio']:.2f}x pipelined"
+        )
     print(f"import siem_consensus: {max(r['import_s'] for r in rows):.2f} s (not timed above)")
     worst = min(r["detect_lps"] for r in rows)
     ratio = max(r["ratio"] for r in rows)
@@ -215,13 +229,15 @@ def main(argv: list[str] | None = None) -> None:
     args.cache_dir.mkdir(parents=True, exist_ok=True)
     sizes = [int(s.replace("_", "")) for s in args.sizes.split(",")]
     rows = []
+    load = os.getloadavg()
     for size in sizes:
         path = _ensure_file(args.cache_dir, size, args.seed)
         runs = {m: _measure(m, path, args.chunk_lines, args.hops, args.repeat) for m in MODES}
         rows.append(_row(size, runs))
     print(
         f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, hops_per_window={args.hops}, "
-        f"chunk_lines={args.chunk_lines}, best of {args.repeat}"
+        f"chunk_lines={args.chunk_lines}, best of {args.repeat}, load average before "
+        f"{load[0]:.2f}, after {os.getloadavg()[0]:.2f}"
     )
     _print_table(rows)
 

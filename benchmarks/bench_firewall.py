@@ -26,6 +26,17 @@ pulls in langgraph); the import time of the detect run is printed below the tabl
 
 Targets from the issue: parse+detect >= 200k lines/s, <= 4x the floor's time, and the peak RSS
 at 5M within 1.3x of 1M.
+
+What the ratio depends on. The floor is one Python thread splitting lines; parse and detect
+are mostly polars, which uses every core it is given (``POLARS_MAX_THREADS``, default: all),
+and the file is read one piece ahead in a second thread. On an idle 2-core machine the parse
+and detect runs therefore get about twice the CPU the floor can use, and the wall-clock ratio
+is lowest. On a loaded machine they compete for the same cores as everyone else while the
+floor needs only one, so the ratio grows with the load (and swings between modes and runs:
+each mode is timed at a different moment). ``cpu_s`` (user + system time of the worker, every
+thread) is printed as a second ratio: it does not reward idle cores, so it is higher than the
+wall-clock ratio on a quiet machine, but it moves much less with the load. Quote the load
+average (printed in the header) with any figure.
 """
 
 from __future__ import annotations

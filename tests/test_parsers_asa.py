@@ -227,3 +227,27 @@ def test_sniff() -> None:
     assert AsaParser.sniff(LINES[:5]) == 1.0
     assert AsaParser.sniff(["Jan 18 14:23:45 host sshd[1]: Accepted password"]) == 0.0
     assert AsaParser.sniff([]) == 0.0
+
+
+def _stream_rows(stream: EventStream) -> tuple[list[tuple[Any, ...]], list[tuple[int, str]]]:
+    rows = [row for _, frame in stream for row in frame.drop("source").iter_rows()]
+    return rows, [(d.line, d.reason) for d in stream.dead_letters]
+
+
+@given(
+    st.lists(_mutated(), min_size=1, max_size=20),
+    st.integers(1, 6),
+    st.sampled_from(["\n", "\r\n"]),
+)
+def test_file_reading_matches_lines(
+    tmp_path_factory: pytest.TempPathFactory, lines: list[str], chunk: int, end: str
+) -> None:
+    """A file read in bulk (series of ``chunk`` lines) parses as its decoded lines do."""
+    path = tmp_path_factory.mktemp("asa") / "fw.log"
+    path.write_bytes((end.join(lines) + end).encode("utf-8", errors="surrogatepass"))
+    decoded = path.read_bytes().decode("utf-8", errors="replace").split("\n")[:-1]
+    from_file = EventStream([path], input_format="asa", chunk_lines=chunk)
+    from_lines = EventStream([[line.rstrip("\r") for line in decoded]], input_format="asa")
+    from_lines.chunk_lines = chunk
+    assert _stream_rows(from_file) == _stream_rows(from_lines)
+    assert from_file.stats.lines == len(lines)

@@ -13,8 +13,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any, Protocol, TypeVar
 
+import polars as pl
+
 from ..errors import InputError
-from ._blocks import PLAIN_BYTES, Block, decode_lines
+from ._blocks import PLAIN_BYTES, Block, decode_lines, split_lines
 from ._limits import DEFAULT_LIMITS, LimitedReader, Limits
 
 __all__ = [
@@ -29,6 +31,7 @@ __all__ = [
     "open_stream",
     "read_ahead",
     "read_blocks",
+    "read_line_series",
     "read_lines",
 ]
 
@@ -55,6 +58,47 @@ def read_lines(fh: Readable, block: int = 1 << 22) -> Iterator[str]:
     """
     for lines in read_blocks(fh, 1, piece=block):
         yield from decode_lines(lines.data)
+
+
+def read_line_series(fh: Readable, lines: int, piece: int = 1 << 22) -> Iterator[pl.Series]:
+    """The lines :func:`read_lines` yields, ``lines`` at a time, as polars ``String`` series.
+
+    The last series may be shorter; none is empty. Pieces of whole lines are read, decoded and
+    split (:func:`~._blocks.split_lines`) one ahead in a background thread
+    (:func:`read_ahead`) and cut into series of exactly ``lines`` lines: a chunk holds the
+    lines that ``lines`` lines taken from :func:`read_lines` hold.
+    """
+    pending: list[pl.Series] = []
+    held = 0
+    for part in read_ahead(split_lines(data) for data in _whole_lines(fh, piece)):
+        pending.append(part)
+        held += part.len()
+        if held < lines:
+            continue
+        joined = pl.concat(pending, rechunk=False)
+        start = 0
+        while held - start >= lines:
+            yield joined.slice(start, lines).rechunk()
+            start += lines
+        pending = [joined.slice(start)] if start < held else []
+        held -= start
+    if held:
+        yield pl.concat(pending).rechunk()
+
+
+def _whole_lines(fh: Readable, piece: int) -> Iterator[bytes]:
+    """``fh`` in pieces of about ``piece`` bytes, each cut after its last newline (the rest
+    goes with the next piece; only the last piece may end without a newline)."""
+    rest = b""
+    while data := fh.read(piece):
+        cut = data.rfind(b"\n") + 1
+        if not cut:
+            rest += data
+            continue
+        yield b"".join((rest, memoryview(data)[:cut])) if rest else data[:cut]
+        rest = data[cut:]
+    if rest:
+        yield rest
 
 
 def read_blocks(

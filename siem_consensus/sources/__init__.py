@@ -25,7 +25,7 @@ import polars as pl
 from .. import parsers as _parsers  # noqa: F401  (registers the built-in parsers)
 from ..errors import InputError, UnknownFormatError
 from ..models import DeadLetter, Event, InputStats
-from ..parsers._blocks import BlockParser
+from ..parsers._blocks import BlockParser, SeriesParser
 from ..parsers._zone import check_zone, naive_zone
 from ..parsers.base import (
     EVENT_SCHEMA,
@@ -48,12 +48,14 @@ from ..parsers.reading import (
     open_stream,
     read_ahead,
     read_blocks,
+    read_line_series,
     read_lines,
 )
 
 if TYPE_CHECKING:
     from ..connectors.base import Connector, ConnectorQuery
 
+from ._connector import connector_chunks
 from ._records import chain, not_paths, records_chunk
 
 __all__ = ["EventStream", "Progress", "Source", "detect_format", "read_blocks", "read_lines"]
@@ -239,6 +241,8 @@ class EventStream:
             fh.seek(0)
         if issubclass(get_parser(fmt), BlockParser):
             yield from self._blocks(name, fmt, fh, total_bytes=total, where=where)
+        elif issubclass(get_parser(fmt), SeriesParser):
+            yield from self._series(name, fmt, fh, total_bytes=total, where=where)
         else:
             yield from self._lines(name, read_lines(fh), total_bytes=total, fmt=fmt, where=where)
 
@@ -263,6 +267,30 @@ class EventStream:
             line_no += block.lines
             if self.progress is not None:
                 done_bytes += len(block.data)
+                done = done_bytes if where is None else where()
+                self.progress(self.stats.lines, min(done, total_bytes), total_bytes)
+
+    def _series(
+        self,
+        name: str,
+        fmt: str,
+        fh: Readable,
+        total_bytes: int,
+        where: Callable[[], int] | None = None,
+    ) -> Iterator[tuple[str, pl.DataFrame]]:
+        """Decoded lines, ``chunk_lines`` at a time as one polars series each, for a
+        :class:`~.parsers._blocks.SeriesParser` (the chunks :meth:`_lines` would make)."""
+        parser = get_parser(fmt)()
+        assert isinstance(parser, SeriesParser)
+        self.stats.formats[name] = fmt
+        line_no, done_bytes = 1, 0
+        for chunk in read_line_series(fh, self.chunk_lines):
+            with naive_zone(self.timezone):
+                parsed = parser.parse_series(chunk, line_no, name)
+            yield from self._account(name, chunk.len(), parsed)
+            line_no += chunk.len()
+            if self.progress is not None:
+                done_bytes += int(chunk.str.len_chars().sum()) + chunk.len()
                 done = done_bytes if where is None else where()
                 self.progress(self.stats.lines, min(done, total_bytes), total_bytes)
 
@@ -365,31 +393,8 @@ class EventStream:
         """
         name = query.name
         self.stats.formats[name] = f"connector:{name}"
-        letters = query.dead_letters
-        seen, skipped_before = len(letters), query.skipped
-        iterator = iter(query)
-        number = 0
-        while True:
-            # connectors parse as they read (Kafka messages, Splunk results): in the zone too
-            with naive_zone(self.timezone):
-                chunk = list(islice(iterator, self.chunk_lines))
-            dead, seen = list(letters[seen:]), len(letters)
-            skipped, skipped_before = query.skipped - skipped_before, query.skipped
-            if not chunk and not dead and not skipped:
-                return
-            rows: list[dict[str, Any]] = []
-            for event in chunk:
-                number += 1
-                if event.event_id:
-                    self.ids.add(name, number, event.event_id)
-                row = event.model_dump(exclude={"event_id"})
-                row["line"] = number
-                rows.append(row)
-            frame = rows_to_frame(rows, name).with_columns(
-                pl.Series("dataset", [row.get("dataset") or name for row in rows], pl.String())
-            )
-            parsed = ParsedChunk(frame, dead_letters=dead, skipped=skipped)
-            yield from self._account(name, len(chunk) + len(dead) + skipped, parsed)
+        for n_lines, parsed in connector_chunks(query, self.chunk_lines, self.timezone, self.ids):
+            yield from self._account(name, n_lines, parsed)
             if self.progress is not None:
                 self.progress(self.stats.lines, 0, 0)
 

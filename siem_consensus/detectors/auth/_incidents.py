@@ -185,7 +185,9 @@ _LAST = ("e_lf", "t_lf", "failure")
 def _evidence(rows: pl.DataFrame, limit: int) -> tuple[Event, ...]:
     """Successes first, then first failures and invalid-user events of the busiest rows, then
     last failures; at most ``limit``, in time order."""
-    ordered = rows.sort(["succ", "fails", "n"], descending=True)
+    # the busiest rows first; ties in a fixed order (the rows' order is not: hash aggregations)
+    keys = ["succ", "fails", "n", "t_first", "source_ip", "user_name", "target"]
+    ordered = rows.sort(keys, descending=[True, True, True, False, False, False, False])
     chosen: dict[str, Event] = {}
     for spec in (*_SAMPLES, _LAST):
         candidates = ordered.filter(pl.col(spec[0]).is_not_null()).head(limit)

@@ -32,6 +32,7 @@ from typing import Any, ClassVar, Final
 import polars as pl
 
 from ...models import DeadLetter
+from .._blocks import SeriesParser
 from .._syslog import bsd_expr, current_year, iso_expr, parse_syslog_time
 from .._values import share, to_count, to_port
 from ..base import (
@@ -57,7 +58,7 @@ _MAX_PRE: Final = 256  # a syslog header is short; bounds the Python regex work
 
 
 @register
-class AsaParser(LineParser):
+class AsaParser(LineParser, SeriesParser):
     """Cisco ASA / FTD syslog lines, vectorised with polars (see the module docstring).
 
     Args:
@@ -114,10 +115,16 @@ class AsaParser(LineParser):
             raw = pl.Series("raw", lines, dtype=pl.String)
         except UnicodeEncodeError:  # lone surrogates: polars cannot hold them
             return super().parse_chunk(lines, first_line, source)
-        fast = self._fast_rows(pl.DataFrame([raw]).with_row_index("idx"))
-        slow = pl.DataFrame({"idx": pl.Series(range(len(lines)), dtype=pl.UInt32)})
-        slow_idx = slow.join(fast.select("idx"), on="idx", how="anti")["idx"].to_list()
-        rows, dead, skipped = self._slow_rows(lines, slow_idx, first_line, source)
+        return self.parse_series(raw, first_line, source)
+
+    def parse_series(self, lines: pl.Series, first_line: int, source: str) -> ParsedChunk:
+        """:meth:`parse_chunk` of lines already in a polars series (the file reading path)."""
+        frame = lines.alias("raw").to_frame().with_row_index("idx")
+        fast = self._fast_rows(frame)
+        slow = frame.select("idx").join(fast.select("idx"), on="idx", how="anti")["idx"]
+        rows, dead, skipped = self._slow_rows(
+            lines.gather(slow).to_list(), slow.to_list(), first_line, source
+        )
         columns = {
             "line": pl.col("idx").cast(pl.Int64) + first_line,
             "dataset": pl.lit(self.name),
@@ -134,7 +141,8 @@ class AsaParser(LineParser):
         return ParsedChunk(events.sort("line"), dead, skipped)
 
     def _fast_rows(self, frame: pl.DataFrame) -> pl.DataFrame:
-        """Event columns plus ``idx`` for the rows the vectorised path settles."""
+        """Event columns plus ``idx`` for the rows the vectorised path settles: one lazy plan
+        over every family present, collected once."""
         raw = pl.col("raw")
         # find + slice is cheaper than a capture; a wrong slice (non-ASCII header: find counts
         # bytes, slice characters) only sends the row to the per-line path.
@@ -148,19 +156,21 @@ class AsaParser(LineParser):
         for (mid,), part in tagged.partition_by("mid", as_dict=True).items():
             family = family_for(str(mid))
             if family is not None:
-                parts.append(_family_frame(part, family))
+                parts.append(_family_frame(part.lazy(), family))
         if not parts:
             return _empty_fast()
         parsed = pl.concat(parts)
         headers = _header_frame(parsed.select("pre").unique(), self.year)
         parsed = parsed.join(headers, on="pre", how="left")
-        return parsed.filter(pl.col("pre_ok")).drop("pre_ok", "pre")
+        return parsed.filter(pl.col("pre_ok")).drop("pre_ok", "pre").collect()
 
     def _slow_rows(
         self, lines: Sequence[str], indexes: list[int], first_line: int, source: str
     ) -> tuple[list[dict[str, Any]], list[DeadLetter], int]:
-        """The base-class per-line loop over the rows the fast path left."""
-        return self.parse_numbered(((first_line + i, lines[i]) for i in indexes), source)
+        """The base-class per-line loop over the rows the fast path left (``lines[k]`` is the
+        line at index ``indexes[k]``)."""
+        numbered = ((first_line + i, line) for i, line in zip(indexes, lines, strict=True))
+        return self.parse_numbered(numbered, source)
 
 
 def _untagged_reason(line: str) -> str:
@@ -199,7 +209,7 @@ def _user(text: str | None) -> str | None:
     return (text or "").split(",", 1)[0].strip(" ") or None
 
 
-def _family_frame(part: pl.DataFrame, family: Family) -> pl.DataFrame:
+def _family_frame(part: pl.LazyFrame, family: Family) -> pl.LazyFrame:
     """Vectorised :func:`_fields` for the rows of one family that it settles (the others are
     left to the per-line path: no match, port over 65535, byte count over 64 bits)."""
     matched = part.select("idx", m=pl.col("raw").str.extract_groups(family.pattern)).unnest("m")
@@ -252,7 +262,7 @@ def _user_expr(user: pl.Expr) -> pl.Expr:
     return pl.when(name != "").then(name)
 
 
-def _header_frame(pres: pl.DataFrame, year: int) -> pl.DataFrame:
+def _header_frame(pres: pl.LazyFrame, year: int) -> pl.LazyFrame:
     """Timestamp and host for each distinct syslog header (``pre``), with a ``pre_ok`` flag."""
     parsed = pres.with_columns(p=pl.col("pre").str.extract_groups(f"^{PRE}$")).unnest("p")
     timestamp = pl.coalesce(bsd_expr(pl.col("bsd"), year), iso_expr(pl.col("iso")))

@@ -1,0 +1,95 @@
+"""Pseudonymization, the details each field depends on: every claim of a verdict comes back with
+real names, configuration is read the way people write it, and instances never share tokens."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+
+from siem_consensus.models import Entities, Event, Incident, Severity, Verdict
+from siem_consensus.privacy import Pseudonymizer
+
+WHEN = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
+
+
+def _incident() -> Incident:
+    event = Event.model_validate(
+        {"event_id": "auth.log:7", "@timestamp": WHEN, "user.name": "bob", "source.ip": "1.2.3.4"}
+    )
+    return Incident(
+        id="fw-1",
+        detector="firewall",
+        kind="brute_force",
+        title="Brute force on bob",
+        severity=Severity.HIGH,
+        score=0.8,
+        entities=Entities(users=("bob",), source_ips=("1.2.3.4",)),
+        evidence=(event,),
+        evidence_event_ids=(event.event_id,),
+    )
+
+
+def test_every_free_text_claim_of_a_verdict_is_restored() -> None:
+    pseudo = Pseudonymizer(prefix="k3f9")
+    safe = pseudo.pseudonymize_incident(_incident())
+    user, ip = pseudo.token_for("bob"), pseudo.token_for("1.2.3.4")
+    [event_alias] = safe.evidence_event_ids
+    verdict = Verdict(
+        analyst="claude",
+        incident_id=safe.id,
+        is_threat=True,
+        confidence=0.9,
+        category=f"guessing by {ip}",
+        evidence_event_ids=(event_alias,),
+        rationale=f"{ip} guessed {user}'s password",
+        attacker_goal=f"log in as {user}",
+        business_impact=f"{user}'s mailbox exposed",
+        recommended_actions=(f"block {ip}",),
+        problems=(f"{user} also seen elsewhere",),
+        error=f"partial answer about {user}",
+    )
+    restored = pseudo.restore_verdict(verdict)
+    assert restored.model_dump(exclude={"incident_id"}) == verdict.model_copy(
+        update={
+            "category": "guessing by 1.2.3.4",
+            "evidence_event_ids": ("auth.log:7",),
+            "rationale": "1.2.3.4 guessed bob's password",
+            "attacker_goal": "log in as bob",
+            "business_impact": "bob's mailbox exposed",
+            "recommended_actions": ("block 1.2.3.4",),
+            "problems": ("bob also seen elsewhere",),
+            "error": "partial answer about bob",
+        }
+    ).model_dump(exclude={"incident_id"})
+    none = pseudo.restore_verdict(Verdict(analyst="x", rationale=f"{user}"))
+    assert (none.attacker_goal, none.business_impact, none.category, none.error) == (None,) * 4
+
+
+def test_internal_networks_may_be_written_with_host_bits() -> None:
+    pseudo = Pseudonymizer(prefix="k3f9", internal_networks=["198.51.100.77/24"])
+    assert pseudo.pseudonymize_text("198.51.100.9") == "INT-IP-k3f9-0001"
+
+
+def test_internal_domains_match_whatever_their_case_or_trailing_dot() -> None:
+    pseudo = Pseudonymizer(prefix="k3f9", internal_domains=["Corp.Example."])
+    safe = pseudo.pseudonymize_text("a@MAIL.corp.example b@corp.example. c@other.example")
+    assert safe == "INT-EMAIL-k3f9-0001 INT-EMAIL-k3f9-0002. EXT-EMAIL-k3f9-0003"
+
+
+def test_a_random_prefix_is_four_characters_and_differs_between_instances() -> None:
+    prefixes = {Pseudonymizer().prefix for _ in range(20)}
+    assert all(re.fullmatch(r"[a-z0-9]{4}", p) for p in prefixes)
+    assert len(prefixes) > 1
+
+
+def test_repr_names_the_prefix_and_the_mode_only() -> None:
+    assert repr(Pseudonymizer(prefix="k3f9")) == "Pseudonymizer(prefix='k3f9', identities=True)"
+    off = Pseudonymizer(prefix="abcd", identities=False)
+    assert repr(off) == "Pseudonymizer(prefix='abcd', identities=False)"
+
+
+def test_a_non_address_in_an_address_field_is_never_called_internal() -> None:
+    pseudo = Pseudonymizer(prefix="k3f9")
+    assert pseudo.field("gateway", "IP") == "EXT-IP-k3f9-0001"
+    assert pseudo.field("10.0.0.1", "IP") == "INT-IP-k3f9-0002"
+    assert pseudo.field("::ffff:10.0.0.2", "IP") == "INT-IP-k3f9-0003"  # IPv4-mapped

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 from siem_consensus.models import Entities, Event, Incident, Severity, Verdict
 from siem_consensus.privacy import Pseudonymizer
+from siem_consensus.privacy._patterns import address_in
 
 WHEN = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
 
@@ -93,3 +94,14 @@ def test_a_non_address_in_an_address_field_is_never_called_internal() -> None:
     assert pseudo.field("gateway", "IP") == "EXT-IP-k3f9-0001"
     assert pseudo.field("10.0.0.1", "IP") == "INT-IP-k3f9-0002"
     assert pseudo.field("::ffff:10.0.0.2", "IP") == "INT-IP-k3f9-0003"  # IPv4-mapped
+
+
+def test_a_candidate_address_loses_at_most_one_stray_colon_at_each_end() -> None:
+    assert address_in("2001:db8::1") == "2001:db8::1"
+    assert address_in(":2001:db8::1") == "2001:db8::1"
+    assert address_in("fe80:::") == "fe80::"
+    assert address_in(":fe80:::") == "fe80::"
+    assert address_in("::1:") == "::1"  # "::1: denied"
+    assert address_in("1.2.3.456") is None
+    assert address_in("999.1.2.3") is None  # never a shorter address cut out of a longer one
+    assert address_in(":::") is None and address_in(":") is None

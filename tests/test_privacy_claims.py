@@ -105,3 +105,43 @@ def test_a_candidate_address_loses_at_most_one_stray_colon_at_each_end() -> None
     assert address_in("1.2.3.456") is None
     assert address_in("999.1.2.3") is None  # never a shorter address cut out of a longer one
     assert address_in(":::") is None and address_in(":") is None
+
+
+def test_an_alias_is_a_case_alias_unless_told_otherwise() -> None:
+    pseudo = Pseudonymizer(prefix="k3f9")
+    assert pseudo.alias("fw-1") == "CASE-k3f9-0001" == pseudo.alias("fw-1", "CASE")
+    assert pseudo.alias("fw-1", "EVENT") == "EVENT-k3f9-0001"
+    assert pseudo.restore_text("CASE-k3f9-0001 EVENT-k3f9-0001") == "fw-1 fw-1"
+
+
+def test_an_ipv6_value_glued_to_letters_is_not_that_address() -> None:
+    pseudo = Pseudonymizer(prefix="k3f9")
+    assert pseudo.field("d::", "IP") == "EXT-IP-k3f9-0001"
+    assert pseudo.pseudonymize_text("std::vector d:: 10 ") == "std::vector EXT-IP-k3f9-0001 10 "
+
+
+def test_the_incidents_entities_are_announced_before_its_evidence() -> None:
+    event = Event.model_validate(
+        {"event_id": "a.log:1", "@timestamp": WHEN, "host.name": "srv-db", "user.name": "bob"}
+    )
+    incident = Incident(
+        id="fw-2",
+        detector="insider",
+        kind="exfiltration",
+        title="srv-db and bob",
+        severity=Severity.HIGH,
+        score=0.8,
+        entities=Entities(users=("srv-db",), hosts=("ws-07",), destination_ips=("10.1.1.1",)),
+        evidence=(event,),
+        evidence_event_ids=(event.event_id,),
+    )
+    pseudo = Pseudonymizer(prefix="k3f9")
+    safe = pseudo.pseudonymize_incident(incident)
+    # The entity's kind wins over the event's, and entities are numbered first.
+    assert pseudo.token_for("srv-db") == "USER-k3f9-0001"
+    assert pseudo.token_for("bob") == "USER-k3f9-0002"
+    assert safe.entities.users == ("USER-k3f9-0001",)
+    assert safe.entities.hosts == ("HOST-k3f9-0001",)
+    assert safe.entities.destination_ips == ("INT-IP-k3f9-0001",)
+    assert safe.evidence[0].host_name == "USER-k3f9-0001"
+    assert safe.title == "USER-k3f9-0001 and USER-k3f9-0002"

@@ -300,3 +300,27 @@ def test_a_review_waits_for_another_resume_then_says_to_try_again(tmp_path: Path
         holder.close()
     with review._review_lock(db, wait=0.2):  # free again
         pass
+
+
+def test_a_refusal_lists_what_the_action_log_already_holds(pending: tuple[Path, Path]) -> None:
+    db, log = pending
+    decide_approval(db, _build(log), f"{THREAD}/ins-1", approve=[ACTIONS[1]], by="alice")
+    with pytest.raises(AlreadyAnsweredError) as info:
+        decide_approval(
+            db, _build(log), f"{THREAD}/ins-1", by="bob", action_log=SqliteActionLog(log)
+        )
+    assert info.value.recorded == [ACTIONS[1]]
+    assert f"; recorded so far: {[ACTIONS[1]]}" in str(info.value)
+
+
+def test_a_second_claim_on_one_interrupt_gets_the_first_answer(pending: tuple[Path, Path]) -> None:
+    db, log = pending
+    [item, _] = list_pending(db, _build(log))
+    store = review._AnswerStore(db)
+    try:
+        first, won = store.claim(item, validate_answer({"approve": ACTIONS, "by": "a"}, ACTIONS))
+        second, again = store.claim(item, validate_answer({"by": "b"}, ACTIONS))
+    finally:
+        store.close()
+    assert (won, again) == (True, False)
+    assert second == first and (second.by, second.approve, second.reject) == ("a", ACTIONS, [])

@@ -145,3 +145,19 @@ def test_the_incidents_entities_are_announced_before_its_evidence() -> None:
     assert safe.entities.destination_ips == ("INT-IP-k3f9-0001",)
     assert safe.evidence[0].host_name == "USER-k3f9-0001"
     assert safe.title == "USER-k3f9-0001 and USER-k3f9-0002"
+
+
+def test_a_longer_known_value_wins_over_a_shorter_one_it_starts_with() -> None:
+    pseudo = Pseudonymizer(prefix="k3f9")
+    assert pseudo.field("Kim", "USER") == "USER-k3f9-0001"
+    assert pseudo.field("Kim Lee", "USER") == "USER-k3f9-0002"
+    assert (
+        pseudo.pseudonymize_text("by Kim Lee, not Kim") == "by USER-k3f9-0002, not USER-k3f9-0001"
+    )
+
+
+def test_another_spelling_of_a_known_value_keeps_its_kind() -> None:
+    pseudo = Pseudonymizer(prefix="k3f9")
+    assert pseudo.field("ws-01", "HOST") == "HOST-k3f9-0001"
+    assert pseudo.pseudonymize_text("logon at WS-01") == "logon at HOST-k3f9-0002"
+    assert pseudo.restore_text("HOST-k3f9-0002") == "WS-01"

@@ -161,3 +161,9 @@ def test_another_spelling_of_a_known_value_keeps_its_kind() -> None:
     assert pseudo.field("ws-01", "HOST") == "HOST-k3f9-0001"
     assert pseudo.pseudonymize_text("logon at WS-01") == "logon at HOST-k3f9-0002"
     assert pseudo.restore_text("HOST-k3f9-0002") == "WS-01"
+
+
+def test_a_bracketed_ipv6_url_host_is_an_address() -> None:
+    pseudo = Pseudonymizer(prefix="k3f9")
+    assert pseudo.pseudonymize_text("GET http://[2001:db8::7]/x") == "GET http://EXT-IP-k3f9-0002/x"
+    assert pseudo.restore_text("EXT-IP-k3f9-0002") == "[2001:db8::7]"

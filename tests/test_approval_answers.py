@@ -324,3 +324,39 @@ def test_a_second_claim_on_one_interrupt_gets_the_first_answer(pending: tuple[Pa
         store.close()
     assert (won, again) == (True, False)
     assert second == first and (second.by, second.approve, second.reject) == ("a", ACTIONS, [])
+
+
+def test_an_interrupt_with_only_an_id_and_actions_is_listed_with_empty_details(
+    tmp_path: Path,
+) -> None:
+    from langgraph.graph import START, StateGraph
+    from langgraph.types import interrupt
+
+    from siem_consensus.graphs.nodes import TriageState
+
+    def ask(state: Any) -> dict[str, Any]:
+        interrupt({"incident_id": "x-1", "actions": ["call the owner"]})
+        return {}
+
+    def build(saver: Any) -> Any:
+        graph = StateGraph(TriageState)
+        graph.add_node("ask", ask)
+        graph.add_edge(START, "ask")
+        graph.add_edge("ask", END)
+        return graph.compile(checkpointer=saver)
+
+    db = tmp_path / "runs.sqlite"
+
+    async def start() -> None:
+        async with AsyncSqliteSaver.from_conn_string(str(db)) as saver:
+            await build(saver).ainvoke({}, {"configurable": {"thread_id": "t"}})
+
+    asyncio.run(start())
+    [item] = list_pending(db, build)
+    assert (item.id, item.title, item.users, item.confidence, item.actions) == (
+        "t/x-1",
+        "",
+        [],
+        None,
+        ["call the owner"],
+    )

@@ -265,6 +265,7 @@ def test_consensus_groups_verdicts_by_incident_in_the_incidents_order() -> None:
     }
     first, second = node(state)["decisions"]
     assert (first["incident_id"], first["outcome"]) == ("fw-1", Outcome.ALERT)
+    assert type(first["outcome"]) is str  # JSON-ready state, not the enum
     assert [v["analyst"] for v in first["verdicts"]] == ["a", "b"]
     assert (second["incident_id"], second["outcome"]) == ("fw-2", Outcome.NEEDS_REVIEW)
     assert not second["degraded"]

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from langgraph.runtime import Runtime
 
+from siem_consensus.analysts.costs import Budget
 from siem_consensus.consensus import MajorityPolicy, UnanimousPolicy
 from siem_consensus.detectors.firewall import FirewallDetector
 from siem_consensus.enrich.zones import Asset, AssetInventory
@@ -275,3 +276,25 @@ def test_consensus_groups_verdicts_by_incident_in_the_incidents_order() -> None:
 def test_consensus_refuses_a_quorum_the_analysts_cannot_meet() -> None:
     with pytest.raises(ConfigError, match="quorum"):
         make_consensus(MajorityPolicy(0.5, quorum=3), [_Sure("a"), _Sure("b")])  # type: ignore[list-item]
+
+
+class _Paid(_Sure):
+    """Spends from a budget: 100 tokens per case."""
+
+    def __init__(self, name: str, budget: Budget) -> None:
+        super().__init__(name)
+        self.budget = budget
+
+    def needs_call(self, case: Incident) -> bool:
+        return True
+
+    def estimate(self, cases: list[Incident]) -> tuple[int, float | None]:
+        return 100 * len(cases), None
+
+
+def test_analyze_sends_nothing_the_budget_cannot_pay_for() -> None:
+    paid = _Paid("paid", Budget(max_tokens=50))
+    node = make_analyze([paid], timeout=5)  # type: ignore[list-item]
+    [verdict] = asyncio.run(node({"incident": _incident(1), "analyst": "paid"}))["verdicts"]
+    assert verdict["status"] == VerdictStatus.ERROR and verdict["error"].startswith("not sent: ")
+    assert paid.calls == 0

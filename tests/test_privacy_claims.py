@@ -167,3 +167,9 @@ def test_a_bracketed_ipv6_url_host_is_an_address() -> None:
     pseudo = Pseudonymizer(prefix="k3f9")
     assert pseudo.pseudonymize_text("GET http://[2001:db8::7]/x") == "GET http://EXT-IP-k3f9-0002/x"
     assert pseudo.restore_text("EXT-IP-k3f9-0002") == "[2001:db8::7]"
+
+
+def test_an_email_right_after_an_at_sign_is_still_hidden() -> None:
+    pseudo = Pseudonymizer(prefix="k3f9")
+    assert pseudo.pseudonymize_text("x@bob@corp.example") == "x@EMAIL-k3f9-0001"
+    assert pseudo.restore_text("x@EMAIL-k3f9-0001") == "x@bob@corp.example"

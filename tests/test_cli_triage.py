@@ -185,3 +185,16 @@ def test_llm_settings_carry_the_budget_and_the_cache(tmp_path: Path) -> None:
     assert (tokens.budget.max_tokens, tokens.budget.max_cost_usd, tokens.cache) == (900, None, None)
     none = _triage._llm_settings(_args("firewall", "x.log", "--no-cache"))
     assert (none.budget, none.cache) == (None, None)
+
+
+@pytest.mark.parametrize(
+    "option", ["--output", "--members", "--dead-letters"], ids=lambda o: o.strip("-")
+)
+def test_an_unwritable_output_is_named_by_its_flag_before_any_work(
+    option: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    missing = tmp_path / "no" / "out.txt"
+    args = _args("firewall", str(tmp_path / "never-read.log"), option, str(missing))
+    with pytest.raises(UsageError, match=rf"^{option} {re.escape(str(missing))}: folder "):
+        _triage.run_triage(args)
+    assert capsys.readouterr().err == ""

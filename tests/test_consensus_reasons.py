@@ -17,10 +17,12 @@ from siem_consensus.consensus import (
     MajorityPolicy,
     UnanimousPolicy,
     WeightedPolicy,
+    bind_verdicts,
     decide,
     get_policy,
+    verify_verdict,
 )
-from siem_consensus.models import Incident, Outcome, Severity, Verdict, VerdictStatus
+from siem_consensus.models import Incident, Outcome, Severity, Usage, Verdict, VerdictStatus
 
 
 def _case(severity: Severity = Severity.MEDIUM) -> Incident:
@@ -265,3 +267,56 @@ def test_get_policy_by_name_alias_or_instance() -> None:
         match=re.escape("unknown policy 'vote'; valid policies are: majority, unanimous, weighted"),
     ):
         get_policy("vote")
+
+
+# -- binding and verification -----------------------------------------------------------------
+
+
+def test_at_most_five_unknown_ids_and_techniques_are_named() -> None:
+    case = Incident(
+        id="inc",
+        detector="d",
+        kind="k",
+        title="t",
+        severity=Severity.LOW,
+        score=0.1,
+        evidence_event_ids=("e:1",),
+    )
+    cited = tuple(f"x:{n}" for n in range(7))
+    invented = tuple(f"T99{n}" for n in range(10, 17))
+    verdict = _vote("a", True, evidence_event_ids=cited, attack_techniques=invented)
+    checked = verify_verdict(verdict, case)
+    assert checked.problems == (
+        "cites event ids not in the incident: x:0, x:1, x:2, x:3, x:4",
+        "unknown ATT&CK technique ids: T9910, T9911, T9912, T9913, T9914",
+    )
+
+
+def test_a_verdict_without_an_incident_id_is_about_the_incident_asked() -> None:
+    anonymous = Verdict(analyst="a", is_threat=True, confidence=0.9)
+    [bound] = bind_verdicts(_case(), [anonymous])
+    assert bound.incident_id == "inc" and bound.status is VerdictStatus.OK
+    assert bind_verdicts(_case(), [bound])[0] is bound
+
+
+def test_an_error_verdict_keeps_what_the_wrong_answer_cost() -> None:
+    usage = Usage(calls=1, input_tokens=10, output_tokens=5, cost_usd=0.01)
+    wrong = _vote("a", True, model="m1", usage=usage, latency_s=1.5).model_copy(
+        update={"incident_id": "other"}
+    )
+    [bound] = bind_verdicts(_case(), [wrong])
+    assert bound.status is VerdictStatus.ERROR
+    assert (bound.model, bound.usage, bound.latency_s) == ("m1", usage, 1.5)
+    assert bound.error == "verdict about other, asked about inc"
+    [missing] = bind_verdicts(_case(), [], analysts=["a"])
+    assert (missing.model, missing.usage, missing.latency_s) == (None, None, None)
+    assert missing.incident_id == "inc" and missing.analyst == "a"
+
+
+def test_unconfigured_analysts_follow_the_configured_ones_by_name() -> None:
+    bound = bind_verdicts(_case(), [_vote("z", True), _vote("c", True), _vote("a", True)], ["a"])
+    assert [(v.analyst, v.status) for v in bound] == [
+        ("a", VerdictStatus.OK),
+        ("c", VerdictStatus.ERROR),
+        ("z", VerdictStatus.ERROR),
+    ]

@@ -212,6 +212,14 @@ def test_a_quorum_as_large_as_the_analysts_is_allowed() -> None:
     MajorityPolicy(0.8).check_analysts([])
 
 
+def test_an_unreachable_quorum_names_the_analysts() -> None:
+    with pytest.raises(ConfigError) as info:
+        MajorityPolicy(0.8, quorum=3).check_analysts(["rules", "baseline"])
+    assert str(info.value) == (
+        "quorum 3 can never be reached with 2 analysts (rules, baseline); use a quorum of at most 2"
+    )
+
+
 def test_an_analyst_without_a_weight_weighs_one() -> None:
     policy = WeightedPolicy(0.5, weights={"b": 3})
     assert policy.weight("a") == 1.0 and policy.weight("b") == 3
@@ -224,7 +232,9 @@ def test_an_analyst_without_a_weight_weighs_one() -> None:
 def test_weights_may_be_zero_but_not_all_of_them() -> None:
     WeightedPolicy(0.8, weights={"a": 0.0, "b": 1.0}).check_analysts(["a", "b"])
     WeightedPolicy(0.8).check_analysts([])
-    with pytest.raises(ConfigError, match="every configured analyst has weight 0"):
+    with pytest.raises(
+        ConfigError, match="^every configured analyst has weight 0: nothing could decide$"
+    ):
         WeightedPolicy(0.8, weights={"a": 0.0}).check_analysts(["a"])
     with pytest.raises(
         ConfigError,

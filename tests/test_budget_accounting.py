@@ -144,7 +144,7 @@ def test_a_reservation_is_open_until_settled_or_released() -> None:
     assert held.open and (held.tokens, held.cost_usd) == (100, 0.25)
     assert budget.reserved_tokens == 100
     held.settle(_usage(40, 10, 0.1))
-    assert not held.open
+    assert held.open is False
     assert (budget.spent_tokens, budget.spent_cost_usd, budget.reserved_tokens) == (
         50,
         pytest.approx(0.1),
@@ -155,7 +155,7 @@ def test_a_reservation_is_open_until_settled_or_released() -> None:
     unpriced = budget.reserve(10, None)
     assert unpriced.cost_usd == 0.0
     unpriced.release()
-    assert not unpriced.open and budget.spent_tokens == 50
+    assert unpriced.open is False and budget.spent_tokens == 50
 
 
 def test_held_money_counts_against_the_limit_until_closed() -> None:
@@ -167,6 +167,20 @@ def test_held_money_counts_against_the_limit_until_closed() -> None:
     held.release()
     budget.reserve(0, 0.5).settle(_usage(0, 0, 0.4))
     budget.reserve(0, 0.6)  # 0.4 spent + 0.6 = the limit exactly: allowed
+
+
+def test_reservations_add_up_and_each_gives_back_its_own_share() -> None:
+    budget = Budget(max_tokens=100, max_cost_usd=1.0)
+    first, second = budget.reserve(60, 0.3), budget.reserve(30, 0.2)
+    assert budget.reserved_tokens == 90
+    with pytest.raises(BudgetExhausted, match="spent 90 tokens \\+ reserved 20"):
+        budget.reserve(20, None)
+    first.release()
+    assert budget.reserved_tokens == 30
+    budget.reserve(0, 0.8).release()  # 0.2 still held + 0.8 = the money limit exactly
+    with pytest.raises(BudgetExhausted, match="spent 0.2 USD \\+ reserved 0.81"):
+        budget.reserve(0, 0.81)
+    second.release()
 
 
 def test_a_limit_reached_exactly_refuses_further_calls() -> None:

@@ -57,6 +57,8 @@ def test_the_longest_matching_key_wins() -> None:
 def test_cached_tokens_are_clamped_to_the_input() -> None:
     table = PriceTable({"m": (10.0, 100.0, 1.0)})
     million = 1_000_000
+    assert table.cost("m", million, 0) == 10.0  # exactly: per million tokens
+    assert table.cost("m", 0, 3 * million) == 300.0
     assert table.cost("m", million, 0, cached_input_tokens=-5) == pytest.approx(10.0)
     assert table.cost("m", million, 0, cached_input_tokens=2 * million) == pytest.approx(1.0)
     assert table.cost("m", million, million, cached_input_tokens=million // 2) == pytest.approx(

@@ -5,13 +5,12 @@ every mutant from ``mutants/<module>.meta`` (written by mutmut 3) and the mutant
 equivalent from the "Equivalent survivors" section of docs/testing.md, then prints one line per
 module::
 
-    module                                   killed/total   score  survived  no tests  ...  run s
+    module                                   killed/total   score  survived  no tests  ...
 
 ``score`` is killed / (total - equivalent - not run): a mutant that survived, had no covering
 test or was never run counts against the module only once it ran. Timeouts count as killed
-(the mutant made a test hang, which the timeout caught). ``run s`` adds up the wall seconds
-mutmut measured per mutant run (each in one worker): divided by the workers, about the time
-the module's mutants take. ``--fail-under 85`` exits 1 when the overall score is lower.
+(the mutant made a test hang, which the timeout caught). ``--fail-under 85`` exits 1 when the
+overall score is lower.
 
 Usage: ``python scripts/mutation_report.py [--fail-under PCT] [--survivors]``.
 """
@@ -47,8 +46,6 @@ class ModuleScore:
     path: str
     statuses: Counter[str] = field(default_factory=Counter)
     survivors: list[str] = field(default_factory=list)
-    seconds: float = 0.0
-    """Wall seconds of the module's mutant runs, as mutmut measured them."""
 
     @property
     def judged(self) -> int:
@@ -95,9 +92,7 @@ def score_module(path: Path, equivalent: set[str], root: Path = ROOT) -> ModuleS
     meta = root / "mutants" / f"{path}.meta"
     if not meta.exists():
         return result
-    data = json.loads(meta.read_text(encoding="utf-8"))
-    codes: dict[str, int | None] = data["exit_code_by_key"]
-    result.seconds = sum(data.get("durations_by_key", {}).values())
+    codes: dict[str, int | None] = json.loads(meta.read_text(encoding="utf-8"))["exit_code_by_key"]
     for name, code in codes.items():
         status = _status(code)
         if status in ("survived", "no tests") and name in equivalent:
@@ -115,18 +110,17 @@ def _line(name: str, s: ModuleScore) -> str:
         f"{s.statuses[k]:>{len(k)}}"
         for k in ("survived", "no tests", "equivalent", "not run", "suspicious")
     )
-    return f"{name:<42} {s.statuses['killed']:>5}/{total:<5}  {score}  {counts}  {s.seconds:7.0f}"
+    return f"{name:<42} {s.statuses['killed']:>5}/{total:<5}  {score}  {counts}"
 
 
 def report(scores: list[ModuleScore], *, survivors: bool = False) -> tuple[str, float | None]:
     """The printed table and the overall score (over all modules' judged mutants)."""
-    header = "survived  no tests  equivalent  not run  suspicious    run s"
+    header = "survived  no tests  equivalent  not run  suspicious"
     lines = [f"{'module':<42} {'killed/total':>11}  score   {header}"]
     overall = ModuleScore("all modules")
     for s in scores:
         lines.append(_line(s.path, s))
         overall.statuses.update(s.statuses)
-        overall.seconds += s.seconds
     lines.append(_line("all modules", overall))
     if survivors:
         for s in scores:

@@ -92,3 +92,9 @@ def test_coverage_is_recorded_only_within_the_depth_limit() -> None:
     assert plugin._within(frame, source, 4)
     assert not plugin._within(frame, source, 3)
     assert plugin._within(frame, "/nowhere/", 1)  # frames of other code are free
+
+
+def test_the_equivalents_listed_in_docs_testing_md_are_read(tool: ModuleType) -> None:
+    names = tool.equivalent_mutants()
+    assert "siem_consensus.analysts.admission.x__decide__mutmut_21" in names
+    assert len(names) >= 6 and all("__mutmut_" in name for name in names)

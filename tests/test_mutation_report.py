@@ -6,7 +6,7 @@ import importlib.util
 import json
 import sys
 from pathlib import Path
-from types import ModuleType
+from types import FrameType, ModuleType
 
 import pytest
 
@@ -73,3 +73,28 @@ def test_scores_count_timeouts_as_killed_and_leave_out_equivalents(
 def test_nothing_run_is_not_a_score(tool: ModuleType, tmp_path: Path) -> None:
     score = tool.score_module(Path("siem_consensus/a.py"), set(), tmp_path)
     assert score.score is None and tool.report([score])[1] is None
+
+
+def _chain(depth: int) -> FrameType:
+    return sys._getframe() if depth == 0 else _chain(depth - 1)
+
+
+def test_coverage_is_recorded_only_within_the_depth_limit() -> None:
+    """scripts/mutation_plugin.py counts the frames of the source between a call and pytest."""
+    spec = importlib.util.spec_from_file_location(
+        "mutation_plugin", SCRIPT.with_name("mutation_plugin.py")
+    )
+    assert spec is not None and spec.loader is not None
+    plugin = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(plugin)
+    source = str(Path(__file__).resolve().parent)
+    frame = _chain(2)  # three _chain frames and this test's own: four frames of "source"
+    assert plugin._within(frame, source, 4)
+    assert not plugin._within(frame, source, 3)
+    assert plugin._within(frame, "/nowhere/", 1)  # frames of other code are free
+
+
+def test_the_equivalents_listed_in_docs_testing_md_are_read(tool: ModuleType) -> None:
+    names = tool.equivalent_mutants()
+    assert "siem_consensus.analysts.admission.x__decide__mutmut_21" in names
+    assert len(names) >= 6 and all("__mutmut_" in name for name in names)

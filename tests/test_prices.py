@@ -54,6 +54,13 @@ def test_the_longest_matching_key_wins() -> None:
     assert table.price("n") == ModelPrice(9.0, 9.0)
 
 
+def test_a_snapshot_of_a_family_id_wins_over_a_longer_wildcard() -> None:
+    table = PriceTable({"m": (1, 1), "m*": (3, 3), "m-2025*": (4, 4)})
+    assert table.price("m-20250101") == ModelPrice(1.0, 1.0)  # the documented order
+    assert table.price("m-large") == ModelPrice(3.0, 3.0)  # no family id: the wildcard
+    assert table.price("m-2025-beta") == ModelPrice(4.0, 4.0)  # the longest wildcard
+
+
 def test_cached_tokens_are_clamped_to_the_input() -> None:
     table = PriceTable({"m": (10.0, 100.0, 1.0)})
     million = 1_000_000
@@ -79,16 +86,17 @@ def test_refusals_say_what_a_price_must_be() -> None:
     with pytest.raises(
         ConfigError,
         match=re.escape(
-            "price for 'm' must be two or three non-negative numbers (USD per 1M input, output "
-            "and optionally cached input tokens), got (1.0, inf)"
+            "price for 'm' must be two to four non-negative numbers (USD per 1M input, output, "
+            "and optionally cache-read and cache-write input tokens), got (1.0, inf)"
         ),
     ):
         PriceTable({"m": (1.0, float("inf"))})
     with pytest.raises(
         ConfigError,
         match=re.escape(
-            "price for 'm' must be [input, output(, cached_input)] or {input = ..., output = "
-            "...(, cached_input = ...)} in USD per 1M tokens, got {'input': 1}"
+            "price for 'm' must be [input, output(, cached_input(, cache_write_input))] or "
+            "{input = ..., output = ...(, cached_input = ...)(, cache_write_input = ...)} in USD "
+            "per 1M tokens, got {'input': 1}"
         ),
     ):
         PriceTable.from_mapping({"m": {"input": 1}})

@@ -138,11 +138,12 @@ class PriceTable(Mapping[str, ModelPrice]):
         model = model.lower()
         if model in self._prices:
             return self._prices[model]
-        best: str | None = None
-        for key in self._prices:
-            if _matches(key, model) and (best is None or len(key) > len(best)):
-                best = key
-        return None if best is None else self._prices[best]
+        # a snapshot of a family id before any wildcard, each the longest that matches
+        for wildcard in (False, True):
+            keys = [k for k in self._prices if k.endswith("*") is wildcard and _matches(k, model)]
+            if keys:
+                return self._prices[max(keys, key=len)]
+        return None
 
     def cost(
         self,

@@ -146,6 +146,12 @@ def _zeek_ssh_json(stamp: str) -> str:
     return json.dumps({**record, "auth_attempts": 3})
 
 
+def _zeek_dns_json(stamp: str) -> str:
+    record = {"ts": stamp, "uid": "C1", "id.orig_h": "10.0.0.1", "id.orig_p": 5353}
+    record |= {"id.resp_h": "10.0.0.2", "id.resp_p": 53, "proto": "udp", "query": "a.example"}
+    return json.dumps({**record, "rcode": 0, "rcode_name": "NOERROR"})
+
+
 _ZEEK_FIELDS = "ts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto"
 
 
@@ -194,6 +200,7 @@ ZONELESS: dict[str, Callable[[list[datetime]], list[str]]] = {
     "ecs": _each(lambda w: _ecs(_iso(w))),
     "zeek-json": _each(lambda w: _zeek_json(_iso(w))),
     "zeek-ssh-json": _each(lambda w: _zeek_ssh_json(_iso(w))),
+    "zeek-dns-json": _each(lambda w: _zeek_dns_json(_iso(w))),
     "zeek": lambda walls: _zeek([_iso(w) for w in walls]),
     "cicflowmeter": lambda walls: _cic([_cic_slashed(w) for w in walls]),
     "cicflowmeter-iso": lambda walls: _cic([f"{w:%Y-%m-%d %H:%M:%S}.5" for w in walls]),
@@ -256,6 +263,7 @@ ZONED: dict[str, str] = {
     "ecs": _ecs("2026-01-18T14:30:05+01:00"),
     "zeek-json": _zeek_json("2026-01-18T13:30:05Z"),
     "zeek-ssh-json": _zeek_ssh_json("1768743005"),
+    "zeek-dns-json": _zeek_dns_json("2026-01-18T13:30:05Z"),
     "zeek": _zeek(["1768743005.0"])[-1],
     "cicflowmeter": _cic(["2026-01-18 14:30:05+01:00"])[-1],
     "ait-ads": "1768743005,ET SCAN,10.0.0.1,web,scan,-,-",

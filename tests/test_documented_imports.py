@@ -33,7 +33,17 @@ def _dotted() -> list[tuple[str, str]]:
         (doc.name, path)
         for doc in DOCS
         for path in set(_DOTTED.findall(doc.read_text("utf-8")))
-        if path.split(".")[1] in units
+        if path.split(".")[1] in units and "__mutmut_" not in path
+    )
+
+
+def _mutants() -> list[tuple[str, str]]:
+    """mutmut's names of mutants (docs/testing.md): ``<module>.x_<function>__mutmut_<n>``."""
+    return sorted(
+        (doc.name, path)
+        for doc in DOCS
+        for path in set(_DOTTED.findall(doc.read_text("utf-8")))
+        if "__mutmut_" in path
     )
 
 
@@ -56,6 +66,18 @@ def test_documented_dotted_path_resolves(doc: str, path: str) -> None:
             assert obj is not None, f"{doc}: {path} does not resolve"
         return
     pytest.fail(f"{doc}: {path} names no module")
+
+
+@pytest.mark.parametrize(("doc", "path"), _mutants())
+def test_documented_mutant_names_a_function_that_exists(doc: str, path: str) -> None:
+    """A listed mutant's module exists and still defines the function (or method) it mutated."""
+    module, _, mangled = path.rpartition(".")
+    target = mangled.removeprefix("x").rsplit("__mutmut_", 1)[0]
+    names = [n for n in target.split("\u01c1") if n] if "\u01c1" in target else [target[1:]]
+    obj: object = importlib.import_module(module)
+    for name in names:
+        obj = getattr(obj, name, None)
+        assert obj is not None, f"{doc}: {path}: {module} has no {'.'.join(names)}"
 
 
 def test_the_scan_finds_the_documented_paths() -> None:

@@ -282,9 +282,9 @@ class EventStream:
         :class:`~.parsers._blocks.SeriesParser` (the chunks :meth:`_lines` would make)."""
         parser = get_parser(fmt)()
         assert isinstance(parser, SeriesParser)
-        self.stats.formats[name] = fmt
         line_no, done_bytes = 1, 0
         for chunk in read_line_series(fh, self.chunk_lines):
+            self.stats.formats[name] = fmt  # once its first lines are read, as in _lines
             with naive_zone(self.timezone):
                 parsed = parser.parse_series(chunk, line_no, name)
             yield from self._account(name, chunk.len(), parsed)

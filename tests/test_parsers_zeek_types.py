@@ -136,3 +136,21 @@ def test_stratosphere_http_log_is_not_read_as_a_conn_log() -> None:
     assert (events, stats.dead_letters) == (1_984, 0)
     failure = stats.failures["005-zeek-scenario-malicious/http.log"]
     assert "a Zeek http.log (#path http), a Zeek log type not read here" in failure
+
+
+def test_splunk_zeek_records_go_to_their_own_log_type() -> None:
+    """A Splunk ``bro:*:json`` sourcetype hints zeek-json; records of other types are not
+    taken for connections (an http record stays a message, a dns record reads as dns)."""
+    from siem_consensus.parsers.splunk import SplunkParser
+
+    common = {"ts": 1526315187.5, "uid": "C1", "id.orig_h": "192.168.1.116", "id.orig_p": 49167}
+    common |= {"id.resp_h": "8.8.8.8", "id.resp_p": 53}
+    http = json.dumps(common | {"method": "GET", "uri": "/a", "status_code": 200})
+    dns = json.dumps(common | {"proto": "udp", "query": "qwxz.example", "rcode_name": "NXDOMAIN"})
+    parser = SplunkParser()
+    row = parser.parse_record({"_raw": http, "sourcetype": "bro:http:json"})
+    assert isinstance(row, dict)
+    assert (row.get("source_ip"), row["message"]) == (None, http)
+    row = parser.parse_record({"_raw": dns, "sourcetype": "bro:dns:json"})
+    assert isinstance(row, dict)
+    assert (row["dns_question"], row["event_code"]) == ("qwxz.example", "NXDOMAIN")

@@ -18,7 +18,8 @@ Each ``_raw`` is parsed by a registered parser, chosen per record:
    ``fastlog``; ``suricata``/``eve`` -> ``suricata``; ``wazuh`` -> ``wazuh``; ``asa``/``ftd``
    (``cisco:asa``) -> ``asa``; ``iptables``/``netfilter``/``ufw`` -> ``iptables``; ``pan``
    (``pan:traffic``) -> ``paloalto``; ``pfsense``/``filterlog`` -> ``pfsense``;
-   ``zeek``/``bro`` with ``json`` -> ``zeek-json``, without -> ``zeek``;
+   ``zeek``/``bro`` with ``json`` -> ``zeek-json``, without -> ``zeek`` (``zeek-dns`` and
+   ``zeek-ssh`` when the sourcetype says ``dns`` or ``ssh``);
 2. the format that last parsed a record of the same sourcetype;
 3. every parser whose ``sniff`` recognises the single ``_raw`` line, in registry order (not
    ``cicflowmeter``, which needs its header row, ``ait-ads``, a data-set file rather than a log
@@ -210,7 +211,8 @@ def _splunk_time(value: object) -> datetime | None:
 def _hint(sourcetype: str) -> str | None:
     tokens = set(_TOKENS.split(sourcetype.lower()))
     if tokens & {"zeek", "bro"}:
-        return "zeek-json" if "json" in tokens else "zeek"
+        kind = next((f"zeek-{log}" for log in ("dns", "ssh") if log in tokens), "zeek")
+        return f"{kind}-json" if "json" in tokens else kind
     for names, fmt in _HINTS:
         if tokens.intersection(names):
             return fmt

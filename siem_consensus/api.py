@@ -7,7 +7,7 @@ membership and dead-letter files, progress, checkpointing, concurrency and LLM s
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, TypedDict, Unpack
 
 from langgraph.types import Checkpointer
@@ -109,11 +109,7 @@ def analyze_firewall(
     Returns:
         The typed report: incidents, decisions, dead letters, input accounting, timings.
     """
-    detector_cls = get_detector("firewall")
-
-    def factory() -> Detector:
-        return detector_cls() if thresholds is None else detector_cls(thresholds)  # type: ignore[call-arg]
-
+    factory = _factory("firewall", thresholds)
     options = RunOptions(policy=get_policy(policy, threshold), inventory=inventory, **run)
     return run_triage(factory, FirewallReport, source, options)
 
@@ -142,11 +138,7 @@ def analyze_auth(
     Returns:
         The typed report: incidents, decisions, dead letters, input accounting, timings.
     """
-    detector_cls = get_detector("auth")
-
-    def factory() -> Detector:
-        return detector_cls() if thresholds is None else detector_cls(thresholds)  # type: ignore[call-arg]
-
+    factory = _factory("auth", thresholds)
     options = RunOptions(policy=get_policy(policy, threshold), inventory=inventory, **run)
     return run_triage(factory, AuthReport, source, options)
 
@@ -177,11 +169,7 @@ def correlate_ids_alerts(
     """
     from .graphs.ids import IDS_NODES, stages_observed
 
-    correlator = get_detector("ids")
-
-    def factory() -> Detector:
-        return correlator(thresholds, inventory=inventory, intel=intel)  # type: ignore[call-arg]
-
+    factory = _factory("ids", thresholds, inventory=inventory, intel=intel)
     options = RunOptions(
         policy=get_policy(policy, threshold),
         inventory=inventory,
@@ -222,11 +210,7 @@ def detect_insider_threats(
     from .graphs.insider import INSIDER_NODES
 
     source, directory = _insider_inputs(source, directory)
-    detector_cls = get_detector("insider")
-
-    def factory() -> Detector:
-        return detector_cls(thresholds, directory=directory)  # type: ignore[call-arg]
-
+    factory = _factory("insider", thresholds, directory=directory)
     options = RunOptions(
         policy=get_policy(policy, threshold),
         names=INSIDER_NODES,
@@ -235,6 +219,20 @@ def detect_insider_threats(
         **run,
     )
     return run_triage(factory, InsiderReport, source, options)
+
+
+def _factory(name: str, thresholds: Any, **options: Any) -> Callable[[], Detector]:
+    """Builds a fresh detector ``name`` for each run, with ``thresholds`` (None: its defaults).
+
+    Raises:
+        ConfigError: no detector is registered as ``name``.
+    """
+    detector_cls = get_detector(name)
+
+    def factory() -> Detector:
+        return detector_cls(thresholds, **options)  # type: ignore[call-arg]
+
+    return factory
 
 
 def _insider_inputs(source: Any, directory: Any) -> tuple[Any, Any]:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from siem_consensus import analyze_firewall, example_1
+from siem_consensus import analyze_auth, analyze_firewall, example_1
+from siem_consensus.detectors.auth import AuthThresholds
+from siem_consensus.detectors.firewall import FirewallThresholds
 from siem_consensus.errors import ConfigError
 from siem_consensus.generators.firewall import scenario_1
 from siem_consensus.models import Verdict
@@ -40,3 +42,24 @@ def test_two_analysts_side_by_side_in_table_and_markdown() -> None:
     # the whole rationale is there, not cut mid-word
     assert f"| Why | {rules.rationale} | {baseline.rationale} |" in markdown
     assert rules.rationale.split()[-1] in table
+
+
+def test_thresholds_reach_the_detector() -> None:
+    """Each entry point builds its detector with the thresholds given (None: the defaults)."""
+    scan = [
+        f"Mar 14 14:00:{port % 60:02d} gw kernel: [1.0] IN=eth0 OUT= SRC=203.0.113.9 "
+        f"DST=10.0.0.5 LEN=60 PROTO=TCP SPT=40000 DPT={port} SYN"
+        for port in range(1, 41)
+    ]
+    quiet = FirewallThresholds(port_scan_ports=100, slow_scan_ports=100)
+    assert analyze_firewall(scan, input_format="iptables").incidents
+    assert not analyze_firewall(scan, input_format="iptables", thresholds=quiet).incidents
+
+    guesses = [
+        f"Mar 14 14:00:{second:02d} bastion sshd[1]: Failed password for root from "
+        f"203.0.113.9 port {40000 + second} ssh2"
+        for second in range(30)
+    ]
+    lenient = AuthThresholds(brute_force_failures=100)
+    assert analyze_auth(guesses, input_format="openssh").incidents
+    assert not analyze_auth(guesses, input_format="openssh", thresholds=lenient).incidents

@@ -2,17 +2,29 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from siem_consensus.parsers import _year
 from siem_consensus.parsers.iptables import IptablesParser
 from siem_consensus.sources import EventStream
 
 LOG = Path(__file__).parent / "data" / "parsers" / "iptables.log"
-YEAR = datetime.now(UTC).year
+YEAR = 2026
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _run_in_december() -> Iterator[None]:
+    """Year-less time stamps take their year from the time of the run: pin it to 7 December
+    2026 so that every fixture date is in 2026 (on 10 January the March dates would be last
+    year's)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(_year, "_now", lambda: datetime(2026, 12, 7, 12, tzinfo=UTC))
+        yield
 
 
 def _parse() -> tuple[dict[int, dict[str, Any]], EventStream]:

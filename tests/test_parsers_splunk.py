@@ -156,6 +156,8 @@ def test_learned_format_is_tried_first() -> None:
         ("wazuh-alerts", "wazuh"),
         ("bro:conn:json", "zeek-json"),
         ("zeek_conn", "zeek"),
+        ("bro:dns:json", "zeek-dns-json"),
+        ("zeek:ssh", "zeek-ssh"),
         ("linux_secure", None),
         ("", None),
     ],

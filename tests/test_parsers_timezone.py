@@ -11,7 +11,7 @@ per-line paths where a parser has both).
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from cli_helpers import run_cli
 
-from siem_consensus.parsers._syslog import current_year
+from siem_consensus.parsers import _year
 from siem_consensus.sources import EventStream
 
 VIENNA = ZoneInfo("Europe/Vienna")
@@ -31,10 +31,10 @@ def _last_sunday(year: int, month: int) -> int:
     return (day - timedelta(days=(day.weekday() - 6) % 7)).day
 
 
-# Year-less formats (BSD syslog, Snort fast.log) take the current year, so the DST days are
-# computed for it: winter, the hour before and after the March change, the skipped hour, the
-# repeated October hour, summer.
-YEAR = current_year()
+# Year-less formats (BSD syslog, Snort fast.log) take their year from the time of the run,
+# pinned below to December 2026, so the DST days are computed for 2026: winter, the hour
+# before and after the March change, the skipped hour, the repeated October hour, summer.
+YEAR = 2026
 _MARCH, _OCTOBER = _last_sunday(YEAR, 3), _last_sunday(YEAR, 10)
 WALLS = [
     datetime(YEAR, 1, 18, 14, 30, 5),
@@ -45,6 +45,16 @@ WALLS = [
     datetime(YEAR, 7, 10, 9, 15, 5),
 ]
 OFFSET_HOURS = [1, 1, 1, 2, 2, 2]  # Vienna's offset for each wall time (the earlier instant)
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _run_in_december() -> Iterator[None]:
+    """Year-less time stamps take their year from the time of the run: pin it to 7 December
+    2026 so that every fixture date is in 2026 (on 10 January the March dates would be last
+    year's)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(_year, "_now", lambda: datetime(2026, 12, 7, 12, tzinfo=UTC))
+        yield
 
 
 def _utc(wall: datetime) -> datetime:
@@ -341,7 +351,7 @@ def test_timezone_reaches_the_api() -> None:
 
 def test_timezone_reaches_connectors_that_parse_as_they_read() -> None:
     """Kafka messages are parsed by the connector while the stream reads it (its decoder)."""
-    from collections.abc import Iterator, Mapping
+    from collections.abc import Mapping
     from types import SimpleNamespace
 
     from siem_consensus.connectors.kafka._decode import Decoder

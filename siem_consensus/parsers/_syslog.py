@@ -8,7 +8,7 @@ on what a timestamp means.
 
 Timestamps without a zone (BSD syslog, naive ISO 8601) are taken as UTC, or as the zone set
 with :func:`._zone.naive_zone` (``--timezone``); BSD syslog timestamps
-carry no year, which the caller supplies.
+carry no year: the caller gives one, or a :class:`._year.SyslogYear` rule that infers it.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from typing import Final
 
 import polars as pl
 
+from ._year import SyslogYear, year_for
 from ._zone import local_expr, local_offset
 from .base import LineError
 
@@ -78,8 +79,9 @@ def _build(parts: list[int], frac: str | None, offset: timedelta) -> datetime:
     return value + timedelta(seconds=1 if leap else 0) - offset
 
 
-def parse_bsd(text: str, year: int) -> datetime:
-    """Parse a :data:`BSD_TS` timestamp; ``year`` fills in when the text has none.
+def parse_bsd(text: str, year: int | SyslogYear) -> datetime:
+    """Parse a :data:`BSD_TS` timestamp; ``year`` (a year or the rule that infers it) fills in
+    when the text has none.
 
     Raises:
         LineError: not a valid date or time.
@@ -89,8 +91,9 @@ def parse_bsd(text: str, year: int) -> datetime:
     if match is None or month is None:
         raise LineError(f"invalid syslog timestamp {text!r}")
     try:
-        parts = [int(match["year"] or year), month]
-        parts += [int(match[key]) for key in ("day", "h", "m", "s")]
+        clock = [int(match[key]) for key in ("day", "h", "m", "s")]
+        written = int(match["year"]) if match["year"] else None
+        parts = [written or year_for(year, month, *clock), month, *clock]
         wall = _build(parts, match["frac"], timedelta(0))
         return wall - local_offset(wall)
     except (ValueError, OverflowError):
@@ -123,7 +126,7 @@ def parse_iso(text: str) -> datetime:
     return result
 
 
-def parse_syslog_time(bsd: str | None, iso: str | None, year: int) -> datetime | None:
+def parse_syslog_time(bsd: str | None, iso: str | None, year: int | SyslogYear) -> datetime | None:
     """Parse whichever of a BSD or ISO timestamp was captured; None when neither was.
 
     Raises:
@@ -136,15 +139,21 @@ def parse_syslog_time(bsd: str | None, iso: str | None, year: int) -> datetime |
     return None
 
 
-def bsd_expr(column: pl.Expr, year: int) -> pl.Expr:
+def bsd_expr(column: pl.Expr, year: int | SyslogYear) -> pl.Expr:
     """Vectorised :func:`parse_bsd` (null where the text is not a valid date)."""
     text = column.str.replace_all(" +", " ")
+    written = text.str.contains(r"^[A-Za-z]{3} [0-9]{1,2} [0-9]{4} ")
+    fixed = year if isinstance(year, int) else year.fixed
+    # an inferred year: parsed in a leap year (every month-day exists), then moved to its year
+    insert = "2000" if fixed is None else str(fixed)
     with_year = (
-        pl.when(text.str.contains(r"^[A-Za-z]{3} [0-9]{1,2} [0-9]{4} "))
+        pl.when(written)
         .then(text)
-        .otherwise(text.str.replace(r"^([A-Za-z]{3} [0-9]{1,2}) ", f"${{1}} {year} "))
+        .otherwise(text.str.replace(r"^([A-Za-z]{3} [0-9]{1,2}) ", f"${{1}} {insert} "))
     )
     parsed = with_year.str.strptime(pl.Datetime("us"), "%b %d %Y %H:%M:%S%.f", strict=False)
+    if isinstance(year, SyslogYear) and fixed is None:
+        parsed = pl.when(written).then(parsed).otherwise(year.expr(parsed))
     return _in_range(local_expr(parsed.dt.replace_time_zone("UTC")))
 
 

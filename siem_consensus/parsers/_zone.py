@@ -24,7 +24,15 @@ import polars as pl
 
 from ..errors import ConfigError
 
-__all__ = ["check_zone", "local_expr", "local_offset", "naive_zone", "wall_to_utc"]
+__all__ = [
+    "check_zone",
+    "local_expr",
+    "local_offset",
+    "naive_zone",
+    "utc_to_wall",
+    "wall_to_utc",
+    "zone_name",
+]
 
 _ZONE: ContextVar[str | None] = ContextVar("siem_consensus_naive_zone", default=None)
 
@@ -64,6 +72,21 @@ def local_offset(naive_utc: datetime) -> timedelta:
         return timedelta(0)
     local = naive_utc.replace(tzinfo=ZoneInfo(name), fold=0)
     return local.utcoffset() or timedelta(0)
+
+
+def zone_name() -> str | None:
+    """The IANA name of the zone in force; None for UTC."""
+    return _ZONE.get()
+
+
+def utc_to_wall(instant: datetime) -> datetime:
+    """The wall-clock time of ``instant`` (aware; naive means UTC) in the zone in force,
+    labelled UTC as parsers read zone-less times (the inverse of :func:`wall_to_utc`)."""
+    aware = instant if instant.tzinfo else instant.replace(tzinfo=UTC)
+    name = _ZONE.get()
+    if name is None:
+        return aware.astimezone(UTC)
+    return aware.astimezone(ZoneInfo(name)).replace(tzinfo=UTC)
 
 
 def wall_to_utc(wall: datetime) -> datetime:

@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ..errors import UnknownFormatError
+from ._zeek_tsv import unread_zeek_log
 from .base import PARSERS, JsonParser, excerpt
 
 __all__ = ["detect_format", "detect_records"]
@@ -26,9 +27,11 @@ def detect_format(sample: Sequence[str], name: str = "input") -> str:
     scores = {fmt: cls.sniff(lines) for fmt, cls in PARSERS.items()}
     best = max(scores, key=lambda fmt: scores[fmt])
     if scores[best] < 0.5:
+        zeek = unread_zeek_log(lines)
         first = excerpt(lines[0], 120)
+        what = zeek or f"could not detect the input format (first line: {first!r})"
         raise UnknownFormatError(
-            f"{name}: could not detect the input format (first line: {first!r}); "
+            f"{name}: {what}; "
             f"pass --input-format / input_format= with one of: {', '.join(sorted(PARSERS))}"
         )
     return best

@@ -6,7 +6,8 @@
     [Classification: Misc activity] [Priority: 3] {TCP} 84.92.227.177:6668 -> 10.192.19.6:57966
 
 (one line). Variants read: Snort's year-less ``03/25-16:49:58.856335`` (the year comes from the
-``year`` constructor argument, default the current UTC year) and ``snort -y``'s two-digit
+``year`` constructor argument, or is inferred: the latest year that puts the date at most a day
+after the time of the run, see :mod:`._year`) and ``snort -y``'s two-digit
 ``03/25/17-...``; an action before the first ``[**]`` (Suricata IPS ``[Drop]``, ``[wDrop]``,
 Snort 3 ``[drop]``...); a quoted message (Snort 3); no ``[Classification: ...]`` or
 ``[Priority: ...]``; extra bracket groups before the protocol (Snort 3 ``[AppID: ...]``).
@@ -39,8 +40,8 @@ from datetime import UTC, datetime
 from typing import Any, ClassVar, Final
 
 from ._ids_common import lower, scrub, to_ip, to_level
-from ._syslog import current_year
 from ._values import share, to_port
+from ._year import SyslogYear, year_for
 from ._zone import wall_to_utc
 from .base import LineError, LineParser, register
 
@@ -68,14 +69,14 @@ class FastLogParser(LineParser):
     """Snort / Suricata ``fast.log`` alert lines (``[**] [gid:sid:rev] msg [**] ...``).
 
     Args:
-        year: Year for Snort timestamps that carry none; the current UTC year when None.
+        year: Year for Snort timestamps that carry none; inferred per time stamp when None.
     """
 
     name: ClassVar[str] = "fastlog"
     description: ClassVar[str] = "Snort/Suricata fast.log alerts ([**] [1:2000355:5] msg [**])"
 
     def __init__(self, year: int | None = None) -> None:
-        self.year = current_year() if year is None else year
+        self.year: int | SyslogYear = SyslogYear() if year is None else year
 
     @classmethod
     def sniff(cls, lines: Sequence[str]) -> float:
@@ -115,12 +116,12 @@ class FastLogParser(LineParser):
 
     def _time(self, match: re.Match[str]) -> datetime:
         year_text = match["y"]
-        year = self.year if year_text is None else int(year_text)
-        if year_text is not None and len(year_text) == 2:
-            year += 2000
         micro = int((match["f"] or "0")[:6].ljust(6, "0"))
         try:
             parts = [int(match[key]) for key in ("mo", "d", "h", "mi", "s")]
+            year = year_for(self.year, *parts) if year_text is None else int(year_text)
+            if year_text is not None and len(year_text) == 2:
+                year += 2000
             wall = datetime(year, parts[0], parts[1], parts[2], parts[3], parts[4], micro, UTC)
             return wall_to_utc(wall)
         except ValueError:

@@ -19,8 +19,9 @@ import re
 from collections.abc import Sequence
 from typing import Any, ClassVar, Final
 
-from ._syslog import BSD_TS, ISO_TS, current_year, parse_syslog_time
+from ._syslog import BSD_TS, ISO_TS, parse_syslog_time
 from ._values import share, to_count, to_ip, to_port
+from ._year import SyslogYear
 from .base import LineError, LineParser, register
 
 __all__ = ["IptablesParser"]
@@ -45,14 +46,16 @@ class IptablesParser(LineParser):
     """Netfilter kernel log lines (``IN=... OUT=... SRC=... DST=... PROTO=...``).
 
     Args:
-        year: Year for syslog timestamps that carry none; the current UTC year when None.
+        year: Year for syslog timestamps that carry none; when None, each one's year is inferred
+            (:class:`~siem_consensus.parsers._year.SyslogYear`: the latest year that puts it at
+            most a day after the time of the run).
     """
 
     name: ClassVar[str] = "iptables"
     description: ClassVar[str] = "Linux netfilter/iptables/ufw kernel log (IN= OUT= SRC= DST=)"
 
     def __init__(self, year: int | None = None) -> None:
-        self.year = current_year() if year is None else year
+        self.year: int | SyslogYear = SyslogYear() if year is None else year
 
     @classmethod
     def sniff(cls, lines: Sequence[str]) -> float:

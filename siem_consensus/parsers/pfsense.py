@@ -24,8 +24,9 @@ import re
 from collections.abc import Sequence
 from typing import Any, ClassVar, Final
 
-from ._syslog import BSD_TS, ISO_TS, current_year, parse_syslog_time
+from ._syslog import BSD_TS, ISO_TS, parse_syslog_time
 from ._values import share, to_count, to_ip, to_port
+from ._year import SyslogYear
 from .base import LineError, LineParser, register
 
 __all__ = ["PfsenseParser"]
@@ -46,14 +47,16 @@ class PfsenseParser(LineParser):
     """pfSense ``filterlog`` lines (see the module docstring for the field order).
 
     Args:
-        year: Year for syslog timestamps that carry none; the current UTC year when None.
+        year: Year for syslog timestamps that carry none; when None, each one's year is inferred
+            (:class:`~siem_consensus.parsers._year.SyslogYear`: the latest year that puts it at
+            most a day after the time of the run).
     """
 
     name: ClassVar[str] = "pfsense"
     description: ClassVar[str] = "pfSense / OPNsense filterlog CSV (with or without syslog header)"
 
     def __init__(self, year: int | None = None) -> None:
-        self.year = current_year() if year is None else year
+        self.year: int | SyslogYear = SyslogYear() if year is None else year
 
     @classmethod
     def sniff(cls, lines: Sequence[str]) -> float:

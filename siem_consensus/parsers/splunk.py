@@ -18,17 +18,19 @@ Each ``_raw`` is parsed by a registered parser, chosen per record:
    ``fastlog``; ``suricata``/``eve`` -> ``suricata``; ``wazuh`` -> ``wazuh``; ``asa``/``ftd``
    (``cisco:asa``) -> ``asa``; ``iptables``/``netfilter``/``ufw`` -> ``iptables``; ``pan``
    (``pan:traffic``) -> ``paloalto``; ``pfsense``/``filterlog`` -> ``pfsense``;
-   ``zeek``/``bro`` with ``json`` -> ``zeek-json``, without -> ``zeek``;
+   ``zeek``/``bro`` with ``json`` -> ``zeek-json``, without -> ``zeek`` (``zeek-dns`` and
+   ``zeek-ssh`` when the sourcetype says ``dns`` or ``ssh``);
 2. the format that last parsed a record of the same sourcetype;
 3. every parser whose ``sniff`` recognises the single ``_raw`` line, in registry order (not
    ``cicflowmeter``, which needs its header row, ``ait-ads``, a data-set file rather than a log
    line, nor ``splunk`` itself).
 
 The first that parses ``_raw`` gives the columns; its timestamp and host win, ``_time`` and
-``host`` fill them in when it has none. Year-less formats (ASA, iptables, Snort) take the year
-of ``_time`` (the current UTC year without one). If the inner parser says the record carries no
-event (a Suricata ``stats`` record), the line is skipped. When nothing parses ``_raw`` the
-result still becomes an event: ``message`` = ``_raw`` (clipped to 1,000 characters, untrusted),
+``host`` fill them in when it has none. Year-less formats (ASA, iptables, Snort) infer their
+year against ``_time`` (at most a day after it; the time of the run without one). If the inner
+parser says the record carries no event (a Suricata ``stats`` record), the line is skipped.
+When nothing parses ``_raw`` the result still becomes an event: ``message`` = ``_raw`` (clipped
+to 1,000 characters, untrusted),
 ``timestamp`` = ``_time``, ``host_name`` = ``host``; nothing is dropped for an unknown or broken
 ``_raw``. Every event has ``dataset`` = ``splunk``; ``source`` and ``sourcetype`` only steer the
 parsing.
@@ -46,8 +48,8 @@ from datetime import datetime
 from typing import Any, ClassVar, Final, Protocol, runtime_checkable
 
 from ._ids_common import clip, scrub, to_iso_time
-from ._syslog import current_year
 from ._values import GuardedJsonParser, loads_object, parse_epoch, share, to_text
+from ._year import SyslogYear
 from .base import PARSERS, SKIP, LineError, LineParser, _Skip, register
 
 __all__ = ["SplunkParser"]
@@ -70,7 +72,7 @@ _TOKENS: Final = re.compile(r"[:_\-\s]+")
 
 @runtime_checkable
 class _YearAware(Protocol):
-    year: int
+    year: int | SyslogYear
 
 
 @register
@@ -133,7 +135,7 @@ class SplunkParser(GuardedJsonParser):
         for fmt in self._candidates(raw, sourcetype):
             parser = self._parser(fmt)
             if isinstance(parser, _YearAware):
-                parser.year = current_year() if when is None else when.year
+                parser.year = SyslogYear(reference=when)
             try:
                 row = parser.parse_line(raw)
             except _INNER_ERRORS:
@@ -209,7 +211,8 @@ def _splunk_time(value: object) -> datetime | None:
 def _hint(sourcetype: str) -> str | None:
     tokens = set(_TOKENS.split(sourcetype.lower()))
     if tokens & {"zeek", "bro"}:
-        return "zeek-json" if "json" in tokens else "zeek"
+        kind = next((f"zeek-{log}" for log in ("dns", "ssh") if log in tokens), "zeek")
+        return f"{kind}-json" if "json" in tokens else kind
     for names, fmt in _HINTS:
         if tokens.intersection(names):
             return fmt

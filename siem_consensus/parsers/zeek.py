@@ -5,6 +5,11 @@ TSV: ``#separator`` (default tab, written ``\\x09``), ``#empty_field`` and ``#un
 every ``#`` line is a skipped line. Rows may carry extra trailing columns; a row shorter than the
 header is a dead letter. Without a ``#fields`` header the default ``conn.log`` order is assumed.
 
+Only conn logs are read (see :mod:`._zeek_tsv`): a file whose ``#path`` or ``#fields`` names
+another Zeek log type (http, ssl, files, weird, x509, ...) is not detected as ``zeek``, and a
+record of another type is a dead letter when the format is forced. A Zeek log with no telling
+header or fields (rows only, JSON records with only the common fields) is read as a conn log.
+
 JSON: one object per line with the same names (``"id.orig_h"``, or nested ``"id": {...}``);
 ``ts`` is epoch seconds or an ISO 8601 string.
 
@@ -17,24 +22,14 @@ bytes, ``conn_state`` -> event_code and the action: ``REJ`` -> ``reject``, ``S0`
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any, ClassVar, Final
 
-from ._values import (
-    GuardedJsonParser,
-    flatten,
-    loads_object,
-    share,
-    to_count,
-    to_ip,
-    to_port,
-    to_text,
-)
-from ._zeek_tsv import DIRECTIVE, ZeekTsv, zeek_time
-from .base import SKIP, LineError, LineParser, _Skip, register
-from .zeek_dns import DNS_HEADER, is_dns_record
+from ._values import to_count, to_ip, to_port, to_text
+from ._zeek_tsv import ZeekJsonLog, ZeekLog, ZeekTsvLog, zeek_time
+from .base import LineError, register
 
-__all__ = ["ZeekJsonParser", "ZeekParser", "conn_row"]
+__all__ = ["CONN", "ZeekJsonParser", "ZeekParser", "conn_row"]
 
 DEFAULT_FIELDS: Final = (
     *("ts", "uid", "id.orig_h", "id.orig_p", "id.resp_h", "id.resp_p", "proto", "service"),
@@ -47,7 +42,6 @@ DEFAULT_FIELDS: Final = (
 _ACTIONS: Final = {"REJ": "reject", "S0": "no_reply"}
 # ts is epoch seconds, or seconds since the capture started in relabelled captures
 _ROW: Final = re.compile(r"[0-9]+\.[0-9]+\t\S+\t[0-9a-fA-F:.]+\t")
-_SSH_HEADER: Final = re.compile(r"#path\tssh\s*$|#fields\t.*\bauth_(?:success|attempts)\b")
 _HEADERLESS: Final = (
     "not a Zeek conn.log row: {found} tab-separated field(s), and with no #fields header the "
     "{expected} conn.log columns are expected"
@@ -80,66 +74,30 @@ def conn_row(record: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+CONN: Final = ZeekLog(
+    name="conn",
+    default_fields=DEFAULT_FIELDS,
+    row=conn_row,
+    row_start=_ROW,
+    headerless=_HEADERLESS,
+)
+"""The conn.log type; it also reads Zeek logs of no recognisable type (as before types were told
+apart)."""
+
+
 @register
-class ZeekParser(LineParser):
+class ZeekParser(ZeekTsvLog):
     """Zeek ``conn.log`` in its native TSV format (``#fields`` header)."""
 
     name: ClassVar[str] = "zeek"
     description: ClassVar[str] = "Zeek conn.log TSV (#separator/#fields header)"
-
-    def __init__(self) -> None:
-        self.tsv = ZeekTsv(DEFAULT_FIELDS)
-
-    @classmethod
-    def sniff(cls, lines: Sequence[str]) -> float:
-        """Share of lines that are Zeek directives or tab-separated rows starting with a ``ts``.
-
-        None for an ssh.log or a dns.log (``zeek-ssh`` and ``zeek-dns`` read them); a sample
-        holding another ``#fields`` header that starts ``ts uid id.orig_h`` (a conn.log) is Zeek
-        whatever the rows look like.
-        """
-        if any(_SSH_HEADER.match(line) or DNS_HEADER.match(line) for line in lines):
-            return 0.0
-        if any(line.startswith("#fields\tts\tuid\tid.orig_h\t") for line in lines):
-            return 1.0
-        return share(lines, lambda line: DIRECTIVE.match(line) or _ROW.match(line))
-
-    def parse_line(self, line: str) -> dict[str, Any] | _Skip:
-        """Parse one row, or take a ``#`` directive (skipped).
-
-        Raises:
-            LineError: a row shorter than the header or with unusable values.
-        """
-        if line.startswith("#"):
-            self.tsv.directive(line)
-            return SKIP
-        return conn_row(self.tsv.record(line, headerless=_HEADERLESS))
+    log: ClassVar[ZeekLog] = CONN
 
 
 @register
-class ZeekJsonParser(GuardedJsonParser):
+class ZeekJsonParser(ZeekJsonLog):
     """Zeek ``conn.log`` as JSON lines (``LogAscii::use_json=T``)."""
 
     name: ClassVar[str] = "zeek-json"
     description: ClassVar[str] = 'Zeek conn.log JSON lines ({"ts":..., "id.orig_h":...})'
-
-    @classmethod
-    def sniff(cls, lines: Sequence[str]) -> float:
-        """Share of lines that are JSON objects with a Zeek ``id.orig_h`` field."""
-        return share(lines, _is_zeek_json)
-
-    def parse_record(self, obj: dict[str, Any]) -> dict[str, Any]:
-        """Columns of one Zeek JSON record (flat ``id.orig_h`` or nested ``id``)."""
-        flat = {key: value for key, value in flatten(obj).items() if value is not None}
-        return conn_row(flat)
-
-
-def _is_zeek_json(line: str) -> bool:
-    if '"orig_h"' not in line and '"id.orig_h"' not in line:
-        return False
-    obj = loads_object(line)
-    if obj is None:
-        return False
-    flat = flatten(obj)  # ssh.log (auth_*) and dns.log records are for zeek-ssh/dns-json
-    ssh = "auth_attempts" in flat or "auth_success" in flat
-    return "id.orig_h" in flat and not ssh and not is_dns_record(flat)
+    log: ClassVar[ZeekLog] = CONN

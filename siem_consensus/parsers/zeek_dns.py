@@ -19,22 +19,21 @@ One row is one DNS request and its reply as Zeek paired them. Mapping:
 The TSV reader follows the ``conn.log`` reader (``#separator``, ``#fields``, ``#empty_field``,
 ``#unset_field``; ``#`` lines are skipped lines); a file without ``#fields`` uses the default
 dns.log column order below. These parsers are registered before ``zeek``/``zeek-json``, which
-also accept any Zeek row, and recognise a file by its dns-only columns (``query`` with
-``rcode`` or ``qtype``) or its ``#path dns`` line.
+also accept Zeek rows of no recognisable type, and recognise a file by its dns-only columns
+(``query`` with ``rcode`` or ``qtype``) or its ``#path dns`` line.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any, ClassVar, Final
 
-from ._values import GuardedJsonParser, flatten, loads_object, share, to_count, to_ip, to_port
+from ._values import to_count, to_ip, to_port
 from ._values import to_text as _text
-from ._zeek_tsv import DIRECTIVE, ZeekTsv, zeek_time
-from .base import SKIP, LineError, LineParser, _Skip, register
+from ._zeek_tsv import ZeekJsonLog, ZeekLog, ZeekTsvLog, zeek_time
+from .base import LineError, register
 
-__all__ = ["DNS_HEADER", "ZeekDnsJsonParser", "ZeekDnsParser", "dns_row", "is_dns_record"]
+__all__ = ["DNS", "ZeekDnsJsonParser", "ZeekDnsParser", "dns_row"]
 
 DEFAULT_FIELDS: Final = (
     *("ts", "uid", "id.orig_h", "id.orig_p", "id.resp_h", "id.resp_p", "proto", "trans_id"),
@@ -43,16 +42,12 @@ DEFAULT_FIELDS: Final = (
 )
 """Column order of a default ``dns.log`` (used when a file has no ``#fields`` line)."""
 
-DNS_HEADER: Final = re.compile(r"#path\tdns\s*$|#fields\t.*\tquery\t.*\t(?:rcode|qtype)\b")
-"""A ``#path dns`` line or a ``#fields`` line with dns-only columns."""
-
 RCODES: Final = {0: "NOERROR", 1: "FORMERR", 2: "SERVFAIL", 3: "NXDOMAIN", 4: "NOTIMP"} | {
     5: "REFUSED"
 }
 """Reply codes of RFC 1035 by number, for logs that carry ``rcode`` without ``rcode_name``."""
 
 MAX_NAME = 1024
-_ROW: Final = re.compile(r"-?[0-9]+(?:\.[0-9]+)?\t")
 _TRUE: Final = {"T": True, "F": False, "true": True, "false": False}
 
 
@@ -125,64 +120,23 @@ def _flag(value: object) -> bool:
     raise LineError(f"rejected is not T/F or true/false: {str(value)[:20]!r}")
 
 
-def is_dns_record(flat: Mapping[str, Any]) -> bool:
-    """A flattened Zeek JSON record of a dns.log (``query`` with ``rcode``/``qtype`` fields)."""
-    return (
-        "id.orig_h" in flat
-        and "query" in flat
-        and any(key in flat for key in ("rcode", "rcode_name", "qtype", "qtype_name", "trans_id"))
-    )
+DNS: Final = ZeekLog(name="dns", default_fields=DEFAULT_FIELDS, row=dns_row)
+"""The dns.log type (recognised by its ``#path dns`` or ``query`` with ``rcode``/``qtype``)."""
 
 
 @register
-class ZeekDnsParser(LineParser):
+class ZeekDnsParser(ZeekTsvLog):
     """Zeek ``dns.log`` in its native TSV format (``#fields`` header)."""
 
     name: ClassVar[str] = "zeek-dns"
     description: ClassVar[str] = "Zeek dns.log TSV (query, rcode_name, answers)"
-
-    def __init__(self) -> None:
-        self.tsv = ZeekTsv(DEFAULT_FIELDS)
-
-    @classmethod
-    def sniff(cls, lines: Sequence[str]) -> float:
-        """Share of Zeek lines, when a ``#path dns`` or a dns ``#fields`` line is among them."""
-        if not any(DNS_HEADER.match(line) for line in lines):
-            return 0.0
-        return share(lines, lambda line: DIRECTIVE.match(line) or _ROW.match(line))
-
-    def parse_line(self, line: str) -> dict[str, Any] | _Skip:
-        """Parse one row, or take a ``#`` directive (skipped).
-
-        Raises:
-            LineError: a row shorter than the header or with unusable values.
-        """
-        if line.startswith("#"):
-            self.tsv.directive(line)
-            return SKIP
-        return dns_row(self.tsv.record(line))
+    log: ClassVar[ZeekLog] = DNS
 
 
 @register
-class ZeekDnsJsonParser(GuardedJsonParser):
+class ZeekDnsJsonParser(ZeekJsonLog):
     """Zeek ``dns.log`` as JSON lines (``LogAscii::use_json=T``)."""
 
     name: ClassVar[str] = "zeek-dns-json"
     description: ClassVar[str] = 'Zeek dns.log JSON lines ({"id.orig_h":..., "query":...})'
-
-    @classmethod
-    def sniff(cls, lines: Sequence[str]) -> float:
-        """Share of lines that are Zeek JSON objects of a dns.log."""
-        return share(lines, _is_dns_json)
-
-    def parse_record(self, obj: dict[str, Any]) -> dict[str, Any]:
-        """Columns of one Zeek dns JSON record (flat ``id.orig_h`` or nested ``id``)."""
-        flat = {key: value for key, value in flatten(obj).items() if value is not None}
-        return dns_row(flat)
-
-
-def _is_dns_json(line: str) -> bool:
-    if '"query"' not in line:
-        return False
-    obj = loads_object(line)
-    return obj is not None and is_dns_record(flatten(obj))
+    log: ClassVar[ZeekLog] = DNS

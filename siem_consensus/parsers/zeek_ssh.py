@@ -20,31 +20,22 @@ Zeek does not log user names, so detections on these logs are per client and ser
 The TSV reader follows the ``conn.log`` reader (``#separator``, ``#fields``, ``#empty_field``,
 ``#unset_field``; ``#`` lines are skipped lines); a file without ``#fields`` uses the default
 ssh.log column order below. These parsers are registered before ``zeek``/``zeek-json``, which
-also accept any Zeek row, and they recognise a file by its ssh-only columns (so this module
-must not import ``zeek``, which would register it first: the TSV reader both use is
-:mod:`._zeek_tsv`).
+also accept Zeek rows of no recognisable type, and they recognise a file by its ``#path ssh``
+or its ssh-only columns (so this module must not import ``zeek``, which would register it
+first: what both share is :mod:`._zeek_tsv`).
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any, ClassVar, Final
 
-from ._values import (
-    GuardedJsonParser,
-    flatten,
-    loads_object,
-    share,
-    to_count,
-    to_ip,
-    to_port,
-)
+from ._values import to_count, to_ip, to_port
 from ._values import to_text as _text
-from ._zeek_tsv import DIRECTIVE, ZeekTsv, zeek_time
-from .base import SKIP, LineError, LineParser, _Skip, register
+from ._zeek_tsv import ZeekJsonLog, ZeekLog, ZeekTsvLog, zeek_time
+from .base import LineError, register
 
-__all__ = ["ZeekSshJsonParser", "ZeekSshParser", "ssh_row", "zeek_time"]
+__all__ = ["SSH", "ZeekSshJsonParser", "ZeekSshParser", "ssh_row", "zeek_time"]
 
 DEFAULT_FIELDS: Final = (
     *("ts", "uid", "id.orig_h", "id.orig_p", "id.resp_h", "id.resp_p", "version"),
@@ -52,8 +43,6 @@ DEFAULT_FIELDS: Final = (
 )
 """Column order of a default ``ssh.log`` (used when a file has no ``#fields`` line)."""
 
-_SSH_FIELDS: Final = re.compile(r"\bauth_(?:success|attempts)\b")
-_ROW: Final = re.compile(r"[0-9]{9,10}\.[0-9]+\t")
 _TRUE: Final = {"T": True, "F": False, "true": True, "false": False}
 
 
@@ -100,65 +89,23 @@ def _success(value: object) -> bool | None:
     raise LineError(f"auth_success is not T/F or true/false: {str(value)[:20]!r}")
 
 
+SSH: Final = ZeekLog(name="ssh", default_fields=DEFAULT_FIELDS, row=ssh_row)
+"""The ssh.log type (recognised by its ``#path ssh`` or its ``auth_*`` columns)."""
+
+
 @register
-class ZeekSshParser(LineParser):
+class ZeekSshParser(ZeekTsvLog):
     """Zeek ``ssh.log`` in its native TSV format (``#fields`` header)."""
 
     name: ClassVar[str] = "zeek-ssh"
     description: ClassVar[str] = "Zeek ssh.log TSV (auth_success, auth_attempts, direction)"
-
-    def __init__(self) -> None:
-        self.tsv = ZeekTsv(DEFAULT_FIELDS)
-
-    @classmethod
-    def sniff(cls, lines: Sequence[str]) -> float:
-        """Share of Zeek lines, when a ``#path ssh`` or an ssh ``#fields`` line is among them."""
-        header = any(
-            line.startswith("#path")
-            and line.rstrip().endswith("ssh")
-            or line.startswith("#fields")
-            and _SSH_FIELDS.search(line)
-            for line in lines
-        )
-        if not header:
-            return 0.0
-        return share(lines, lambda line: DIRECTIVE.match(line) or _ROW.match(line))
-
-    def parse_line(self, line: str) -> dict[str, Any] | _Skip:
-        """Parse one row, or take a ``#`` directive (skipped).
-
-        Raises:
-            LineError: a row shorter than the header or with unusable values.
-        """
-        if line.startswith("#"):
-            self.tsv.directive(line)
-            return SKIP
-        return ssh_row(self.tsv.record(line))
+    log: ClassVar[ZeekLog] = SSH
 
 
 @register
-class ZeekSshJsonParser(GuardedJsonParser):
+class ZeekSshJsonParser(ZeekJsonLog):
     """Zeek ``ssh.log`` as JSON lines (``LogAscii::use_json=T``)."""
 
     name: ClassVar[str] = "zeek-ssh-json"
     description: ClassVar[str] = 'Zeek ssh.log JSON lines ({"id.orig_h":..., "auth_attempts":...})'
-
-    @classmethod
-    def sniff(cls, lines: Sequence[str]) -> float:
-        """Share of lines that are Zeek JSON objects with ``auth_attempts`` or ``auth_success``."""
-        return share(lines, _is_ssh_json)
-
-    def parse_record(self, obj: dict[str, Any]) -> dict[str, Any]:
-        """Columns of one Zeek ssh JSON record (flat ``id.orig_h`` or nested ``id``)."""
-        flat = {key: value for key, value in flatten(obj).items() if value is not None}
-        return ssh_row(flat)
-
-
-def _is_ssh_json(line: str) -> bool:
-    if '"auth_' not in line:
-        return False
-    obj = loads_object(line)
-    if obj is None:
-        return False
-    flat = flatten(obj)
-    return "id.orig_h" in flat and ("auth_attempts" in flat or "auth_success" in flat)
+    log: ClassVar[ZeekLog] = SSH

@@ -19,7 +19,8 @@ Families and their layouts are data in ``_asa_families.py``. Field choices:
 * ICMP messages have no ports (106100 prints ICMP type/code in the port slots: dropped).
 * Header variants: optional ``<PRI>``, BSD (``Jan 18 14:23:45``, with or without Cisco's year)
   or ISO 8601 timestamp, optional hostname, optional ``:`` before the tag. Times without a zone
-  are UTC; year-less ones get ``year`` (constructor argument, default: the current UTC year).
+  are UTC; year-less ones get ``year`` (constructor argument), or the year inferred from the
+  time of the run (at most a day ahead; see :mod:`.._year`).
 """
 
 from __future__ import annotations
@@ -33,8 +34,9 @@ import polars as pl
 
 from ...models import DeadLetter
 from .._blocks import SeriesParser
-from .._syslog import bsd_expr, current_year, iso_expr, parse_syslog_time
+from .._syslog import bsd_expr, iso_expr, parse_syslog_time
 from .._values import share, to_count, to_port
+from .._year import SyslogYear
 from ..base import (
     EVENT_SCHEMA,
     MAX_LINE_CHARS,
@@ -62,7 +64,9 @@ class AsaParser(LineParser, SeriesParser):
     """Cisco ASA / FTD syslog lines, vectorised with polars (see the module docstring).
 
     Args:
-        year: Year for syslog timestamps that carry none; the current UTC year when None.
+        year: Year for syslog timestamps that carry none; when None, each one's year is inferred
+            (:class:`~siem_consensus.parsers._year.SyslogYear`: the latest year that puts it at
+            most a day after the time of the run).
     """
 
     name: ClassVar[str] = "asa"
@@ -71,7 +75,7 @@ class AsaParser(LineParser, SeriesParser):
     )
 
     def __init__(self, year: int | None = None) -> None:
-        self.year = current_year() if year is None else year
+        self.year: int | SyslogYear = SyslogYear() if year is None else year
 
     @classmethod
     def sniff(cls, lines: Sequence[str]) -> float:
@@ -262,7 +266,7 @@ def _user_expr(user: pl.Expr) -> pl.Expr:
     return pl.when(name != "").then(name)
 
 
-def _header_frame(pres: pl.LazyFrame, year: int) -> pl.LazyFrame:
+def _header_frame(pres: pl.LazyFrame, year: int | SyslogYear) -> pl.LazyFrame:
     """Timestamp and host for each distinct syslog header (``pre``), with a ``pre_ok`` flag."""
     parsed = pres.with_columns(p=pl.col("pre").str.extract_groups(f"^{PRE}$")).unnest("p")
     timestamp = pl.coalesce(bsd_expr(pl.col("bsd"), year), iso_expr(pl.col("iso")))

@@ -49,8 +49,9 @@ from typing import Any, ClassVar, Final
 
 import polars as pl
 
-from .._syslog import BSD_TS, ISO_TS, current_year, parse_syslog_time
+from .._syslog import BSD_TS, ISO_TS, parse_syslog_time
 from .._values import share, to_ip, to_port
+from .._year import SyslogYear
 from ..base import EVENT_SCHEMA, LineError, LineParser, ParsedChunk, register
 from ._fast import COLUMNS, fast_rows
 
@@ -116,14 +117,16 @@ class OpenSshParser(LineParser):
     """OpenSSH ``sshd`` lines of a syslog auth log (see the module docstring for the mapping).
 
     Args:
-        year: Year for syslog timestamps that carry none; the current UTC year when None.
+        year: Year for syslog timestamps that carry none; when None, each one's year is inferred
+            (:class:`~siem_consensus.parsers._year.SyslogYear`: the latest year that puts it at
+            most a day after the time of the run).
     """
 
     name: ClassVar[str] = "openssh"
     description: ClassVar[str] = "OpenSSH sshd lines of a syslog auth.log / secure file"
 
     def __init__(self, year: int | None = None) -> None:
-        self.year = current_year() if year is None else year
+        self.year: int | SyslogYear = SyslogYear() if year is None else year
         # Auth logs repeat themselves (one bot, many lines a second): valid timestamps and
         # addresses are parsed once. Bounded: cleared when full.
         self._times: dict[str, datetime | None] = {}

@@ -21,6 +21,7 @@ import polars as pl
 
 from ...models import DeadLetter
 from .._syslog import BSD_TS, ISO_TS, bsd_expr, iso_expr
+from .._year import SyslogYear
 from ..base import EVENT_SCHEMA, MAX_LINE_CHARS
 
 __all__ = ["COLUMNS", "fast_rows"]
@@ -65,7 +66,7 @@ def _pick(field: str) -> pl.Expr:
     return pl.coalesce(parts)
 
 
-def _timestamps(frame: pl.DataFrame, year: int) -> pl.DataFrame:
+def _timestamps(frame: pl.DataFrame, year: int | SyslogYear) -> pl.DataFrame:
     """``_ts`` parsed once per distinct timestamp text (a log repeats each second many times)."""
     stamps = frame.select(pl.col("bsd"), pl.col("iso")).unique()
     stamps = stamps.with_columns(
@@ -126,7 +127,7 @@ def _columns() -> tuple[pl.Expr, list[pl.Expr]]:
 def fast_rows(
     lines: Sequence[str],
     first_line: int,
-    year: int,
+    year: int | SyslogYear,
     slow: Callable[[list[tuple[int, str]]], tuple[list[dict[str, Any]], list[DeadLetter], int]],
 ) -> tuple[pl.DataFrame, list[dict[str, Any]], list[DeadLetter], int]:
     """Fast-path rows as a frame (``COLUMNS``), and what ``slow`` made of the other lines."""

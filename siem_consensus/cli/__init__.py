@@ -53,5 +53,5 @@ def _dispatch(argv: Sequence[str] | None) -> int:
     if args.command == "stream":
         from ._stream import run_stream
 
-        return run_stream(args)
+        return run_stream(args, argv)
     return run_formats()

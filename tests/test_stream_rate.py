@@ -53,7 +53,40 @@ def test_the_job_rate_is_split_by_the_live_members() -> None:
     members[0] = 0  # never divided by zero: this worker counts
     assert limits.rate("openai") == 6.0
     assert limits.rate("anthropic") is None  # not limited: the worker's own limits
+    # Analysts key limits by provider and endpoint: a provider's rate covers its endpoints.
+    assert limits.rate("openai:http://127.0.0.1:9/v1") == 6.0
+    assert limits.rate("openaix") is None
     assert limits.concurrency("openai") == 3
+
+
+def test_the_analysts_calls_take_the_paced_slot(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each LLM analyst's limits key (protocol, and endpoint when a base URL is set) finds the
+    job's rate, as the stream worker's settings give it (``share_rates``)."""
+    from siem_consensus.analysts import resolve_analysts
+    from siem_consensus.stream import DecideSettings
+    from siem_consensus.stream._rate import _PacedSemaphore, share_rates
+
+    monkeypatch.setenv("OPENAI_API_KEY", "k")
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "k")
+    monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")  # a gateway: keyed by URL
+    rates = {"openai": 4.0, "anthropic": 2.0, "openai:http://127.0.0.1:11/v1": 1.0}
+    settings = StreamSettings(
+        "firewall", "127.0.0.1:9", "t", decide=DecideSettings(), rate_limits=rates
+    )
+    settings, members = share_rates(settings)
+    assert members is not None
+    members.count = 2
+    llm = settings.decide.llm_settings
+    assert llm is not None
+    names = ["openai", "claude", "local:http://127.0.0.1:11/v1"]
+    analysts = resolve_analysts(names, llm)
+    keys = [a.limits_key for a in analysts]  # type: ignore[attr-defined]
+    assert [llm.limits.rate(k) for k in keys] == [2.0, 1.0, 0.5]  # type: ignore[attr-defined]
+
+    async def slots() -> list[bool]:
+        return [isinstance(llm.limits.semaphore(k), _PacedSemaphore) for k in keys]
+
+    assert asyncio.run(slots()) == [True, True, True]
 
 
 def _answer(_request: RecordedRequest) -> dict[str, Any]:
@@ -75,6 +108,7 @@ def _two_workers(sim: ProviderSimulator, rate: float, members: int, calls: int) 
     analysts' own path is exercised by ``test_stream_rate_workers.py``.
     """
     body = {"model": "gpt-5.4-mini", "messages": [{"role": "user", "content": "hi"}]}
+    key = f"openai:{sim.openai_base_url}"  # the key an OpenAI analyst of this endpoint uses
     url = f"{sim.openai_base_url}/chat/completions"
 
     def worker() -> None:
@@ -83,7 +117,7 @@ def _two_workers(sim: ProviderSimulator, rate: float, members: int, calls: int) 
         async def run() -> None:
             async with httpx.AsyncClient(headers={"authorization": "Bearer k"}) as client:
                 for _ in range(calls):
-                    async with limits.semaphore("openai"):
+                    async with limits.semaphore(key):
                         response = await client.post(url, json=body, timeout=30)
                     assert response.status_code == 200, response.text
 

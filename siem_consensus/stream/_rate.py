@@ -137,7 +137,12 @@ class GroupRateLimits(ProviderLimits):
     """A worker's :class:`~siem_consensus.analysts.ProviderLimits` with the job's rates split.
 
     Concurrency and circuit breakers are ``inner``'s (per worker); requests to a provider
-    named in ``rates`` are paced at ``rates[provider] / members()``.
+    named in ``rates`` are paced at ``rates[provider] / members()``. Analysts key their
+    limits by protocol, and by endpoint when a base URL is set (``anthropic``, ``openai``,
+    ``openai:http://gpu-1:8000/v1`` for a local or gateway endpoint): a rate named
+    ``openai`` applies to ``openai`` and every ``openai:<endpoint>`` key (one pace for all of
+    them), one named ``openai:http://gpu-1:8000/v1`` to that endpoint alone, with its own
+    pace; the longest matching name wins.
 
     Args:
         inner: The limits the worker would use alone.
@@ -161,11 +166,17 @@ class GroupRateLimits(ProviderLimits):
     def _share(self, rate: float) -> Callable[[], float]:
         return lambda: rate / max(self.members(), 1)
 
+    def _named(self, key: str) -> str | None:
+        """The rate name that applies to a limits key (the longest match), None if none."""
+        names = [n for n in self.rates if key == n or key.startswith(n + ":")]
+        return max(names, key=len) if names else None
+
     def rate(self, provider: str) -> float | None:
-        """This worker's current rate for ``provider`` (None: not limited)."""
-        if provider not in self.rates:
+        """This worker's current rate for the limits key ``provider`` (None: not limited)."""
+        name = self._named(provider)
+        if name is None:
             return None
-        return self.rates[provider] / max(self.members(), 1)
+        return self.rates[name] / max(self.members(), 1)
 
     def concurrency(self, provider: str) -> int:
         """Concurrent calls allowed for ``provider`` (``inner``'s)."""
@@ -177,7 +188,8 @@ class GroupRateLimits(ProviderLimits):
 
     def semaphore(self, provider: str) -> asyncio.Semaphore:
         """The running loop's slot for ``provider``: paced when the job limits its rate."""
-        pace = self._paces.get(provider)
+        name = self._named(provider)
+        pace = None if name is None else self._paces[name]
         if pace is None:
             return self.inner.semaphore(provider)
         loop = asyncio.get_running_loop()

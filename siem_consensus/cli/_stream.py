@@ -153,19 +153,13 @@ def kafka_settings(table: Mapping[str, Any], where: str) -> tuple[str, dict[str,
     return servers, extra
 
 
-def run_stream(args: argparse.Namespace, argv: Sequence[str] | None = None) -> int:
-    """Run one worker until it is stopped or idle; print its counters as JSON on stderr.
-
-    Flags not given in ``argv`` (the command line when None) come from ``[defaults]`` and
-    ``[defaults.stream]`` of the connections file, as for the batch commands.
-    """
+def run_stream(args: argparse.Namespace) -> int:
+    """Run one worker until it is stopped or idle; print its counters as JSON on stderr."""
     from ..analysts.cache import ResponseCache
     from ..analysts.llm.base import LLMSettings
     from ..connectors import load_connector_config
     from ..stream import DecideSettings, StreamSettings, StreamWorker
-    from ._defaults import apply_defaults
 
-    apply_defaults(args, sys.argv[1:] if argv is None else argv)
     config = load_connector_config(args.connectors)
     name, topic = args.from_
     if config.type_of(name) != "kafka":

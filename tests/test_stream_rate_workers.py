@@ -97,3 +97,47 @@ def test_workers_share_one_rate_limit_per_provider(
     # per worker at the window's edges, and one for that gap).
     assert figures["mean_rps"] <= 1.25 * RATE
     assert figures["most_in_5s"] <= 5 * RATE + workers + 1
+
+
+def test_group_members_are_read_from_the_broker(bootstrap: str) -> None:
+    """The split's divisor: the live members of the consumer group, as the broker says."""
+    import threading
+    import time
+
+    from confluent_kafka import Consumer
+
+    from siem_consensus.stream._rate import GroupMembers
+
+    topic = f"t-{uuid.uuid4().hex[:8]}"
+    create_topic(bootstrap, topic, partitions=2)
+    group = f"g-{uuid.uuid4().hex[:6]}"
+    members = GroupMembers(bootstrap, group, {})
+    assert members.read() == 1  # no group yet: this worker alone
+    stops = [threading.Event(), threading.Event()]
+
+    def member(stop: threading.Event) -> None:
+        consumer = Consumer(
+            {"bootstrap.servers": bootstrap, "group.id": group, "session.timeout.ms": 6000}
+        )
+        consumer.subscribe([topic])
+        while not stop.is_set():
+            consumer.poll(0.2)
+        consumer.close()  # leaves the group
+
+    threads = [threading.Thread(target=member, args=(stop,)) for stop in stops]
+    for thread in threads:
+        thread.start()
+    try:
+        _wait_for_members(bootstrap, group, 2, timeout=60)
+        assert members.read() == 2
+        stops[0].set()
+        threads[0].join(30)
+        deadline = time.monotonic() + 30
+        while members.read() != 1 and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert members.count == 1
+    finally:
+        for stop in stops:
+            stop.set()
+        for thread in threads:
+            thread.join(30)

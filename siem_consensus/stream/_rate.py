@@ -102,14 +102,16 @@ class GroupMembers:
         self._poll_s = poll_s
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._admin: Any = None
 
     def read(self) -> int:
         """Read the membership now; keeps the last count when the broker does not answer."""
         from confluent_kafka.admin import AdminClient
 
         try:
-            admin = AdminClient(self._settings)
-            found = admin.describe_consumer_groups([self.group])[self.group].result(5)
+            if self._admin is None:
+                self._admin = AdminClient(self._settings)
+            found = self._admin.describe_consumer_groups([self.group])[self.group].result(5)
             self.count = max(len(found.members), 1)
         except Exception:  # noqa: BLE001 - a missing group or a slow broker: keep the last count
             pass

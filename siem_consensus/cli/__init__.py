@@ -51,7 +51,11 @@ def _dispatch(argv: Sequence[str] | None) -> int:
 
         return run_cache(args)
     if args.command == "stream":
+        import sys
+
+        from ._defaults import apply_defaults
         from ._stream import run_stream
 
+        apply_defaults(args, sys.argv[1:] if argv is None else argv)  # as the batch commands
         return run_stream(args)
     return run_formats()

@@ -41,6 +41,7 @@ DEFAULT_KEYS: dict[str, tuple[str, str, type]] = {
     "fail-on": ("fail_on", "--fail-on", str),
     "min-severity": ("min_severity", "--min-severity", str),
     "timezone": ("timezone", "--timezone", str),
+    "max-session-span": ("max_session_span", "--max-session-span", str),
 }
 
 _CHOICES = {"format": FORMATS, "min_severity": SEVERITIES}

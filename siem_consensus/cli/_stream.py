@@ -6,7 +6,7 @@ import argparse
 import contextlib
 import json
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
@@ -115,6 +115,26 @@ def add_stream_parser(sub: Any) -> None:
     )
     p.add_argument("--state-dir", metavar="DIR", help="local state (default: a temporary dir)")
     p.add_argument(
+        "--max-session-span",
+        metavar="DURATION",
+        help="cut an entity's session after this much log time even if it never falls silent "
+        "(e.g. 86400, 24h, 2d; 0 or off: never; default: a day for firewall and ids, off for "
+        "insider; a multiple of the family's longest window, see docs/scale.md)",
+    )
+    p.add_argument(
+        "--timezone",
+        metavar="ZONE",
+        help="zone of time stamps written without one (IANA name, e.g. Europe/Vienna; default UTC)",
+    )
+    p.add_argument(
+        "--rate-limit",
+        action="append",
+        default=[],
+        metavar="PROVIDER=RATE",
+        help="requests per second (or N/min) a provider may receive from the whole job, split "
+        "across the group's live workers (repeatable), e.g. openai=5 or anthropic=50/min",
+    )
+    p.add_argument(
         "--checkpoint",
         default="siem-consensus-runs.sqlite",
         metavar="SQLITE",
@@ -182,6 +202,9 @@ def run_stream(args: argparse.Namespace) -> int:
             budget=budget,
             budget_block=args.budget_block,
             replication=args.replication,
+            max_session_span_s=_duration(args.max_session_span),
+            timezone=args.timezone,
+            rate_limits=_rates(args.rate_limit),
         )
         worker = StreamWorker(settings)
         worker.run(until_idle=args.until_idle)
@@ -201,3 +224,46 @@ def _budget(text: str | None) -> tuple[float, Literal["tokens", "usd"]] | None:
         return None
     tokens, dollars = parse_budget(text)
     return (float(tokens), "tokens") if tokens is not None else (float(dollars or 0.0), "usd")
+
+
+_UNITS = {"": 1, "s": 1, "m": 60, "min": 60, "h": 3600, "d": 86_400}
+
+
+def _duration(text: str | None) -> int | None:
+    """``--max-session-span`` in seconds: None for the family's default, 0 for none."""
+    if text is None:
+        return None
+    raw = text.strip().lower()
+    if raw in ("off", "none", "0"):
+        return 0
+    number = raw.rstrip("abcdefghijklmnopqrstuvwxyz")
+    unit = raw[len(number) :]
+    try:
+        value = int(number) * _UNITS[unit]
+    except (ValueError, KeyError):
+        raise UsageError(
+            f"--max-session-span {text!r}: give seconds or a duration such as 86400, 24h or 2d"
+        ) from None
+    if value <= 0:
+        raise UsageError(f"--max-session-span {text!r}: must be positive (or off)")
+    return value
+
+
+def _rates(given: Sequence[str]) -> dict[str, float]:
+    """``--rate-limit PROVIDER=N`` (per second) or ``PROVIDER=N/min``, as requests per second."""
+    rates: dict[str, float] = {}
+    for item in given:
+        provider, sep, value = item.rpartition("=")
+        number, _, per = value.strip().partition("/")
+        seconds = {"": 1.0, "s": 1.0, "sec": 1.0, "min": 60.0, "m": 60.0}.get(per.strip())
+        try:
+            rate = float(number) / seconds if seconds else -1.0
+        except ValueError:
+            rate = -1.0
+        if not sep or not provider.strip() or not rate > 0:
+            raise UsageError(
+                f"--rate-limit {item!r}: expected PROVIDER=RATE, RATE requests per second "
+                "(openai=5) or per minute (anthropic=50/min), positive"
+            )
+        rates[provider.strip()] = rate
+    return rates

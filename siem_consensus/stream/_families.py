@@ -11,10 +11,20 @@ gap is chosen so that no detection window and no chain of windows can span two s
 * ids: two windows of the correlator, for the same reason;
 * insider: seven days: a user's baseline is their own history, so a session is a user's
   activity until a week of silence (back-fills usually close it with end-of-input).
+
+A source that never falls silent would keep one session open for ever, so sessions are also
+cut at a *maximum span* of log time (:attr:`Family.span_s`): an event belongs to the *segment*
+``timestamp // span`` of its entity (:func:`segment_key`), cuts fall on multiples of the span
+counted from the epoch, and each segment is a session of its own. The span is a multiple of
+every window and bucket of the family's detector, which are aligned to the epoch too, so no
+window or bucket straddles a cut: what a window or bucket finds is found in exactly one
+segment, as in batch. What a cut does split is a *chain* of adjacent windows (one batch
+incident): each segment reports its part as its own incident (see docs/scale.md).
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -28,7 +38,7 @@ from ..graphs.insider import INSIDER_NODES, INSIDER_THRESHOLD
 from ..graphs.triage import NodeNames
 from ..report import FirewallReport, IdsReport, InsiderReport, Report
 
-__all__ = ["FAMILIES", "Family", "get_family"]
+__all__ = ["FAMILIES", "Family", "check_span", "get_family", "segment_key"]
 
 Row = Mapping[str, Any]
 
@@ -66,6 +76,10 @@ class Family:
         checks: Extra claim checks of the family's graph.
         approval: Alerts wait for a human (insider): decided through the checkpointed graph.
         default_format: Parser when none is given (None: detected per message).
+        span_s: Default maximum session span (log time; None: sessions are cut only by
+            silence): a multiple of :attr:`align_s`.
+        align_s: The longest window or bucket the detector aligns to the epoch; a span must be
+            a multiple of it so that no window straddles a cut.
     """
 
     name: str
@@ -80,22 +94,30 @@ class Family:
     checks: tuple[Any, ...] = ()
     approval: bool = False
     default_format: str | None = None
+    span_s: int | None = None
+    align_s: int = 3600
 
 
 def _firewall() -> Family:
     cfg = FirewallThresholds()
     smallest = min(cfg.min_events, cfg.brute_force_attempts + 1, cfg.beacon_min_connections)
     gap = 2 * cfg.window_s
+    # The long horizon's buckets (a day) are the longest the detector aligns to the epoch.
+    align = math.lcm(cfg.window_s, cfg.long_horizon_s or cfg.window_s)
     return Family(
-        "firewall", _firewall_key, FirewallDetector, gap, smallest, FirewallReport, "unanimous"
-    )
+        "firewall", _firewall_key, FirewallDetector, gap, smallest, FirewallReport, "unanimous",
+        span_s=align, align_s=align,
+    )  # fmt: skip
 
 
 def _ids() -> Family:
-    gap = 2 * IdsThresholds().window_s
+    cfg = IdsThresholds()
+    gap = 2 * cfg.window_s
+    # A day: the foothold horizon, the longest during which alerts join one detection.
+    span = math.lcm(cfg.window_s, max(cfg.foothold_horizon_s, cfg.window_s))
     return Family(
         "ids", _ids_key, IdsCorrelator, gap, 1, IdsReport, "majority",
-        names=IDS_NODES, checks=(stages_observed,),
+        names=IDS_NODES, checks=(stages_observed,), span_s=span, align_s=cfg.window_s,
     )  # fmt: skip
 
 
@@ -103,6 +125,7 @@ def _insider() -> Family:
     return Family(
         "insider", _insider_key, InsiderDetector, 7 * 86_400, 1, InsiderReport, "unanimous",
         threshold=INSIDER_THRESHOLD, names=INSIDER_NODES, approval=True, default_format="ecs",
+        span_s=None, align_s=86_400,
     )  # fmt: skip
 
 
@@ -112,6 +135,36 @@ FAMILIES: dict[str, Callable[[], Family]] = {
     "insider": _insider,
 }
 """Families a stream job can run, by batch command name."""
+
+
+def segment_key(entity: str, timestamp_ms: int, span_s: int | None) -> str:
+    """The session key of an entity's event: the entity, and with a span its segment.
+
+    Segments are numbered from the epoch (``timestamp // span``), so every worker, every run
+    and every redelivery puts an event in the same segment, whatever the arrival order.
+    """
+    if not span_s:
+        return entity
+    return f"{entity}#{timestamp_ms // (span_s * 1000)}"
+
+
+def check_span(family: Family, span_s: int | None) -> int | None:
+    """The maximum session span to use: the family's default when None, none when 0.
+
+    Raises:
+        ConfigError: A negative span, or one that is not a multiple of ``family.align_s``.
+    """
+    if span_s is None:
+        return family.span_s
+    if span_s == 0:
+        return None
+    if span_s < 0 or span_s % family.align_s:
+        raise ConfigError(
+            f"max session span {span_s} s for {family.name}: give a positive multiple of "
+            f"{family.align_s} s (the longest window its detector aligns to the epoch), or 0 "
+            "for none"
+        )
+    return span_s
 
 
 def get_family(name: str) -> Family:

@@ -6,7 +6,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from ..errors import ConfigError
 from ._decide import DecideSettings
+from ._families import check_span, get_family
 
 __all__ = ["StreamSettings"]
 
@@ -46,6 +48,17 @@ class StreamSettings:
             same. None: ``decide.llm_settings`` as given (a budget there is per worker).
         budget_block: How much a worker claims from the ledger at a time; a tenth of the
             budget when None.
+        max_session_span_s: Log time after which an entity's session is cut (closed, decided)
+            even if the entity never falls silent: sessions are cut at multiples of the span
+            counted from the epoch (see :mod:`._families`). None: the family's default (a day
+            for firewall and IDS, none for insider); 0: no maximum. Must be a multiple of
+            the family's ``align_s``.
+        timezone: IANA zone of time stamps written without one (UTC when None), as the batch
+            commands' ``--timezone``.
+        rate_limits: Requests per second each provider key (``openai``, ``anthropic``,
+            ``local:<url>``) may receive from the *whole job*; each worker applies the limit
+            divided by the live members of its consumer group (:mod:`._rate`). Give every
+            worker the same.
     """
 
     family: str
@@ -64,6 +77,23 @@ class StreamSettings:
     population: bool | None = None
     budget: tuple[float, Literal["tokens", "usd"]] | None = None
     budget_block: float | None = None
+    max_session_span_s: int | None = None
+    timezone: str | None = None
+    rate_limits: Mapping[str, float] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        from ..parsers._zone import check_zone
+
+        check_zone(self.timezone, "timezone")
+        check_span(get_family(self.family), self.max_session_span_s)
+        for provider, rate in self.rate_limits.items():
+            if not rate > 0:
+                raise ConfigError(f"rate limit of {provider!r}: {rate} requests/s is not positive")
+
+    @property
+    def span_s(self) -> int | None:
+        """The maximum session span in use (None: sessions end only by silence)."""
+        return check_span(get_family(self.family), self.max_session_span_s)
 
     @property
     def measures_population(self) -> bool:

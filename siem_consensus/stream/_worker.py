@@ -38,6 +38,7 @@ from typing import Any, TypeVar
 
 from ..analysts.llm.base import LLMSettings
 from ..errors import MissingDependencyError
+from ..parsers._zone import naive_zone
 from ._codec import RowParser, event_time_ms
 from ._control import (
     END_HEADER,
@@ -49,9 +50,10 @@ from ._control import (
 )
 from ._decide import decide_incidents
 from ._detect import detect_and_measure
-from ._families import Family, get_family
+from ._families import Family, get_family, segment_key
 from ._ledger import BudgetLedger, SharedBudget
 from ._population import END_PREFIX, PopulationTable, attach
+from ._rate import share_rates
 from ._settings import StreamSettings
 from ._topics import StreamTopics
 
@@ -92,10 +94,12 @@ class StreamWorker:
         self._parser = RowParser(settings.input_format or self.family.default_format)
         self._state_dir = settings.state_dir or tempfile.mkdtemp(prefix="siem-stream-")
         self._table: PopulationTable | None = None
+        self._span_s = settings.span_s
         self.app = self._application()
         self._partitions = self._input_partitions()
         self._build()
         self.budget = self._shared_budget()
+        self.settings, self.members = share_rates(self.settings)
 
     def _shared_budget(self) -> SharedBudget | None:
         """The worker's share of the job's budget (see :mod:`._ledger`), None without one."""
@@ -263,7 +267,8 @@ class StreamWorker:
         row = parsed.row
         if row is None:
             return []
-        if event_time_ms(row) is None:
+        ts_ms = event_time_ms(row)
+        if ts_ms is None:
             self.counters["dead_letters"] += 1
             letter = {"source": source, "line": ctx.offset, "partition": ctx.partition,
                       "offset": ctx.offset, "reason": "event without a timestamp: a stream job "
@@ -274,7 +279,8 @@ class StreamWorker:
             self.counters["no_entity"] += 1  # as in batch: counted, not detectable
             return []
         self.counters["events"] += 1
-        return [{"kind": "event", "key": entity, "row": row}]
+        key = segment_key(entity, ts_ms, self._span_s)  # a session is cut at the span
+        return [{"kind": "event", "key": key, "row": row}]
 
     def _gate(self, value: Any, key: Any, ts: int, headers: Any, state: Any) -> bool:
         self._last = time.monotonic()
@@ -355,9 +361,14 @@ class StreamWorker:
         the worker starts a new engine application and goes on. A worker with a shared
         budget releases what it was granted and did not spend when it stops.
         """
+        if self.members is not None:  # the group's size splits the job's rate limits
+            self.members.start()
         try:
-            self._run_until_done(until_idle)
+            with naive_zone(self.settings.timezone):
+                self._run_until_done(until_idle)
         finally:
+            if self.members is not None:
+                self.members.stop()
             if self.budget is not None:  # what this worker will not spend goes back
                 self.budget.ledger.release(self.budget.unspent())
                 self.budget.ledger.close()

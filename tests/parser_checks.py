@@ -2,11 +2,27 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime
 
+import pytest
 from hypothesis import strategies as st
 
+from siem_consensus.parsers import _year
 from siem_consensus.parsers.base import ParsedChunk
+
+RUN_TIME = datetime(2026, 12, 7, 12, tzinfo=UTC)
+"""When the tests of year-less formats run: their fixture dates are all in 2026 and before it."""
+
+
+@pytest.fixture(autouse=True, scope="module")
+def run_in_december() -> Iterator[None]:
+    """Pin the time of the run (import into a test module: autouse there). Year-less time
+    stamps take their year from it; with the real clock, on 10 January a fixture's March date
+    would be last year's."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(_year, "_now", lambda: RUN_TIME)
+        yield
 
 
 def assert_accounted(parsed: ParsedChunk, n_lines: int) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -10,25 +9,15 @@ from typing import Any
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from parser_checks import run_in_december  # noqa: F401 (autouse: the time of the run)
 
-from siem_consensus.parsers import _year
 from siem_consensus.parsers.asa import AsaParser
 from siem_consensus.parsers.base import LineParser, ParsedChunk
 from siem_consensus.sources import EventStream
 
 ASA = Path(__file__).parent / "data" / "parsers" / "asa.log"
 LINES = ASA.read_text(encoding="utf-8").splitlines()
-YEAR = 2026
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _run_in_december() -> Iterator[None]:
-    """Year-less time stamps take their year from the time of the run: pin it to 7 December
-    2026 so that every fixture date is in 2026 (on 10 January the March dates would be last
-    year's)."""
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(_year, "_now", lambda: datetime(2026, 12, 7, 12, tzinfo=UTC))
-        yield
+YEAR = 2026  # the year of parser_checks.RUN_TIME
 
 
 BODY = (

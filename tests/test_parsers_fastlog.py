@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -10,26 +9,20 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from parser_checks import assert_accounted, mutated_lines
+from parser_checks import (  # run_in_december: autouse, the time of the run
+    assert_accounted,
+    mutated_lines,
+    run_in_december,  # noqa: F401
+)
 
-from siem_consensus.parsers import PARSERS, _year
+from siem_consensus.parsers import PARSERS
 from siem_consensus.parsers.fastlog import FastLogParser
 from siem_consensus.sources import EventStream, detect_format
 
 DATA = Path(__file__).parent / "data" / "parsers"
 LOG = DATA / "ids" / "fastlog.log"
 RAW = LOG.read_text(encoding="utf-8").splitlines()
-YEAR = 2026
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _run_in_december() -> Iterator[None]:
-    """Year-less time stamps take their year from the time of the run: pin it to 7 December
-    2026 so that every fixture date is in 2026 (on 10 January the March dates would be last
-    year's)."""
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(_year, "_now", lambda: datetime(2026, 12, 7, 12, tzinfo=UTC))
-        yield
+YEAR = 2026  # the year of parser_checks.RUN_TIME
 
 
 SUSPICIOUS_SSH = "ET SCAN Potential SSH Scan"

@@ -2,29 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
+from parser_checks import run_in_december  # noqa: F401 (autouse: the time of the run)
 
-from siem_consensus.parsers import _year
 from siem_consensus.parsers.iptables import IptablesParser
 from siem_consensus.sources import EventStream
 
 LOG = Path(__file__).parent / "data" / "parsers" / "iptables.log"
-YEAR = 2026
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _run_in_december() -> Iterator[None]:
-    """Year-less time stamps take their year from the time of the run: pin it to 7 December
-    2026 so that every fixture date is in 2026 (on 10 January the March dates would be last
-    year's)."""
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(_year, "_now", lambda: datetime(2026, 12, 7, 12, tzinfo=UTC))
-        yield
+YEAR = 2026  # the year of parser_checks.RUN_TIME
 
 
 def _parse() -> tuple[dict[int, dict[str, Any]], EventStream]:

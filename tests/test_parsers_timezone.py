@@ -19,8 +19,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from cli_helpers import run_cli
+from parser_checks import run_in_december  # noqa: F401 (autouse: the time of the run)
 
-from siem_consensus.parsers import _year
 from siem_consensus.sources import EventStream
 
 VIENNA = ZoneInfo("Europe/Vienna")
@@ -34,7 +34,7 @@ def _last_sunday(year: int, month: int) -> int:
 # Year-less formats (BSD syslog, Snort fast.log) take their year from the time of the run,
 # pinned below to December 2026, so the DST days are computed for 2026: winter, the hour
 # before and after the March change, the skipped hour, the repeated October hour, summer.
-YEAR = 2026
+YEAR = 2026  # the year of parser_checks.RUN_TIME
 _MARCH, _OCTOBER = _last_sunday(YEAR, 3), _last_sunday(YEAR, 10)
 WALLS = [
     datetime(YEAR, 1, 18, 14, 30, 5),
@@ -45,16 +45,6 @@ WALLS = [
     datetime(YEAR, 7, 10, 9, 15, 5),
 ]
 OFFSET_HOURS = [1, 1, 1, 2, 2, 2]  # Vienna's offset for each wall time (the earlier instant)
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _run_in_december() -> Iterator[None]:
-    """Year-less time stamps take their year from the time of the run: pin it to 7 December
-    2026 so that every fixture date is in 2026 (on 10 January the March dates would be last
-    year's)."""
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(_year, "_now", lambda: datetime(2026, 12, 7, 12, tzinfo=UTC))
-        yield
 
 
 def _utc(wall: datetime) -> datetime:

@@ -97,6 +97,7 @@ def _llm_tokens(records: list[tuple[str, dict[str, Any], int, int]]) -> tuple[in
     return calls, tokens
 
 
+@pytest.mark.slow  # two worker processes: an acceptance run
 def test_two_workers_spend_one_budget(bootstrap: str, connectors: Path, tmp_path: Path) -> None:
     # 18 incidents: the six attacks of test_stream, three times, six hours apart.
     lines = [line for k in range(3) for _ts, line in _attacks(START + timedelta(hours=6 * k))]
@@ -113,7 +114,7 @@ def test_two_workers_spend_one_budget(bootstrap: str, connectors: Path, tmp_path
             start_worker(connectors, topic, group, tmp_path / f"w{i}", 20.0, extra=extra, env=env)
             for i in range(2)
         ]
-        _wait_for_members(bootstrap, group, 2)
+        _wait_for_members(bootstrap, group, procs)
         produce(bootstrap, topic, [line.encode() for line in lines])
         send_end_of_input(bootstrap, topic)
         counters = [finish(p) for p in procs]

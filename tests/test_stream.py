@@ -209,13 +209,21 @@ _STARTED: list[subprocess.Popen[bytes]] = []
 
 @pytest.fixture(autouse=True)
 def _no_worker_outlives_its_test() -> Iterator[None]:
-    """A failed test leaves no worker process behind."""
+    """A failed test leaves no worker process behind, and no pipe of one open.
+
+    A worker that exited but was never waited for (a test failed on another worker first)
+    still holds its two pipes: unclosed, they would be reported as unraisable
+    ResourceWarnings whenever garbage collection runs, in a later test.
+    """
     yield
     while _STARTED:
         proc = _STARTED.pop()
         if proc.poll() is None:
             proc.kill()
-            proc.communicate()
+        proc.wait()
+        for pipe in (proc.stdout, proc.stderr):
+            if pipe is not None:
+                pipe.close()
 
 
 def finish(worker: subprocess.Popen[bytes], timeout: float = 600) -> dict[str, int]:

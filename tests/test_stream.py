@@ -50,6 +50,11 @@ START = datetime(2026, 1, 18, 0, 30, tzinfo=UTC)
 WORKER = "from siem_consensus.cli import main; raise SystemExit(main())"
 JOIN_TIMEOUT_S = 600
 """Longest wait for workers to join their group (each start costs about 3 s of CPU)."""
+GROUP_IDLE_S = 120.0
+"""``--until-idle`` of workers that wait for each other before any input is written: a worker
+already in the group sees nothing to read until every other one has joined and the test writes
+the input, and with a shorter idle time it leaves meanwhile (on a loaded machine the last
+worker joined more than 20 s after the first), so that the group is never complete."""
 
 
 @pytest.fixture(scope="module")
@@ -323,7 +328,7 @@ def test_workers_decide_as_the_batch_command(
     topics = StreamTopics(topic, "firewall")
     create_topic(bootstrap, topic)
     group = f"g-{uuid.uuid4().hex[:6]}"
-    idle = 4.0 if workers == 1 else 20.0
+    idle = 4.0 if workers == 1 else GROUP_IDLE_S
     procs = [
         start_worker(connectors, topic, group, tmp_path / f"w{i}", idle) for i in range(workers)
     ]

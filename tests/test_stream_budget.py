@@ -23,6 +23,7 @@ pytest.importorskip("noida_db")
 from confluent_kafka.admin import AdminClient, NewTopic  # noqa: E402
 from llm_helpers import claims, scan_incident  # noqa: E402
 from test_stream import (  # noqa: E402
+    GROUP_IDLE_S,
     START,
     _attacks,
     _no_worker_outlives_its_test,
@@ -111,7 +112,9 @@ def test_two_workers_spend_one_budget(bootstrap: str, connectors: Path, tmp_path
         group = f"g-{uuid.uuid4().hex[:6]}"
         extra = ["--analysts", "rules,openai", "--budget", f"{limit}tok", "--no-cache"]
         procs = [
-            start_worker(connectors, topic, group, tmp_path / f"w{i}", 20.0, extra=extra, env=env)
+            start_worker(
+                connectors, topic, group, tmp_path / f"w{i}", GROUP_IDLE_S, extra=extra, env=env
+            )
             for i in range(2)
         ]
         _wait_for_members(bootstrap, group, procs)

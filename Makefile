@@ -26,7 +26,7 @@ demo: $(STAMP)
 # the stream job's multi-worker acceptance runs). docs/testing.md has the measured times.
 # pytest's exit code 5 ("no tests ran") fails the target like any other non-zero exit.
 # Bytecode is written (PYTHONDONTWRITEBYTECODE unset): the suite starts the CLI and stream
-# workers as processes, over a hundred times, and each would otherwise recompile the package.
+# workers as processes dozens of times, and each would otherwise recompile the package.
 test: test-default test-slow
 
 # Everything not marked slow or scale (pyproject.toml: addopts = -m 'not slow and not scale').

@@ -22,18 +22,22 @@ $(DEVSTAMP): pyproject.toml | $(BIN)/python
 demo: $(STAMP)
 	$(BIN)/siem-consensus demo
 
-# `make test` (what CI runs): the default suite, then the data-driven evaluations marked slow.
+# `make test` (what CI runs): the default suite, then the slow pass (data-driven evaluations and
+# the stream job's multi-worker acceptance runs). docs/testing.md has the measured times.
 # pytest's exit code 5 ("no tests ran") fails the target like any other non-zero exit.
+# Bytecode is written (PYTHONDONTWRITEBYTECODE unset): the suite starts the CLI and stream
+# workers as processes dozens of times, and each would otherwise recompile the package.
 test: test-default test-slow
 
-# Everything not marked slow (pyproject.toml: addopts = -m 'not slow'); a few minutes.
+# Everything not marked slow or scale (pyproject.toml: addopts = -m 'not slow and not scale').
 test-default: $(DEVSTAMP)
-	$(BIN)/python -m pytest -q
+	PYTHONDONTWRITEBYTECODE= $(BIN)/python -m pytest -q
 
-# The data-driven evaluations on ../shared/data (CIC-IDS2017, AIT-ADS) and the insider seeds.
+# The data-driven evaluations on ../shared/data (CIC-IDS2017, AIT-ADS) and the insider seeds,
+# and the stream job's acceptance runs: several worker processes, a restart, a kill -9.
 # A missing data set skips locally and fails under CI=true (tests/conftest.py).
 test-slow: $(DEVSTAMP)
-	$(BIN)/python -m pytest -q -m 'slow and not scale'
+	PYTHONDONTWRITEBYTECODE= $(BIN)/python -m pytest -q -m 'slow and not scale'
 
 # Mutation testing of the decision path ([tool.mutmut] in pyproject.toml, docs/testing.md).
 # Results are cached in mutants/: a second run only re-tests what changed. Bytecode is written

@@ -15,6 +15,7 @@ analyst's population differs between a batch and a stream).
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import signal
@@ -47,6 +48,13 @@ N_LINES = 4_000
 LATENESS = str(7 * 86_400)  # a back-fill of an unkeyed topic: partitions trail each other
 START = datetime(2026, 1, 18, 0, 30, tzinfo=UTC)
 WORKER = "from siem_consensus.cli import main; raise SystemExit(main())"
+JOIN_TIMEOUT_S = 600
+"""Longest wait for workers to join their group (each start costs about 3 s of CPU)."""
+GROUP_IDLE_S = 120.0
+"""``--until-idle`` of workers that wait for each other before any input is written: a worker
+already in the group sees nothing to read until every other one has joined and the test writes
+the input, and with a shorter idle time it leaves meanwhile (on a loaded machine the last
+worker joined more than 20 s after the first), so that the group is never complete."""
 
 
 @pytest.fixture(scope="module")
@@ -54,6 +62,19 @@ def bootstrap() -> Iterator[str]:
     """One noida-db Kafka broker on 127.0.0.1 for the whole module."""
     with NoidaServer(("kafka",)) as server:
         yield server.kafka_bootstrap
+        _release_kafka_clients()
+
+
+def _release_kafka_clients() -> None:
+    """Destroy this process's unreferenced Kafka clients while their broker still runs.
+
+    A client (an AdminClient is an rdkafka producer) kept alive by a reference cycle or by a
+    failed test's traceback is otherwise destroyed by a later garbage collection, after the
+    broker has stopped: its threads then log connection errors and its pending request
+    callbacks run against a dead broker, in another test, where pytest reports them as
+    unraisable exceptions (filterwarnings = error makes that test fail).
+    """
+    gc.collect()
 
 
 def _free_port() -> int:
@@ -87,6 +108,7 @@ def tansu(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             time.sleep(0.05)
     try:
         yield f"{host}:{port}"
+        _release_kafka_clients()
     finally:
         proc.terminate()
         proc.wait(timeout=10)
@@ -192,13 +214,21 @@ _STARTED: list[subprocess.Popen[bytes]] = []
 
 @pytest.fixture(autouse=True)
 def _no_worker_outlives_its_test() -> Iterator[None]:
-    """A failed test leaves no worker process behind."""
+    """A failed test leaves no worker process behind, and no pipe of one open.
+
+    A worker that exited but was never waited for (a test failed on another worker first)
+    still holds its two pipes: unclosed, they would be reported as unraisable
+    ResourceWarnings whenever garbage collection runs, in a later test.
+    """
     yield
     while _STARTED:
         proc = _STARTED.pop()
         if proc.poll() is None:
             proc.kill()
-            proc.communicate()
+        proc.wait()
+        for pipe in (proc.stdout, proc.stderr):
+            if pipe is not None:
+                pipe.close()
 
 
 def finish(worker: subprocess.Popen[bytes], timeout: float = 600) -> dict[str, int]:
@@ -283,7 +313,9 @@ def expected(lines: list[str]) -> set[tuple[str, str]]:
     return found
 
 
-@pytest.mark.parametrize("workers", [1, 3])
+# Three workers (and every other test of a worker group, a restart or a kill) are acceptance
+# runs for the slow pass: three starts cost about 10 s of CPU before the first message.
+@pytest.mark.parametrize("workers", [1, pytest.param(3, marks=pytest.mark.slow)])
 def test_workers_decide_as_the_batch_command(
     bootstrap: str,
     connectors: Path,
@@ -296,12 +328,12 @@ def test_workers_decide_as_the_batch_command(
     topics = StreamTopics(topic, "firewall")
     create_topic(bootstrap, topic)
     group = f"g-{uuid.uuid4().hex[:6]}"
-    idle = 4.0 if workers == 1 else 20.0
+    idle = 4.0 if workers == 1 else GROUP_IDLE_S
     procs = [
         start_worker(connectors, topic, group, tmp_path / f"w{i}", idle) for i in range(workers)
     ]
     # Input only once every worker holds partitions: the work is then shared by construction.
-    _wait_for_members(bootstrap, group, workers)
+    _wait_for_members(bootstrap, group, procs)
     produce(bootstrap, topic, [line.encode() for line in lines])
     send_end_of_input(bootstrap, topic)
     counters = [finish(p) for p in procs]
@@ -312,20 +344,43 @@ def test_workers_decide_as_the_batch_command(
     assert all(c.get("messages", 0) > 0 for c in counters), "work was not shared"
 
 
-def _wait_for_members(bootstrap: str, group: str, count: int, timeout: float = 120) -> None:
-    """Until ``group`` is stable with ``count`` members that all hold partitions."""
+def _wait_for_members(
+    bootstrap: str,
+    group: str,
+    workers: Sequence[subprocess.Popen[bytes]],
+    timeout: float = JOIN_TIMEOUT_S,
+) -> None:
+    """Until ``group`` is stable with one member per worker, each holding partitions.
+
+    A worker's start is CPU-bound (imports, topic checks, one RocksDB store per partition):
+    about 3 s of CPU each, which three workers starting at once on a loaded 2-core machine
+    stretched past 120 s. So the wait ends at once when a worker has exited (with its
+    stderr), and otherwise lasts up to ``timeout``.
+    """
     admin = AdminClient({"bootstrap.servers": bootstrap})
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            found = admin.describe_consumer_groups([group])[group].result(5)
+    seen = "no group yet"
+    try:
+        while time.monotonic() < deadline:
+            for worker in workers:
+                if worker.poll() is not None:
+                    _out, err = worker.communicate()
+                    tail = err.decode(errors="replace")[-3000:]
+                    raise AssertionError(f"a worker exited ({worker.returncode}) before {group} "
+                                         f"was complete:\n{tail}")  # fmt: skip
+            try:
+                found = admin.describe_consumer_groups([group])[group].result(5)
+            except Exception:  # noqa: BLE001 - the group does not exist until a worker joins
+                time.sleep(0.5)
+                continue
             holding = [m for m in found.members if m.assignment.topic_partitions]
-            if len(holding) == count and found.state.name == "STABLE":
+            seen = f"{found.state.name}, {len(found.members)} members, {len(holding)} holding"
+            if len(holding) == len(workers) and found.state.name == "STABLE":
                 return
-        except Exception:  # noqa: BLE001 - the group does not exist until a worker joins
-            pass
-        time.sleep(0.5)
-    raise AssertionError(f"{count} workers did not join {group} within {timeout} s")
+            time.sleep(0.5)
+    finally:
+        del admin  # destroyed now, while the broker runs
+    raise AssertionError(f"{len(workers)} workers did not join {group} in {timeout} s: {seen}")
 
 
 @pytest.fixture(scope="module")
@@ -426,6 +481,7 @@ def _wait_for_progress(bootstrap: str, topic: str, count: int, timeout: float = 
         consumer.close()
 
 
+@pytest.mark.slow
 def test_restart_from_committed_offsets_decides_nothing_twice_and_skips_nothing(
     bootstrap: str,
     connectors: Path,

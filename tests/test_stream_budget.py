@@ -23,6 +23,7 @@ pytest.importorskip("noida_db")
 from confluent_kafka.admin import AdminClient, NewTopic  # noqa: E402
 from llm_helpers import claims, scan_incident  # noqa: E402
 from test_stream import (  # noqa: E402
+    GROUP_IDLE_S,
     START,
     _attacks,
     _no_worker_outlives_its_test,
@@ -97,6 +98,7 @@ def _llm_tokens(records: list[tuple[str, dict[str, Any], int, int]]) -> tuple[in
     return calls, tokens
 
 
+@pytest.mark.slow  # two worker processes: an acceptance run
 def test_two_workers_spend_one_budget(bootstrap: str, connectors: Path, tmp_path: Path) -> None:
     # 18 incidents: the six attacks of test_stream, three times, six hours apart.
     lines = [line for k in range(3) for _ts, line in _attacks(START + timedelta(hours=6 * k))]
@@ -110,10 +112,12 @@ def test_two_workers_spend_one_budget(bootstrap: str, connectors: Path, tmp_path
         group = f"g-{uuid.uuid4().hex[:6]}"
         extra = ["--analysts", "rules,openai", "--budget", f"{limit}tok", "--no-cache"]
         procs = [
-            start_worker(connectors, topic, group, tmp_path / f"w{i}", 20.0, extra=extra, env=env)
+            start_worker(
+                connectors, topic, group, tmp_path / f"w{i}", GROUP_IDLE_S, extra=extra, env=env
+            )
             for i in range(2)
         ]
-        _wait_for_members(bootstrap, group, 2)
+        _wait_for_members(bootstrap, group, procs)
         produce(bootstrap, topic, [line.encode() for line in lines])
         send_end_of_input(bootstrap, topic)
         counters = [finish(p) for p in procs]

@@ -73,11 +73,13 @@ def test_session_shares_sum_to_the_batch_population() -> None:
         assert attach(raw, total)["stats"]["population"] == raw["stats"]["population"]
 
 
+@pytest.mark.slow  # a worker process: an acceptance run
 @pytest.mark.xfail(
     strict=False,
-    reason="open: once in ~4 runs (2026-12-07) the worker stopped with exit 70 on Quix Streams "
-    "3.28.1 handing it a row of its own changelog topic as data (KeyError "
-    "'changelog__...firewall.events--default'); the rerun passed. Not yet understood.",
+    reason="open: Quix Streams 3.28.1 sometimes hands a worker a record of its own changelog "
+    "topic as data (KeyError 'changelog__...', exit 70): once in ~4 runs here, and in "
+    "test_stream.py's three-worker run on a machine at load 40-50 (2026-12-07), both times "
+    "the record at offset 0 of a changelog partition. Upstream cause not found.",
 )
 def test_decided_at_session_close_differs_from_batch_only_by_the_population(
     bootstrap: str, connectors: Path, tmp_path: Path, lines: list[str]

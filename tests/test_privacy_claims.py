@@ -173,3 +173,18 @@ def test_an_email_right_after_an_at_sign_is_still_hidden() -> None:
     pseudo = Pseudonymizer(prefix="k3f9")
     assert pseudo.pseudonymize_text("x@bob@corp.example") == "x@EMAIL-k3f9-0001"
     assert pseudo.restore_text("x@EMAIL-k3f9-0001") == "x@bob@corp.example"
+
+
+def test_configured_internal_networks_replace_the_defaults() -> None:
+    pseudo = Pseudonymizer(prefix="k3f9", internal_networks=["198.51.100.0/24"])
+    assert pseudo.field("198.51.100.9", "IP") == "INT-IP-k3f9-0001"
+    assert pseudo.field("10.0.0.1", "IP") == "EXT-IP-k3f9-0002"  # RFC 1918, but not configured
+    assert pseudo.field("::ffff:198.51.100.10", "IP") == "INT-IP-k3f9-0003"  # IPv4-mapped
+
+
+def test_a_urls_credentials_stay_redacted_and_never_become_a_token() -> None:
+    pseudo = Pseudonymizer(prefix="k3f9")
+    safe = pseudo.pseudonymize_text("GET https://bob:hunter2@shop.example.com/cart")
+    assert safe == "GET https://***@DOMAIN-k3f9-0001/cart"
+    assert list(pseudo.mapping.values()) == ["shop.example.com"]
+    assert pseudo.restore_text(safe) == "GET https://***@shop.example.com/cart"

@@ -18,9 +18,10 @@ While coverage is collected, ``MUTANT_UNDER_TEST=stats`` is taken out of the env
 record coverage without mutmut's configuration, which fails the test. A child's calls are
 never recorded anyway; in a mutant's run the child inherits the mutant, as it should.
 
-The fork server's warm-up (``forkserver_warmup = "collect"``) collects the test selection once,
-so every worker forks with ``siem_consensus`` and the test modules already imported instead of
-importing and collecting them again per mutant. Two things make that safe:
+With ``forkserver_warmup = "collect"`` (not the configured default yet: docs/testing.md) the fork
+server collects the test selection once, so every worker forks with ``siem_consensus`` and
+the test modules already imported instead of importing and collecting them per mutant.
+Two things make that safe:
 
 - polars must not start its thread pool before ``fork()`` (a pool inherited without its
   threads deadlocks the worker). The one computation at import time that would start it is

@@ -48,10 +48,11 @@ from ._control import (
     partition_key,
 )
 from ._decide import decide_incidents
-from ._detect import detect_and_measure
+from ._detect import detect_sessions
 from ._families import Family, get_family
 from ._ledger import BudgetLedger, SharedBudget
 from ._population import END_PREFIX, PopulationTable, attach
+from ._sessions import closed_sessions
 from ._settings import StreamSettings
 from ._topics import StreamTopics
 
@@ -197,8 +198,7 @@ class StreamWorker:
         late = self.settings.lateness_s
         grace_ms = gap_ms if late is None else late * 1000
         window = gated.session_window(gap_ms, grace_ms=grace_ms, on_late=self._late)
-        detect = window.collect().final(closing_strategy="partition")
-        detect = detect.filter(lambda value, key, ts, headers: not is_control(key), metadata=True)
+        detect = closed_sessions(window.collect())
         detect = detect.apply(self._timed("detect", self._detect), expand=True, metadata=True)
         # Stamped now, not with log time: brokers apply time retention to record timestamps.
         detect = detect.set_timestamp(lambda value, key, ts, headers: _now_ms())
@@ -296,17 +296,24 @@ class StreamWorker:
         return False
 
     def _detect(
-        self, session: Mapping[str, Any], key: Any, ts: int, headers: Any
+        self, closed: Mapping[str, Any], key: Any, ts: int, headers: Any
     ) -> list[dict[str, Any]]:
+        """The sessions one message closed, detected together (see :func:`closed_sessions`)."""
         self._last = time.monotonic()
-        rows = [item["row"] for item in session["value"] if item.get("kind") == "event"]
-        self.counters["sessions"] += 1
+        sessions = closed["sessions"]
+        rows = [
+            [item["row"] for item in values if item.get("kind") == "event"]
+            for _key, _start, values in sessions
+        ]
+        self.counters["sessions"] += len(sessions)
         measure = self.settings.measures_population
-        incidents, share = detect_and_measure(self.family, rows, population=measure)
-        self.counters["candidates"] += len(incidents)
-        out = [{"kind": "candidate", "key": i["id"], "incident": i} for i in incidents]
-        if share is not None:
-            out.append({"kind": "share", "key": f"{key}@{session['start']}", "share": share})
+        found = detect_sessions(self.family, rows, population=measure)
+        out: list[dict[str, Any]] = []
+        for (entity, start, _values), (incidents, share) in zip(sessions, found, strict=True):
+            self.counters["candidates"] += len(incidents)
+            out += [{"kind": "candidate", "key": i["id"], "incident": i} for i in incidents]
+            if share is not None:
+                out.append({"kind": "share", "key": f"{entity}@{start}", "share": share})
         return out
 
     def _ended(self, value: Any) -> list[dict[str, Any]]:

@@ -73,7 +73,7 @@ def test_generated_lines_decide_as_the_batch_command(
     produced = time.monotonic()
     group = f"g-{uuid.uuid4().hex[:6]}"
     procs = [
-        start_worker(connectors, topics.source, group, tmp_path / f"w{i}", 20.0)
+        start_worker(connectors, topics.source, group, tmp_path / f"w{i}", 60.0)
         for i in range(workers)
     ]
     counters = [finish(p, timeout=3 * 3600) for p in procs]

@@ -2,7 +2,8 @@
 
 Usage::
 
-    python benchmarks/bench_stream.py [--lines 100000] [--workers 1,2] [--until-idle 14] [--repeat 3]
+    python benchmarks/bench_stream.py [--lines 100000] [--workers 1,2] [--until-idle 14]
+        [--repeat 3]
 
 For each worker count: a fresh 8-partition topic on a local noida-db broker receives ``--lines``
 generated Cisco ASA lines (:func:`siem_consensus.generators.firewall.bulk_asa_lines`) and the

@@ -9,8 +9,9 @@ each stage's input topic over the workers, so start more workers to scale out:
    every events partition (:mod:`._control`).
 2. **detect** (events topic): each entity's events gather in a session window held in the
    engine's state store (RocksDB, backed by a compacted changelog topic, so a partition moving
-   to another worker takes its state along); a closed session goes through a fresh detector
-   (:mod:`._detect`) and its incidents go to the candidates topic keyed by incident id.
+   to another worker takes its state along); the sessions one message closes go through the
+   detect stage together (:mod:`._sessions`, :mod:`._detect`, :mod:`._screen`) and their
+   incidents go to the candidates topic keyed by incident id.
    Each closed session's population share goes to the population topic, and an events
    partition closed at end of input says so there and on every candidates partition
    (:mod:`._population`).

@@ -535,24 +535,3 @@ def test_poison_messages_become_dead_letters_and_the_worker_goes_on(
     reasons = " ".join(letter["reason"] for letter in placed)
     assert "NUL byte" in reasons and "UTF-8" in reasons
     assert decided(read_topic(bootstrap, topics.decisions)), "no decision after the poison"
-
-
-@pytest.mark.scale  # about 25 minutes per worker count on 2 cores: not in CI (docs/scale.md)
-@pytest.mark.parametrize("workers", [1, 3])
-def test_a_million_lines_decide_as_the_batch_command(
-    bootstrap: str, connectors: Path, tmp_path: Path, workers: int
-) -> None:
-    """The issue's acceptance size: 1 M generated ASA lines on an 8-partition topic."""
-    big = dataset(1_000_000, seed=2)
-    wanted = batch_outcomes(big)
-    topics = _job(bootstrap, big)
-    group = f"g-{uuid.uuid4().hex[:6]}"
-    procs = [
-        start_worker(connectors, topics.source, group, tmp_path / f"w{i}", 20.0)
-        for i in range(workers)
-    ]
-    counters = [finish(p, timeout=3600) for p in procs]
-    assert sum(c.get("events", 0) for c in counters) == len(big)
-    records = read_topic(bootstrap, topics.decisions)
-    assert decided(records) == wanted
-    assert duplicates(records) == {}

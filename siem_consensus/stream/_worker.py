@@ -9,8 +9,9 @@ each stage's input topic over the workers, so start more workers to scale out:
    every events partition (:mod:`._control`).
 2. **detect** (events topic): each entity's events gather in a session window held in the
    engine's state store (RocksDB, backed by a compacted changelog topic, so a partition moving
-   to another worker takes its state along); a closed session goes through a fresh detector
-   (:mod:`._detect`) and its incidents go to the candidates topic keyed by incident id.
+   to another worker takes its state along); the sessions one message closes go through the
+   detect stage together (:mod:`._sessions`, :mod:`._detect`, :mod:`._screen`) and their
+   incidents go to the candidates topic keyed by incident id.
    Each closed session's population share goes to the population topic, and an events
    partition closed at end of input says so there and on every candidates partition
    (:mod:`._population`).
@@ -49,11 +50,12 @@ from ._control import (
     partition_key,
 )
 from ._decide import decide_incidents
-from ._detect import detect_and_measure
+from ._detect import detect_sessions
 from ._families import Family, get_family, segment_key
 from ._ledger import BudgetLedger, SharedBudget
 from ._population import END_PREFIX, PopulationTable, attach
 from ._rate import share_rates
+from ._sessions import closed_sessions
 from ._settings import StreamSettings
 from ._topics import StreamTopics
 
@@ -201,8 +203,7 @@ class StreamWorker:
         late = self.settings.lateness_s
         grace_ms = gap_ms if late is None else late * 1000
         window = gated.session_window(gap_ms, grace_ms=grace_ms, on_late=self._late)
-        detect = window.collect().final(closing_strategy="partition")
-        detect = detect.filter(lambda value, key, ts, headers: not is_control(key), metadata=True)
+        detect = closed_sessions(window.collect())
         detect = detect.apply(self._timed("detect", self._detect), expand=True, metadata=True)
         # Stamped now, not with log time: brokers apply time retention to record timestamps.
         detect = detect.set_timestamp(lambda value, key, ts, headers: _now_ms())
@@ -302,17 +303,24 @@ class StreamWorker:
         return False
 
     def _detect(
-        self, session: Mapping[str, Any], key: Any, ts: int, headers: Any
+        self, closed: Mapping[str, Any], key: Any, ts: int, headers: Any
     ) -> list[dict[str, Any]]:
+        """The sessions one message closed, detected together (see :func:`closed_sessions`)."""
         self._last = time.monotonic()
-        rows = [item["row"] for item in session["value"] if item.get("kind") == "event"]
-        self.counters["sessions"] += 1
+        sessions = closed["sessions"]
+        rows = [
+            [item["row"] for item in values if item.get("kind") == "event"]
+            for _key, _start, values in sessions
+        ]
+        self.counters["sessions"] += len(sessions)
         measure = self.settings.measures_population
-        incidents, share = detect_and_measure(self.family, rows, population=measure)
-        self.counters["candidates"] += len(incidents)
-        out = [{"kind": "candidate", "key": i["id"], "incident": i} for i in incidents]
-        if share is not None:
-            out.append({"kind": "share", "key": f"{key}@{session['start']}", "share": share})
+        found = detect_sessions(self.family, rows, population=measure)
+        out: list[dict[str, Any]] = []
+        for (entity, start, _values), (incidents, share) in zip(sessions, found, strict=True):
+            self.counters["candidates"] += len(incidents)
+            out += [{"kind": "candidate", "key": i["id"], "incident": i} for i in incidents]
+            if share is not None:
+                out.append({"kind": "share", "key": f"{entity}@{start}", "share": share})
         return out
 
     def _ended(self, value: Any) -> list[dict[str, Any]]:

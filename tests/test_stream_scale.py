@@ -59,7 +59,9 @@ def _data(size: int) -> tuple[list[str], set[tuple[str, str]]]:
 @pytest.mark.parametrize(
     "size",
     [
-        pytest.param(100_000, marks=[pytest.mark.slow, pytest.mark.timeout(3600)]),
+        # In `scale`, not in CI's slow pass: with 1 worker it passed in 1,833 s at load 30-60;
+        # with 3 workers it has not passed yet (docs/scale.md, "Measured").
+        pytest.param(100_000, marks=[pytest.mark.scale, pytest.mark.timeout(3600)]),
         pytest.param(1_000_000, marks=[pytest.mark.scale, pytest.mark.timeout(4 * 3600)]),
     ],
 )

@@ -203,7 +203,10 @@ def _print_table(rows: list[dict[str, Any]]) -> None:
     if len(rows) >= 2:
         first, last = rows[0], rows[-1]
         growth = last["rss_mb"] / first["rss_mb"]
-        print(f"peak RSS {last['size']:,} / {first['size']:,}: {growth:.2f}x (target <= 1.3x)")
+        print(
+            f"peak RSS {last['size']:,} / {first['size']:,}: {growth:.2f}x (target <= 1.3x): "
+            f"{_verdict(growth <= 1.3)}"
+        )
     for r in rows:
         print(
             f"{r['size']:>10,} lines: CPU time (user + system, all threads) "
@@ -213,8 +216,16 @@ def _print_table(rows: list[dict[str, Any]]) -> None:
     worst = min(r["detect_lps"] for r in rows)
     ratio = max(r["ratio"] for r in rows)
     piped = max(r["piped_ratio"] for r in rows)
-    print(f"slowest parse+detect: {worst:,.0f} lines/s (target >= 200,000)")
-    print(f"largest ratio to floor: {ratio:.2f}x sequential, {piped:.2f}x pipelined (target <= 4x)")
+    speed = _verdict(worst >= 200_000)
+    print(f"slowest parse+detect: {worst:,.0f} lines/s (target >= 200,000): {speed}")
+    print(
+        f"largest ratio to floor: {ratio:.2f}x sequential, {piped:.2f}x pipelined (target <= 4x): "
+        f"{_verdict(max(ratio, piped) <= 4.0)}"
+    )
+
+
+def _verdict(met: bool) -> str:
+    return "met" if met else "NOT met"
 
 
 def main(argv: list[str] | None = None) -> None:

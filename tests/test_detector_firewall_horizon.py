@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import random
 
+import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from siem_consensus.detectors.firewall import FirewallDetector, FirewallThresholds
+from siem_consensus.detectors.firewall._horizon import _BUCKET_KEY, _MERGE, _fold, smallest_sources
 from siem_consensus.models import Severity
 from tests.test_detector_firewall import Row, detect, ev, frame, noise, scenario
 
@@ -158,3 +162,72 @@ def test_events_for_a_judged_day_are_late_and_unused() -> None:
     detector.update(frame(slow_scan("198.51.100.7", 30)))
     assert detector.counters["late"] == 30  # refused before either horizon sees them
     assert detector.finish() == []
+
+
+def _sorted_doomed(sizes: pl.DataFrame, excess: int) -> set[tuple[int, str]]:
+    """The eviction rule written plainly: (bucket, len, source) order, a running total."""
+    ordered = sizes.sort("bucket", "len", "source_ip").with_columns(
+        pl.col("len").cum_sum().alias("upto")
+    )
+    doomed = ordered.filter(pl.col("upto") - pl.col("len") < excess)
+    return set(doomed.select("bucket", "source_ip").iter_rows())
+
+
+@settings(max_examples=60)
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 2), st.integers(0, 40), st.integers(1, 4)),
+        min_size=1,
+        max_size=60,
+        unique_by=lambda t: (t[0], t[1]),
+    ),
+    st.integers(1, 300),
+)
+def test_eviction_takes_the_smallest_sources_of_the_oldest_bucket_first(
+    sources: list[tuple[int, int, int]], excess: int
+) -> None:
+    sizes = pl.DataFrame(
+        {
+            "bucket": [b for b, _, _ in sources],
+            "source_ip": [f"198.51.100.{s}" for _, s, _ in sources],
+            "len": pl.Series([n for _, _, n in sources], dtype=pl.UInt32),
+        }
+    )
+    got = smallest_sources(sizes, excess)
+    assert set(got.iter_rows()) == _sorted_doomed(sizes, excess)
+    assert got.height == len(set(got.iter_rows()))
+
+
+@settings(max_examples=40)
+@given(st.lists(st.tuples(st.integers(0, 1), st.integers(0, 5), st.integers(0, 3)), max_size=40))
+def test_folding_pending_rows_equals_grouping_everything(rows: list[tuple[int, int, int]]) -> None:
+    def part(chunk: list[tuple[int, int, int]], first_line: int) -> pl.DataFrame:
+        frame = pl.DataFrame(
+            {
+                "bucket": [b for b, _, _ in chunk],
+                "source_ip": pl.Series([f"10.0.0.{s}" for _, s, _ in chunk], dtype=pl.String),
+                "destination_ip": pl.Series(["10.9.9.9"] * len(chunk), dtype=pl.String),
+                "destination_port": pl.Series([p for _, _, p in chunk], dtype=pl.Int32),
+                "network_transport": pl.Series(["tcp"] * len(chunk), dtype=pl.String),
+            },
+            schema_overrides={"bucket": pl.Int64},
+        )
+        line = pl.int_range(first_line, first_line + pl.len(), dtype=pl.Int64)
+        return frame.with_columns(
+            pl.lit(1, pl.Int64).alias("n"),
+            pl.lit(0, pl.Int64).alias("deny"),
+            pl.lit(0, pl.Int64).alias("silent"),
+            pl.from_epoch(line, time_unit="s").dt.replace_time_zone("UTC").alias("t_first"),
+            pl.from_epoch(line, time_unit="s").dt.replace_time_zone("UTC").alias("t_last"),
+            pl.lit("in.log").alias("f_input"),
+            line.alias("f_line"),
+            pl.lit(None, pl.Int32).alias("f_sport"),
+            pl.lit("deny").alias("f_action"),
+            pl.lit(None, pl.String).alias("f_rule"),
+        )
+
+    half = len(rows) // 2
+    old, new = part(rows[:half], 0), part(rows[half:], 1000)
+    state = _fold(None, old)
+    plain = pl.concat([state, new]).group_by(_BUCKET_KEY).agg(*_MERGE).sort(_BUCKET_KEY)
+    assert _fold(state, new).sort(_BUCKET_KEY).equals(plain)

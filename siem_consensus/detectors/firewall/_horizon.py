@@ -31,7 +31,7 @@ from ._incidents import build_incidents
 from ._rules import Population, candidates, tag_fanout
 from ._state import EVENT_COLS, KEY, summarize
 
-__all__ = ["FAN_OUT_KINDS", "LongHorizon", "horizon_thresholds"]
+__all__ = ["FAN_OUT_KINDS", "LongHorizon", "horizon_thresholds", "smallest_sources"]
 
 FAN_OUT_KINDS = ("port_scan", "network_sweep")
 """The kinds the long horizon looks for."""
@@ -118,8 +118,7 @@ class LongHorizon:
 
     def _merge(self) -> pl.DataFrame:
         if self._pending:
-            frames = [f for f in (self._state, *self._pending) if f is not None]
-            self._state = pl.concat(frames).group_by(_BUCKET_KEY).agg(*_MERGE)
+            self._state = _fold(self._state, pl.concat(self._pending))
             self._pending, self._pending_rows = [], 0
         if self._state is None:
             self._state = pl.DataFrame()
@@ -130,18 +129,9 @@ class LongHorizon:
         excess = state.height - self.cfg.long_horizon_max_rows * 3 // 4
         if excess <= 0:
             return
-        sizes = (
-            state.group_by("bucket", "source_ip")
-            .len()
-            .sort("bucket", "len", "source_ip")
-            .with_columns(pl.col("len").cum_sum().alias("upto"))
-        )
-        # the smallest sources of the oldest buckets, until enough rows are free
-        doomed = sizes.filter(pl.col("upto") - pl.col("len") < excess)
+        doomed = smallest_sources(state.group_by("bucket", "source_ip").len(), excess)
         self.counters["horizon_evicted"] += doomed.height
-        self._state = state.join(
-            doomed.select("bucket", "source_ip"), on=["bucket", "source_ip"], how="anti"
-        )
+        self._state = state.join(doomed, on=["bucket", "source_ip"], how="anti")
 
     def close(self, watermark_us: int) -> None:
         """Evaluate and drop every bucket that ended ``allowed_lateness_s`` before the watermark."""
@@ -171,7 +161,10 @@ class LongHorizon:
         cfg = self.cfg
         # no inter-arrival statistics here: beaconing (a window rule) cannot fire
         gaps = (pl.lit(0, pl.Int64).alias(c) for c in ("g_n", "g_sum", "g_sq"))
-        targets = tag_fanout(rows.rename({"bucket": "window"}).with_columns(*gaps), cfg)
+        # every row counts towards fan-out: :meth:`add` keeps only such partial rows, and a
+        # sum of partial rows each with more than half denied has more than half denied
+        fanout = pl.lit(True).alias("fanout")
+        targets = rows.rename({"bucket": "window"}).with_columns(*gaps, fanout)
         summary = summarize(targets, ("window", "source_ip"))
         maybe = summary.filter(
             (pl.col("events") >= cfg.min_events)
@@ -192,3 +185,57 @@ class LongHorizon:
                 *(pl.col(f"f_{c}").alias(f"l_{c}") for c in EVENT_COLS),
             )
         )
+
+
+def _fold(state: pl.DataFrame | None, pending: pl.DataFrame) -> pl.DataFrame:
+    """``state`` (one row per key) with ``pending`` rows merged in, ``state`` rows first.
+
+    Only the state rows whose target hash is among the pending rows' are regrouped (a
+    superset of the rows sharing a key with them: equal keys hash equally); the others are
+    kept as they are, so a merge costs the pending rows plus a hash of the state, not a
+    grouping of the whole state.
+    """
+    if state is None or state.is_empty():
+        return pending.group_by(_BUCKET_KEY).agg(*_MERGE)
+    target = pl.struct(KEY).hash()
+    hit = state.select(target.is_in(pending.select(target).to_series().implode())).to_series()
+    merged = pl.concat([state.filter(hit), pending]).group_by(_BUCKET_KEY).agg(*_MERGE)
+    return pl.concat([state.filter(~hit), merged])
+
+
+def smallest_sources(sizes: pl.DataFrame, excess: int) -> pl.DataFrame:
+    """``bucket, source_ip`` of the sources to forget: in ``(bucket, len, source_ip)`` order,
+    every source whose predecessors hold fewer than ``excess`` rows.
+
+    ``sizes`` has one row per ``(bucket, source_ip)`` with its row count ``len``. Only the last
+    ``(bucket, len)`` level reached can be cut inside; its sources are the smallest addresses
+    (``bottom_k``), so no sort of every source is needed.
+    """
+    levels = (
+        sizes.group_by("bucket", "len")
+        .agg(pl.len().alias("sources"))
+        .sort("bucket", "len")
+        .with_columns((pl.col("len") * pl.col("sources")).cum_sum().alias("upto"))
+        .with_columns((pl.col("upto") - pl.col("len") * pl.col("sources")).alias("before"))
+        .filter(pl.col("before") < excess)
+    )
+    # the sources of a level needed to cover what its predecessors left of ``excess``
+    levels = levels.with_columns(
+        pl.min_horizontal(
+            "sources", (excess - pl.col("before") + pl.col("len") - 1) // pl.col("len")
+        ).alias("take")
+    )
+    whole = levels.filter(pl.col("take") == pl.col("sources"))
+    parts = [sizes.join(whole.select("bucket", "len"), on=["bucket", "len"], how="semi")]
+    for bucket, length, take in (
+        levels.filter(pl.col("take") < pl.col("sources"))
+        .select("bucket", "len", "take")
+        .iter_rows()
+    ):
+        level = sizes.filter((pl.col("bucket") == bucket) & (pl.col("len") == length))
+        parts.append(
+            level.select(pl.col("source_ip").bottom_k(take)).with_columns(
+                pl.lit(bucket, pl.Int64).alias("bucket")
+            )
+        )
+    return pl.concat([p.select("bucket", "source_ip") for p in parts])

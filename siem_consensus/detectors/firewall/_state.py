@@ -47,7 +47,10 @@ def actions_in(batch: pl.DataFrame, wanted: frozenset[str]) -> list[str]:
 
     Testing the few distinct values is much cheaper than lower-casing every row.
     """
-    values = batch.get_column("event_action").unique().drop_nulls().to_list()
+    return _matching(batch.get_column("event_action").unique().drop_nulls().to_list(), wanted)
+
+
+def _matching(values: list[str], wanted: frozenset[str]) -> list[str]:
     return sorted(v for v in values if v.lower() in wanted)
 
 
@@ -66,9 +69,10 @@ def batch_partial(
     """
     action = pl.col("event_action")
     ts = pl.col("ts")
+    values = batch.get_column("event_action").unique().drop_nulls().to_list()
     events = (
         batch.lazy()
-        .filter(action.is_null() | ~action.is_in(actions_in(batch, ignored)))
+        .filter(action.is_null() | ~action.is_in(_matching(values, ignored)))
         .select(
             (pl.col("timestamp").dt.epoch("us") // hop_us).alias("slot"),
             *KEY,
@@ -78,8 +82,8 @@ def batch_partial(
             pl.col("source_port").alias("sport"),
             pl.col("event_action").alias("action"),
             pl.col("rule_name").alias("rule"),
-            action.is_in(actions_in(batch, deny)).fill_null(False).cast(pl.Int64).alias("deny"),
-            action.is_in(actions_in(batch, deny & unanswered))
+            action.is_in(_matching(values, deny)).fill_null(False).cast(pl.Int64).alias("deny"),
+            action.is_in(_matching(values, deny & unanswered))
             .fill_null(False)
             .cast(pl.Int64)
             .alias("silent"),

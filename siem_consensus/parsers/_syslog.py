@@ -153,7 +153,7 @@ def bsd_expr(column: pl.Expr, year: int | SyslogYear) -> pl.Expr:
     )
     parsed = with_year.str.strptime(pl.Datetime("us"), "%b %d %Y %H:%M:%S%.f", strict=False)
     if isinstance(year, SyslogYear) and fixed is None:
-        parsed = pl.when(written).then(parsed).otherwise(year.expr(parsed))
+        parsed = year.expr(parsed, written)
     return _in_range(local_expr(parsed.dt.replace_time_zone("UTC")))
 
 

@@ -76,18 +76,36 @@ class SyslogYear:
         year = limit.year if wall <= limit.replace(year=_LEAP) else limit.year - 1
         return _leap_at_or_before(year) if (month, day) == (2, 29) else year
 
-    def expr(self, wall: pl.Expr) -> pl.Expr:
+    def expr(self, wall: pl.Expr, written: pl.Expr) -> pl.Expr:
         """Vectorised :meth:`year_of` for an inferred year: wall-clock times parsed in the
-        year 2000 (a leap year: every month-day exists), moved to their year."""
+        year 2000 (a leap year: every month-day exists), moved to their year, except where
+        ``written`` says the text carried its own year.
+
+        Both are evaluated once, in one batch function: the rule reads the times eight times,
+        and polars evaluated the parsing expression each time (10x the cost of parsing with a
+        fixed year, measured on a million time stamps)."""
         limit = self.limit()
-        ahead = wall > pl.lit(limit.replace(year=_LEAP, tzinfo=None))
-        base = pl.when(ahead).then(limit.year - 1).otherwise(limit.year)
-        floor = base - base % 4
-        leap = pl.when((floor % 100 == 0) & (floor % 400 != 0)).then(floor - 4).otherwise(floor)
-        month, day = wall.dt.month(), wall.dt.day()
-        year = pl.when((month == 2) & (day == 29)).then(leap).otherwise(base)
-        clock = (wall.dt.hour(), wall.dt.minute(), wall.dt.second(), wall.dt.microsecond())
-        return pl.datetime(year, month, day, *clock, time_unit="us")
+
+        def move(pair: pl.Series) -> pl.Series:
+            frame = pair.struct.unnest()
+            kept = pl.col("w").fill_null(False)
+            moved = pl.when(kept).then(pl.col("t")).otherwise(_moved(pl.col("t"), limit))
+            return frame.select(moved.alias(pair.name)).to_series()
+
+        both = pl.struct(wall.alias("t"), written.alias("w"))
+        return both.map_batches(move, return_dtype=pl.Datetime("us"))
+
+
+def _moved(wall: pl.Expr, limit: datetime) -> pl.Expr:
+    """``wall`` (times in the year 2000) moved to the year :meth:`SyslogYear.year_of` gives."""
+    ahead = wall > pl.lit(limit.replace(year=_LEAP, tzinfo=None))
+    base = pl.when(ahead).then(limit.year - 1).otherwise(limit.year)
+    floor = base - base % 4
+    leap = pl.when((floor % 100 == 0) & (floor % 400 != 0)).then(floor - 4).otherwise(floor)
+    month, day = wall.dt.month(), wall.dt.day()
+    year = pl.when((month == 2) & (day == 29)).then(leap).otherwise(base)
+    clock = (wall.dt.hour(), wall.dt.minute(), wall.dt.second(), wall.dt.microsecond())
+    return pl.datetime(year, month, day, *clock, time_unit="us")
 
 
 def _now() -> datetime:

@@ -347,22 +347,27 @@ def test_workers_decide_as_the_batch_command(
 def _wait_for_members(
     bootstrap: str,
     group: str,
-    workers: Sequence[subprocess.Popen[bytes]],
+    workers: Sequence[subprocess.Popen[bytes]] | int,
     timeout: float = JOIN_TIMEOUT_S,
 ) -> None:
     """Until ``group`` is stable with one member per worker, each holding partitions.
+
+    ``workers`` are the worker processes, or how many members to wait for when they are not
+    processes of this test (consumers in threads).
 
     A worker's start is CPU-bound (imports, topic checks, one RocksDB store per partition):
     about 3 s of CPU each, which three workers starting at once on a loaded 2-core machine
     stretched past 120 s. So the wait ends at once when a worker has exited (with its
     stderr), and otherwise lasts up to ``timeout``.
     """
+    procs = [] if isinstance(workers, int) else list(workers)
+    count = workers if isinstance(workers, int) else len(procs)
     admin = AdminClient({"bootstrap.servers": bootstrap})
     deadline = time.monotonic() + timeout
     seen = "no group yet"
     try:
         while time.monotonic() < deadline:
-            for worker in workers:
+            for worker in procs:
                 if worker.poll() is not None:
                     _out, err = worker.communicate()
                     tail = err.decode(errors="replace")[-3000:]
@@ -375,12 +380,12 @@ def _wait_for_members(
                 continue
             holding = [m for m in found.members if m.assignment.topic_partitions]
             seen = f"{found.state.name}, {len(found.members)} members, {len(holding)} holding"
-            if len(holding) == len(workers) and found.state.name == "STABLE":
+            if len(holding) == count and found.state.name == "STABLE":
                 return
             time.sleep(0.5)
     finally:
         del admin  # destroyed now, while the broker runs
-    raise AssertionError(f"{len(workers)} workers did not join {group} in {timeout} s: {seen}")
+    raise AssertionError(f"{count} workers did not join {group} in {timeout} s: {seen}")
 
 
 @pytest.fixture(scope="module")

@@ -23,6 +23,7 @@ pytest.importorskip("noida_db")
 
 from llm_helpers import claims, scan_incident  # noqa: E402
 from test_stream import (  # noqa: E402
+    GROUP_IDLE_S,
     START,
     _attacks,
     _no_worker_outlives_its_test,
@@ -76,11 +77,14 @@ def test_workers_share_one_rate_limit_per_provider(
         create_topic(bootstrap, topic)
         group = f"g-{uuid.uuid4().hex[:6]}"
         extra = ["--analysts", "rules,openai", "--rate-limit", f"openai={RATE}", "--no-cache"]
+        idle = (
+            20.0 if workers == 1 else GROUP_IDLE_S
+        )  # a worker must not leave before the rest join
         procs = [
-            start_worker(connectors, topic, group, tmp_path / f"w{i}", 20.0, extra=extra, env=env)
+            start_worker(connectors, topic, group, tmp_path / f"w{i}", idle, extra=extra, env=env)
             for i in range(workers)
         ]
-        _wait_for_members(bootstrap, group, workers)
+        _wait_for_members(bootstrap, group, procs)
         produce(bootstrap, topic, [line.encode() for line in lines])
         send_end_of_input(bootstrap, topic)
         counters = [finish(p) for p in procs]

@@ -116,20 +116,31 @@ CASES: list[tuple[str, list[str], int]] = [
 ]
 
 
-def test_hostile_arguments_fail_in_one_line(work: Path) -> None:
+@pytest.fixture(scope="module")
+def hostile_runs(work: Path) -> dict[str, subprocess.CompletedProcess[str]]:
+    """Every case run once through the installed entry point (four at a time)."""
+
+    def one(case: tuple[str, list[str], int]) -> subprocess.CompletedProcess[str]:
+        return run_cli(case[1], work, HOSTILE_SECRET=SECRET)
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        return {case[0]: done for case, done in zip(CASES, pool.map(one, CASES), strict=True)}
+
+
+def test_hostile_arguments_fail_in_one_line(
+    work: Path, hostile_runs: dict[str, subprocess.CompletedProcess[str]]
+) -> None:
     """All cases at once (each is a process start): every mismatch is listed."""
 
-    def one(case: tuple[str, list[str], int]) -> str | None:
-        what, args, code = case
-        done = run_cli(args, work, HOSTILE_SECRET=SECRET)
+    def problem(what: str, code: int) -> str | None:
+        done = hostile_runs[what]
         if "Traceback" in done.stderr or SECRET in done.stderr + done.stdout:
             return f"{what}: traceback or secret in {done.stderr!r}"
         if done.returncode != code or not done.stderr.strip():
             return f"{what}: exit {done.returncode} (want {code}), stderr {done.stderr!r}"
         return None
 
-    with ThreadPoolExecutor(max_workers=4) as pool:
-        problems = [p for p in pool.map(one, CASES) if p]
+    problems = [p for what, _, code in CASES if (p := problem(what, code))]
     assert not problems, "\n".join(problems)
     assert not (work / "x.json").exists()
 
@@ -192,18 +203,19 @@ def test_ctrl_c_is_one_line_and_130(work: Path) -> None:
     assert proc.returncode == 130 and text.strip() == "siem-consensus: interrupted"
 
 
-def test_wrong_detector_names_the_right_command(work: Path) -> None:
-    done = run_cli(["insider", "asa.log"], work)
+def test_wrong_detector_names_the_right_command(
+    hostile_runs: dict[str, subprocess.CompletedProcess[str]],
+) -> None:
+    done = hostile_runs["insider on a firewall log"]  # siem-consensus insider asa.log
     assert done.returncode == 0
     assert "run: siem-consensus firewall asa.log" in done.stderr
 
 
-def test_secret_values_never_reach_stderr(work: Path) -> None:
-    done = run_cli(
-        ["firewall", "--from", "os", "*", "--connectors", "envbool.toml"],
-        work,
-        HOSTILE_SECRET=SECRET,
-    )
+def test_secret_values_never_reach_stderr(
+    hostile_runs: dict[str, subprocess.CompletedProcess[str]],
+) -> None:
+    # firewall --from os '*' --connectors envbool.toml, with the secret in the environment
+    done = hostile_runs["secret bool from env"]
     assert done.returncode == 2 and "verify_certs" in done.stderr
     assert SECRET not in done.stderr
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cli_helpers import run_cli
+from cli_helpers import run_main
 
 from siem_consensus import analyze_firewall
 from siem_consensus.generators.firewall import scenario_1
@@ -73,11 +73,15 @@ def test_ecs_records_keep_event_id(events: list[Event]) -> None:
 
 
 def test_ecs_file_keeps_event_id_in_evidence_members_and_jsonl(
-    events: list[Event], tmp_path: Path
+    events: list[Event],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     log = tmp_path / "ecs.jsonl"
     log.write_text("".join(json.dumps(_ecs(e)) + "\n" for e in events))
-    done = run_cli(["firewall", str(log), "--format", "jsonl", "--members", "m.csv"], tmp_path)
+    args = ["firewall", str(log), "--format", "jsonl", "--members", "m.csv"]
+    done = run_main(args, tmp_path, monkeypatch, capsys)
     assert done.returncode == 0, done.stderr
     [doc] = [json.loads(line) for line in done.stdout.splitlines()]
     evidence = doc["siem_consensus"]["evidence_event_ids"]

@@ -9,7 +9,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from cli_helpers import run_cli
+from cli_helpers import run_main
 
 from siem_consensus import analyze_firewall
 from siem_consensus.cli import main
@@ -19,6 +19,7 @@ from siem_consensus.parsers.reading import Limits
 from siem_consensus.sources import EventStream
 
 DATA = Path(__file__).parent / "data" / "parsers"
+Captured = pytest.CaptureFixture[str]
 
 
 @pytest.fixture(scope="module")
@@ -45,27 +46,31 @@ def test_folder_is_read_recursively_and_names_stay_apart(tmp_path: Path, asa_tex
     assert {name for name, _ in batches} == set(stream.stats.formats)
 
 
-def test_globs_for_every_detector(tmp_path: Path, asa_text: str) -> None:
+def test_globs_for_every_detector(
+    tmp_path: Path, asa_text: str, monkeypatch: pytest.MonkeyPatch, capsys: Captured
+) -> None:
+    """The program expands the pattern (quoted, the shell would not): in-process is enough."""
     (tmp_path / "x").mkdir()
     (tmp_path / "x" / "one.log").write_text(asa_text)
     (tmp_path / "x" / "two.log").write_text(asa_text)
     shutil.copy(DATA / "ids" / "suricata_eve.jsonl", tmp_path / "x" / "eve.json")
-    done = run_cli(["firewall", "x/*.log", "--format", "json"], tmp_path)
+    done = run_main(["firewall", "x/*.log", "--format", "json"], tmp_path, monkeypatch, capsys)
     assert done.returncode == 0, done.stderr
     assert set(_report(done.stdout)["input"]["formats"]) == {"one.log", "two.log"}  # type: ignore[index]
-    ids = run_cli(["ids", "x/**/eve.json", "--format", "json"], tmp_path)
+    ids = run_main(["ids", "x/**/eve.json", "--format", "json"], tmp_path, monkeypatch, capsys)
     assert ids.returncode == 0, ids.stderr
     assert _report(ids.stdout)["input"]["formats"] == {"eve.json": "suricata"}  # type: ignore[index]
 
 
-def test_a_damaged_file_among_several(tmp_path: Path, asa_text: str) -> None:
+def test_a_damaged_file_among_several(
+    tmp_path: Path, asa_text: str, monkeypatch: pytest.MonkeyPatch, capsys: Captured
+) -> None:
     good = tmp_path / "good.log"
     good.write_text(asa_text)
     whole = gzip.compress(asa_text.encode())
     (tmp_path / "cut.log.gz").write_bytes(whole[: len(whole) // 2])
-    done = run_cli(
-        ["firewall", "good.log", "cut.log.gz", "missing.log", "--format", "json"], tmp_path
-    )
+    args = ["firewall", "good.log", "cut.log.gz", "missing.log", "--format", "json"]
+    done = run_main(args, tmp_path, monkeypatch, capsys)
     assert done.returncode == 3, done.stderr
     report = _report(done.stdout)
     failures = report["input"]["failures"]  # type: ignore[index]
@@ -77,14 +82,20 @@ def test_a_damaged_file_among_several(tmp_path: Path, asa_text: str) -> None:
     assert "input missing.log not read: no such file\n" in done.stderr
 
 
-def test_a_file_damaged_half_way(tmp_path: Path, asa_text: str) -> None:
+def test_a_file_damaged_half_way(
+    tmp_path: Path, asa_text: str, monkeypatch: pytest.MonkeyPatch, capsys: Captured
+) -> None:
     (tmp_path / "good.log").write_text(asa_text)
-    lines = [f"{line} [0x{n:x}, 0x0]" for n, line in enumerate(asa_text.splitlines() * 300)]
+    # 207,000 lines cut at 3/4: more than one batch of lines (100,000) is read before the damage
+    lines = [f"{line} [0x{n:x}, 0x0]" for n, line in enumerate(asa_text.splitlines() * 150)]
     whole = gzip.compress("\n".join(lines).encode(), compresslevel=1)
     (tmp_path / "cut.log.gz").write_bytes(whole[: len(whole) * 3 // 4])
-    done = run_cli(["firewall", "good.log", "cut.log.gz", "--format", "json"], tmp_path)
+    args = ["firewall", "good.log", "cut.log.gz", "--format", "json"]
+    done = run_main(args, tmp_path, monkeypatch, capsys)
     assert done.returncode == 3, done.stderr
-    assert _report(done.stdout)["input"]["formats"]["cut.log.gz"] == "asa"  # type: ignore[index]
+    read = _report(done.stdout)["input"]
+    assert read["formats"]["cut.log.gz"] == "asa"  # type: ignore[index]
+    assert read["events"] > len(asa_text.splitlines())  # type: ignore[index]  # cut.log.gz's too
     assert "input cut.log.gz not read to its end (the lines before were analysed): " in done.stderr
 
 
@@ -125,10 +136,15 @@ def test_decompressed_size_cap_and_gzip_ratio(tmp_path: Path, asa_text: str) -> 
     blank.write_bytes(gzip.compress(b"\n" * (40 << 20)))  # ~40 KB that expands 1000x
     with pytest.raises(InputError, match=r"gzip expands \d+x \(more than 300x\)"):
         list(EventStream([blank], input_format="asa"))
-    # a real log that compresses well (AIT-ADS alert files reach 138x) is not refused
+    # a real log that compresses well (AIT-ADS alert files reach 138x) is not refused: 2 MiB
+    # (the ratio is checked past 1 MiB) of 20 log lines again and again
+    head = "".join(asa_text.splitlines(keepends=True)[:20])
+    text = (head * ((2 << 20) // len(head) + 1)).encode()
     repetitive = tmp_path / "alerts.log.gz"
-    repetitive.write_bytes(gzip.compress((asa_text * 400).encode()))
-    assert list(EventStream([repetitive], input_format="asa"))
+    repetitive.write_bytes(gzip.compress(text))
+    assert 138 < len(text) / repetitive.stat().st_size < 300
+    stream = EventStream([repetitive], input_format="asa")
+    assert sum(len(batch) for _, batch in stream) == text.count(b"\n")
 
 
 def test_cli_caps_are_flags(tmp_path: Path, asa_text: str) -> None:
@@ -200,14 +216,16 @@ def test_api_refuses_a_list_of_path_strings(tmp_path: Path, asa_text: str) -> No
         analyze_firewall([str(tmp_path / "a.log")])
 
 
-def test_files_of_no_known_format_in_a_folder(tmp_path: Path, asa_text: str) -> None:
+def test_files_of_no_known_format_in_a_folder(
+    tmp_path: Path, asa_text: str, monkeypatch: pytest.MonkeyPatch, capsys: Captured
+) -> None:
     """A README beside the logs: named once each, the list of formats said once, exit 3."""
     logs = tmp_path / "logs"
     logs.mkdir()
     (logs / "fw.log").write_text(asa_text)
     (logs / "README.md").write_text("# notes\n")
     (logs / "LICENSE").write_text("MIT License\n")
-    done = run_cli(["firewall", "logs", "--format", "json"], tmp_path)
+    done = run_main(["firewall", "logs", "--format", "json"], tmp_path, monkeypatch, capsys)
     assert done.returncode == 3, done.stderr
     assert _report(done.stdout)["incidents"], "the log was analysed"
     err = done.stderr

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
-from cli_helpers import run_cli
+from cli_helpers import run_main
 
 from siem_consensus.cli import main
 from siem_consensus.generators.firewall import scenario_1
@@ -103,8 +103,13 @@ def test_defaults_table(asa_log: Path, tmp_path: Path, capsys: pytest.CaptureFix
     assert json.loads(capsys.readouterr().out)["threshold"] == 0.9
 
 
-def test_defaults_from_the_working_folder(asa_log: Path, tmp_path: Path) -> None:
+def test_defaults_from_the_working_folder(
+    asa_log: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     (tmp_path / "siem-consensus.toml").write_text('[defaults]\nformat = "jsonl"\n')
-    done = run_cli(["firewall", "asa.log"], tmp_path)
+    done = run_main(["firewall", "asa.log"], tmp_path, monkeypatch, capsys)
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout.splitlines()[0])["siem_consensus"]["outcome"] == "alert"

@@ -1,13 +1,17 @@
 """Start-up stays light: ``import siem_consensus`` and ``siem-consensus --help`` load no graph
-library, no dataframe library, no connector and no vendor SDK (benchmarks/bench_startup.py
+library, no dataframe library, no connector and no vendor SDK, and a run refused before its
+analysis loads no graph library (benchmarks/bench_startup.py
 measures the times)."""
 
 from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 from cli_helpers import cli_env
+
+from siem_consensus.generators.firewall import scenario_1
 
 HEAVY = (
     "langgraph",
@@ -56,3 +60,23 @@ def test_help_and_version_are_light() -> None:
 def test_names_still_resolve_on_first_use() -> None:
     setup = "import siem_consensus\nsiem_consensus.analyze_firewall"
     assert "langgraph" in _loaded(setup)
+
+
+def test_a_run_refused_before_the_analysis_loads_no_graph(tmp_path: Path) -> None:
+    """Bad ``--thresholds`` or connector settings are refused before the API (and LangGraph,
+    ~1.5 s of CPU) is imported; the refusal itself is still exit 2."""
+    (tmp_path / "asa.log").write_text("\n".join(scenario_1(seed=7)) + "\n")
+    (tmp_path / "bad.toml").write_text("[firewall\nport_scan_ports = ")
+    (tmp_path / "conn.toml").write_text('[connectors.os]\ntype = "opensearch"\n')
+    runs = [
+        ["firewall", str(tmp_path / "asa.log"), "--thresholds", str(tmp_path / "bad.toml")],
+        ["firewall", "--from", "os", "*", "--connectors", str(tmp_path / "conn.toml")],
+    ]
+    for argv in runs:
+        setup = (
+            "from siem_consensus.cli import main\n"
+            "import contextlib, io\n"
+            "with contextlib.redirect_stderr(io.StringIO()):\n"
+            f"    assert main({argv!r}) == 2\n"
+        )
+        assert "langgraph" not in _loaded(setup).split(","), argv

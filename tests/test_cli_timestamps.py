@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cli_helpers import run_cli
+from cli_helpers import run_main
 
 from siem_consensus.sources import EventStream
 
@@ -80,18 +80,23 @@ def test_timezone_for_zone_less_syslog_and_iso() -> None:
     assert _times(zoned, timezone="America/New_York") == [WHEN]  # a zone wins
 
 
-def test_timezone_flag(tmp_path: Path) -> None:
+def test_timezone_flag(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     from siem_consensus.generators.firewall import scenario_1
 
     (tmp_path / "fw.log").write_text("\n".join(scenario_1(seed=7)) + "\n")
 
     def first_seen(*extra: str) -> datetime:
-        done = run_cli(["firewall", "fw.log", "--format", "json", *extra], tmp_path)
+        args = ["firewall", "fw.log", "--format", "json", *extra]
+        done = run_main(args, tmp_path, monkeypatch, capsys)
         assert done.returncode == 0, done.stderr
         [incident] = json.loads(done.stdout)["incidents"]
         return datetime.fromisoformat(incident["first_seen"])
 
     utc, tokyo = first_seen(), first_seen("--timezone", "Asia/Tokyo")
     assert utc - tokyo == timedelta(hours=9)
-    bad = run_cli(["firewall", "fw.log", "--timezone", "Nowhere/Land"], tmp_path)
+    bad = run_main(
+        ["firewall", "fw.log", "--timezone", "Nowhere/Land"], tmp_path, monkeypatch, capsys
+    )
     assert bad.returncode == 2 and "IANA" in bad.stderr

@@ -18,7 +18,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from cli_helpers import run_cli
+from cli_helpers import run_main
 from parser_checks import run_in_december  # noqa: F401 (autouse: the time of the run)
 
 from siem_consensus.sources import EventStream
@@ -293,14 +293,17 @@ def _as_fastlog(eve: str) -> str:
     )
 
 
-def test_timezone_flag_reaches_fastlog_through_the_cli(tmp_path: Path) -> None:
+def test_timezone_flag_reaches_fastlog_through_the_cli(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     from siem_consensus.generators.ids import scenario_2
 
     lines = [_as_fastlog(line) for line in scenario_2(seed=7) if '"alert"' in line]
     (tmp_path / "fast.log").write_text("\n".join(lines) + "\n", encoding="utf-8")
 
     def first_seen(*extra: str) -> list[datetime]:
-        done = run_cli(["ids", "fast.log", "--format", "json", *extra], tmp_path)
+        args = ["ids", "fast.log", "--format", "json", *extra]
+        done = run_main(args, tmp_path, monkeypatch, capsys)
         assert done.returncode == 0, done.stderr
         incidents = json.loads(done.stdout)["incidents"]
         assert incidents

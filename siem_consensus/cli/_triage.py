@@ -94,15 +94,17 @@ def run_triage(args: argparse.Namespace) -> int:
     check_output(args.dead_letters, "--dead-letters", stdout_ok=False)
     check_inputs(args)
     configure_logging(args.log_level)
-    from .. import api
-
-    entry = getattr(api, COMMANDS[args.command].entry)
     progress = make_progress(sys.stderr, enabled=not (args.no_progress or args.quiet))
     settings = _llm_settings(args)
     extra = _extra(args)
     stack = contextlib.ExitStack()
     try:
         source, sinks = connections(args, stack)
+        # Imported last: the API loads LangGraph (~1.5 s of CPU), which a run refused above
+        # (bad thresholds, connector settings) never needs.
+        from .. import api
+
+        entry = getattr(api, COMMANDS[args.command].entry)
         report = entry(
             source,
             sinks=sinks,

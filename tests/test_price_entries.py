@@ -1,6 +1,6 @@
 """What a price entry may hold (``analysts/costs.py``): three or four figures in a price file,
-the entries a table refuses and the exact words of the refusal, ids merged as written, and a
-price file read as UTF-8 whatever the machine's locale."""
+the entries a table refuses and the exact words of the refusal, ids merged as written, the
+longest of several matching keys, and a price file read as UTF-8 whatever the locale."""
 
 from __future__ import annotations
 
@@ -56,6 +56,21 @@ def test_merging_prices_a_model_under_the_id_it_was_given(model: str) -> None:
     merged = PriceTable({}).merged({model: (1.0, 2.0)})
     assert dict(merged) == dict(PriceTable({model: (1.0, 2.0)}))
     assert merged.price(model) == ModelPrice(1.0, 2.0)
+
+
+@pytest.mark.parametrize(
+    ("model", "expected"),
+    [
+        ("acme (beta) large", ModelPrice(2.0, 2.0)),  # ' ' sorts before '*': still the longest
+        ("acme!pro", ModelPrice(3.0, 3.0)),
+        ("acme-pro", ModelPrice(1.0, 1.0)),
+    ],
+)
+def test_the_longest_matching_wildcard_wins_whatever_its_characters(
+    model: str, expected: ModelPrice
+) -> None:
+    table = PriceTable({"acme*": (1, 1), "acme (beta)*": (2, 2), "acme!*": (3, 3)})
+    assert table.price(model) == expected
 
 
 @pytest.fixture

@@ -20,8 +20,7 @@ import pytest
 pytest.importorskip("quixstreams")
 pytest.importorskip("noida_db")
 
-from test_stream import (  # noqa: E402
-    _job,
+from stream_helpers import (  # noqa: E402
     _no_worker_outlives_its_test,
     batch_outcomes,
     connectors,
@@ -31,6 +30,7 @@ from test_stream import (  # noqa: E402
     finish,
     read_topic,
     start_worker,
+    write_job,
 )
 
 from siem_consensus.testing.noida import NoidaServer  # noqa: E402
@@ -71,7 +71,7 @@ def test_generated_lines_decide_as_the_batch_command(
     lines, wanted = _data(size)
     assert len(wanted) >= 5, "the data set must hold several incidents to compare"
     started = time.monotonic()
-    topics = _job(bootstrap, lines)
+    topics = write_job(bootstrap, lines)
     produced = time.monotonic()
     group = f"g-{uuid.uuid4().hex[:6]}"
     procs = [

@@ -78,7 +78,10 @@ class StreamWorker:
             ``candidates``, ``decisions``, ``late`` handled by this worker, and ``restarts``.
         seconds: Wall time spent in the ``ingest`` (parse, key), ``detect`` (detectors over
             closed sessions) and ``decide`` (triage graph) functions; the engine's own work
-            (state, windows, Kafka) is not included.
+            (state, windows, Kafka) is not included. After :meth:`run`, also ``cpu`` (CPU
+            seconds of the whole process, every thread) and ``cpu_main`` (of the thread
+            that ran it: the engine's Python work, the stages and start-up; the rest is
+            mostly the Kafka clients' own threads).
     """
 
     def __init__(self, settings: StreamSettings) -> None:
@@ -375,6 +378,8 @@ class StreamWorker:
             with naive_zone(self.settings.timezone):
                 self._run_until_done(until_idle)
         finally:
+            self.seconds["cpu_main"] = time.thread_time()
+            self.seconds["cpu"] = time.process_time()
             if self.members is not None:
                 self.members.stop()
             if self.budget is not None:  # what this worker will not spend goes back

@@ -211,11 +211,6 @@ class StreamWorker:
         # Stamped now, not with log time: brokers apply time retention to record timestamps.
         detect = detect.set_timestamp(lambda value, key, ts, headers: _now_ms())
         detect.to_topic(routed, key=lambda value: value["key"])
-        # A branch after the window's: the sessions this close released are produced first.
-        ends = gated.filter(lambda value: bool(value.get("close")))
-        ends = ends.apply(self._ended, expand=True)
-        ends = ends.set_timestamp(lambda value, key, ts, headers: _now_ms())
-        ends.to_topic(routed, key=lambda value: value["key"])
 
         decide = self.app.dataframe(candidates)
         if self.settings.decide_at == "end-of-input":
@@ -308,8 +303,11 @@ class StreamWorker:
     def _detect(
         self, closed: Mapping[str, Any], key: Any, ts: int, headers: Any
     ) -> list[dict[str, Any]]:
-        """The sessions one message closed, detected together (see :func:`closed_sessions`)."""
+        """The sessions one message closed, detected together (see :func:`closed_sessions`);
+        at the end of input, the end records (after those sessions)."""
         self._last = time.monotonic()
+        if closed.get("close"):
+            return self._ended()
         sessions = closed["sessions"]
         rows = [
             [item["row"] for item in values if item.get("kind") == "event"]
@@ -326,7 +324,7 @@ class StreamWorker:
                 out.append({"kind": "share", "key": f"{entity}@{start}", "share": share})
         return out
 
-    def _ended(self, value: Any) -> list[dict[str, Any]]:
+    def _ended(self) -> list[dict[str, Any]]:
         """An events partition closed at end of input: tell the population topic and every
         candidates partition (after the sessions it released, produced before)."""
         partition = self._qs.message_context().partition

@@ -170,7 +170,12 @@ def produce(
 ) -> None:
     producer = Producer({"bootstrap.servers": bootstrap, "linger.ms": 20, **settings})
     for value in values:
-        producer.produce(topic, value)
+        while True:
+            try:
+                producer.produce(topic, value)
+                break
+            except BufferError:  # the local queue is full (a million lines): let it drain
+                producer.poll(0.1)
         producer.poll(0)
     assert producer.flush(30) == 0
 

@@ -38,6 +38,9 @@ from siem_consensus.testing.noida import NoidaServer  # noqa: E402
 __all__ = ["_no_worker_outlives_its_test", "connectors"]
 
 _DATA: dict[int, tuple[list[str], set[tuple[str, str]]]] = {}
+LARGE = ["--kafka-setting", "receive.message.max.bytes=1000000000"]
+"""noida-db ignores ``fetch.max.bytes``: a fetch of a 1 M-line topic was answered with 171 MB,
+over librdkafka's default limit of 100 MB on a response (the 1 M run failed on it)."""
 IDLE_S = 30.0
 """`--until-idle`: workers start after the input is written, so they have work at once; a
 probe that times out no longer counts as idle (docs/scale.md)."""
@@ -78,7 +81,7 @@ def test_generated_lines_decide_as_the_batch_command(
     produced = time.monotonic()
     group = f"g-{uuid.uuid4().hex[:6]}"
     procs = [
-        start_worker(connectors, topics.source, group, tmp_path / f"w{i}", IDLE_S)
+        start_worker(connectors, topics.source, group, tmp_path / f"w{i}", IDLE_S, extra=LARGE)
         for i in range(workers)
     ]
     counters = [finish(p, timeout=3 * 3600) for p in procs]

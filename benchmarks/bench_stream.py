@@ -140,9 +140,10 @@ def run(
     moving = [(t, n) for t, n in samples if n > 0]
     first = moving[0][0] if moving else 0.0
     full = next((t for t, n in samples if n >= total), ended)
-    rate = lines / max(full - first, 1e-9)
+    rate = lines / max(full - first, 1.0)  # samples are a second apart
     return {
         "workers": workers,
+        "lines": lines,
         "ingest_per_s": rate,
         "done_s": max(ended - idle - first, 0.0),
         "cpu_s": cpu,
@@ -374,6 +375,14 @@ def _print_run(number: int, result: dict[str, Any]) -> None:
     )
     print("   lag (s after first progress, lines left):", result["lag"], flush=True)
     stats = result["stats"]
+    if "cpu_main_s" in stats:  # the workers' own split (older workers do not report it)
+        main, lines = stats["cpu_main_s"], result["lines"] / 1000
+        print(
+            f"   cpu (summed over workers): {stats['cpu_s']:.1f} cpu-s, of which the main "
+            f"threads {main:.1f} ({main / lines:.2f} per 1,000 lines) and the other threads "
+            f"(Kafka clients, RocksDB) {stats['cpu_s'] - main:.1f}",
+            flush=True,
+        )
     ingest = stats.get("events", 0) / max(stats.get("ingest_s", 0), 1e-9)
     detect = stats.get("events", 0) / max(stats.get("detect_s", 0), 1e-9)
     print(

@@ -22,7 +22,7 @@ pytest.importorskip("quixstreams")
 pytest.importorskip("noida_db")
 
 from confluent_kafka import Consumer, Producer, TopicPartition  # noqa: E402
-from test_stream import bootstrap, create_topic, tansu  # noqa: E402
+from stream_helpers import bootstrap, create_topic, tansu  # noqa: E402
 
 __all__ = ["bootstrap", "tansu"]  # fixtures shared with test_stream
 

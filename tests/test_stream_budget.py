@@ -22,12 +22,11 @@ pytest.importorskip("noida_db")
 
 from confluent_kafka.admin import AdminClient, NewTopic  # noqa: E402
 from llm_helpers import claims, scan_incident  # noqa: E402
-from test_stream import (  # noqa: E402
+from stream_helpers import (  # noqa: E402
     GROUP_IDLE_S,
     START,
-    _attacks,
     _no_worker_outlives_its_test,
-    _wait_for_members,
+    attack_lines,
     bootstrap,
     connectors,
     create_topic,
@@ -35,6 +34,7 @@ from test_stream import (  # noqa: E402
     produce,
     read_topic,
     start_worker,
+    wait_for_members,
 )
 
 from siem_consensus.stream import StreamTopics, send_end_of_input  # noqa: E402
@@ -101,7 +101,7 @@ def _llm_tokens(records: list[tuple[str, dict[str, Any], int, int]]) -> tuple[in
 @pytest.mark.slow  # two worker processes: an acceptance run
 def test_two_workers_spend_one_budget(bootstrap: str, connectors: Path, tmp_path: Path) -> None:
     # 18 incidents: the six attacks of test_stream, three times, six hours apart.
-    lines = [line for k in range(3) for _ts, line in _attacks(START + timedelta(hours=6 * k))]
+    lines = [line for k in range(3) for _ts, line in attack_lines(START + timedelta(hours=6 * k))]
     with ProviderSimulator() as sim:
         sim.openai.respond_with(_answer)
         env = {**os.environ, **sim.environ()}
@@ -117,7 +117,7 @@ def test_two_workers_spend_one_budget(bootstrap: str, connectors: Path, tmp_path
             )
             for i in range(2)
         ]
-        _wait_for_members(bootstrap, group, procs)
+        wait_for_members(bootstrap, group, procs)
         produce(bootstrap, topic, [line.encode() for line in lines])
         send_end_of_input(bootstrap, topic)
         counters = [finish(p) for p in procs]

@@ -19,7 +19,7 @@ import pytest
 pytest.importorskip("quixstreams")
 pytest.importorskip("noida_db")
 
-from test_stream import (  # noqa: E402
+from stream_helpers import (  # noqa: E402
     _no_worker_outlives_its_test,
     bootstrap,
     connectors,
@@ -44,7 +44,7 @@ from siem_consensus.stream import (  # noqa: E402
 from siem_consensus.stream._detect import detect_and_measure  # noqa: E402
 from siem_consensus.stream._population import attach, merge  # noqa: E402
 
-# fixtures shared with test_stream
+# fixtures from stream_helpers
 __all__ = ["_no_worker_outlives_its_test", "bootstrap", "connectors", "expected", "lines"]
 
 

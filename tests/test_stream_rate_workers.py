@@ -22,12 +22,11 @@ pytest.importorskip("quixstreams")
 pytest.importorskip("noida_db")
 
 from llm_helpers import claims, scan_incident  # noqa: E402
-from test_stream import (  # noqa: E402
+from stream_helpers import (  # noqa: E402
     GROUP_IDLE_S,
     START,
-    _attacks,
     _no_worker_outlives_its_test,
-    _wait_for_members,
+    attack_lines,
     bootstrap,
     connectors,
     create_topic,
@@ -35,6 +34,7 @@ from test_stream import (  # noqa: E402
     produce,
     read_topic,
     start_worker,
+    wait_for_members,
 )
 
 from siem_consensus.stream import StreamTopics, send_end_of_input  # noqa: E402
@@ -69,7 +69,7 @@ def test_workers_share_one_rate_limit_per_provider(
     bootstrap: str, connectors: Path, tmp_path: Path, workers: int
 ) -> None:
     # 18 incidents: the six attacks of test_stream, three times, six hours apart.
-    lines = [line for k in range(3) for _ts, line in _attacks(START + timedelta(hours=6 * k))]
+    lines = [line for k in range(3) for _ts, line in attack_lines(START + timedelta(hours=6 * k))]
     with ProviderSimulator() as sim:
         sim.openai.respond_with(_answer)
         env = {**os.environ, **sim.environ()}
@@ -84,7 +84,7 @@ def test_workers_share_one_rate_limit_per_provider(
             start_worker(connectors, topic, group, tmp_path / f"w{i}", idle, extra=extra, env=env)
             for i in range(workers)
         ]
-        _wait_for_members(bootstrap, group, procs)
+        wait_for_members(bootstrap, group, procs)
         produce(bootstrap, topic, [line.encode() for line in lines])
         send_end_of_input(bootstrap, topic)
         counters = [finish(p) for p in procs]
@@ -132,7 +132,7 @@ def test_group_members_are_read_from_the_broker(bootstrap: str) -> None:
     for thread in threads:
         thread.start()
     try:
-        _wait_for_members(bootstrap, group, 2, timeout=60)
+        wait_for_members(bootstrap, group, 2, timeout=60)
         assert members.read() == 2
         stops[0].set()
         threads[0].join(30)

@@ -1,11 +1,11 @@
 """The stream job at the issue's acceptance size: 1 and 3 worker processes decide as the batch.
 
-Generated ASA lines (``test_stream.dataset``: bulk traffic with scans, brute forces and a
+Generated ASA lines (``stream_helpers.dataset``: bulk traffic with scans, brute forces and a
 sweep) on an 8-partition topic, a back-fill (``--decide-at end-of-input``): the set of
 (incident id, outcome) on the decisions topic is the batch command's, with no decision key
 twice. The 1 M-line run is the acceptance test of issue 14 (``scale``: see docs/scale.md
-for its measured cost on 2 shared cores); the 100 k-line run is the same test in the slow
-suite.
+for its measured cost on 2 shared cores); the 100 k-line run with 1 worker is the same test in
+the slow suite (with 3 workers it is ``scale``: noida-db stalls some 3-member rebalances).
 """
 
 from __future__ import annotations
@@ -20,8 +20,7 @@ import pytest
 pytest.importorskip("quixstreams")
 pytest.importorskip("noida_db")
 
-from test_stream import (  # noqa: E402
-    _job,
+from stream_helpers import (  # noqa: E402
     _no_worker_outlives_its_test,
     batch_outcomes,
     connectors,
@@ -31,6 +30,7 @@ from test_stream import (  # noqa: E402
     finish,
     read_topic,
     start_worker,
+    write_job,
 )
 
 from siem_consensus.testing.noida import NoidaServer  # noqa: E402
@@ -38,6 +38,12 @@ from siem_consensus.testing.noida import NoidaServer  # noqa: E402
 __all__ = ["_no_worker_outlives_its_test", "connectors"]
 
 _DATA: dict[int, tuple[list[str], set[tuple[str, str]]]] = {}
+LARGE = ["--kafka-setting", "receive.message.max.bytes=1000000000"]
+"""noida-db ignores ``fetch.max.bytes``: a fetch of a 1 M-line topic was answered with 171 MB,
+over librdkafka's default limit of 100 MB on a response (the 1 M run failed on it)."""
+IDLE_S = 30.0
+"""`--until-idle`: workers start after the input is written, so they have work at once; a
+probe that times out no longer counts as idle (docs/scale.md)."""
 
 
 @pytest.fixture(scope="module")
@@ -55,14 +61,22 @@ def _data(size: int) -> tuple[list[str], set[tuple[str, str]]]:
     return _DATA[size]
 
 
-@pytest.mark.parametrize("workers", [1, 3])
+_SLOW = [pytest.mark.slow, pytest.mark.timeout(1200)]
+_SCALE = [pytest.mark.scale, pytest.mark.timeout(4 * 3600)]
+
+
 @pytest.mark.parametrize(
-    "size",
+    ("size", "workers"),
     [
-        # In `scale`, not in CI's slow pass: with 1 worker it passed in 1,833 s at load 30-60;
-        # with 3 workers it has not passed yet (docs/scale.md, "Measured").
-        pytest.param(100_000, marks=[pytest.mark.scale, pytest.mark.timeout(3600)]),
-        pytest.param(1_000_000, marks=[pytest.mark.scale, pytest.mark.timeout(4 * 3600)]),
+        # Slow pass: 120 s and 129 s at load 13-21, with the 30 s idle wait (docs/scale.md,
+        # "Where the CPU goes").
+        pytest.param(100_000, 1, marks=_SLOW),
+        # Passed once in 99 s; in the next run noida-db's group stayed in
+        # PREPARING_REBALANCING with 3 members and no assignment for minutes (and once a
+        # worker failed in partition assignment): a broker limitation, kept out of CI.
+        pytest.param(100_000, 3, marks=_SCALE),
+        pytest.param(1_000_000, 1, marks=_SCALE),
+        pytest.param(1_000_000, 3, marks=_SCALE),
     ],
 )
 def test_generated_lines_decide_as_the_batch_command(
@@ -71,11 +85,11 @@ def test_generated_lines_decide_as_the_batch_command(
     lines, wanted = _data(size)
     assert len(wanted) >= 5, "the data set must hold several incidents to compare"
     started = time.monotonic()
-    topics = _job(bootstrap, lines)
+    topics = write_job(bootstrap, lines)
     produced = time.monotonic()
     group = f"g-{uuid.uuid4().hex[:6]}"
     procs = [
-        start_worker(connectors, topics.source, group, tmp_path / f"w{i}", 60.0)
+        start_worker(connectors, topics.source, group, tmp_path / f"w{i}", IDLE_S, extra=LARGE)
         for i in range(workers)
     ]
     counters = [finish(p, timeout=3 * 3600) for p in procs]

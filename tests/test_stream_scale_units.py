@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from test_stream import dataset
+from stream_helpers import dataset
 
 from siem_consensus.stream import _detect, get_family
 from siem_consensus.stream._codec import RowParser

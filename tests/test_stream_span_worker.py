@@ -21,8 +21,8 @@ import pytest
 pytest.importorskip("quixstreams")
 pytest.importorskip("noida_db")
 
-from test_stream import (  # noqa: E402
-    _STARTED,
+from stream_helpers import (  # noqa: E402
+    STARTED,
     WORKER,
     _no_worker_outlives_its_test,
     bootstrap,
@@ -50,7 +50,7 @@ def _worker(connectors: Path, topic: str, state: Path, extra: Sequence[str]) -> 
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
-    _STARTED.append(proc)
+    STARTED.append(proc)
     return proc
 
 

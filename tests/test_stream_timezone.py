@@ -11,7 +11,7 @@ import pytest
 pytest.importorskip("quixstreams")
 pytest.importorskip("noida_db")
 
-from test_stream import bootstrap, create_topic  # noqa: E402
+from stream_helpers import bootstrap, create_topic  # noqa: E402
 
 from siem_consensus.cli import main  # noqa: E402
 from siem_consensus.stream import StreamSettings, StreamWorker  # noqa: E402

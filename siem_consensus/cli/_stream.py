@@ -103,6 +103,13 @@ def add_stream_parser(sub: Any) -> None:
         metavar="AMOUNT",
         help="how much a worker claims from the shared budget at a time (default: a tenth)",
     )
+    p.add_argument(
+        "--analyst-timeout",
+        type=float,
+        metavar="SECONDS",
+        help="seconds an analyst call may take once sent (LLM analysts: each HTTP attempt), "
+        "as in the batch commands",
+    )
     p.add_argument("--cache", metavar="SQLITE", help=f"LLM response cache (default {CACHE})")
     p.add_argument("--no-cache", action="store_true", help="do not use the LLM response cache")
     p.add_argument(
@@ -186,6 +193,7 @@ def run_stream(args: argparse.Namespace) -> int:
             llm_settings=LLMSettings(cache=cache),
             checkpoint=args.checkpoint,
             sinks=sinks,
+            analyst_timeout=args.analyst_timeout,
         )
         settings = StreamSettings(
             family=args.family,

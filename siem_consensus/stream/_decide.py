@@ -61,6 +61,9 @@ class DecideSettings:
         checkpoint: SQLite file of the approval flow (insider): alerts wait there for
             ``siem-consensus review``.
         sinks: Connectors that also receive every decision (deterministic document ids).
+        analyst_timeout: Seconds an analyst call may take once sent, as the batch commands'
+            ``--analyst-timeout`` (LLM analysts: each HTTP attempt); the graph's default when
+            None.
     """
 
     analysts: str | None = None
@@ -69,6 +72,7 @@ class DecideSettings:
     llm_settings: LLMSettings | None = None
     checkpoint: str | os.PathLike[str] | None = None
     sinks: Sequence[Connector] = field(default_factory=tuple)
+    analyst_timeout: float | None = None
 
 
 def decide_incidents(
@@ -85,6 +89,7 @@ def decide_incidents(
         policy=get_policy(settings.policy or family.policy, threshold),
         analysts=settings.analysts,
         llm_settings=settings.llm_settings,
+        analyst_timeout=settings.analyst_timeout,
         names=family.names,
         checks=family.checks,
         approval=family.approval,

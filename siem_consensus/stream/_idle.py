@@ -2,8 +2,15 @@
 
 A worker may stop when, for ``idle_s`` seconds, it has processed nothing, the group's committed
 offsets on the job's topics have not moved, and nothing is left to read: a ``read_committed``
-reader placed at the group's committed offsets finds no message up to the end of any
-partition within 2 s (transaction markers and aborted messages after them are not work).
+reader placed at the group's committed offsets reaches the end of every partition without
+finding a message (transaction markers and aborted messages after them are not work).
+
+A probe that reaches neither a message nor the ends within its time (``probe_s``, 5 s) has
+learnt nothing: on a loaded machine the reader's fetch may simply not have come back. So a
+timed-out probe counts as "maybe work left", never as idle: a worker of a back-fill must not
+leave unread input behind because the machine was slow. (A broker that never moves a reader
+past trailing transaction markers would keep ``--until-idle`` workers running: stop them with
+SIGTERM. noida-db, the tests' broker, moves it, and at-least-once jobs write no markers.)
 """
 
 from __future__ import annotations
@@ -26,10 +33,17 @@ class IdleWatch:
         group: The consumer group of the job.
         topics: The topics the job consumes.
         kafka: Extra librdkafka settings.
+        probe_s: How long a probe for unread input may read before it gives up (and counts
+            as "maybe work left").
     """
 
     def __init__(
-        self, bootstrap: str, group: str, topics: Sequence[str], kafka: Mapping[str, Any]
+        self,
+        bootstrap: str,
+        group: str,
+        topics: Sequence[str],
+        kafka: Mapping[str, Any],
+        probe_s: float = 5.0,
     ) -> None:
         from confluent_kafka import Consumer
 
@@ -40,6 +54,7 @@ class IdleWatch:
             {**base, "group.id": f"idle-peek-{uuid.uuid4()}", "isolation.level": "read_committed"}
         )
         self._topics = list(topics)
+        self._probe_s = probe_s
 
     def _partitions(self) -> list[Any]:
         from confluent_kafka import TopicPartition
@@ -51,8 +66,11 @@ class IdleWatch:
                 found += [TopicPartition(topic, p) for p in meta.partitions]
         return found
 
-    def progress(self) -> tuple[int, bool]:
-        """(sum of the group's committed offsets, whether any message is left to read)."""
+    def progress(self) -> tuple[int, bool | None]:
+        """(sum of the group's committed offsets, whether any message is left to read).
+
+        The second is None when the probe timed out: unknown, which is not "nothing left".
+        """
         from confluent_kafka import TopicPartition
 
         committed = self._offsets.committed(self._partitions(), timeout=10)
@@ -65,16 +83,15 @@ class IdleWatch:
         total = sum(max(tp.offset, 0) for tp in committed)
         return total, bool(behind) and self._any_message(behind)
 
-    def _any_message(self, behind: list[tuple[Any, int]]) -> bool:
-        """Whether a read_committed reader finds a message before the ends within 2 s.
+    def _any_message(self, behind: list[tuple[Any, int]]) -> bool | None:
+        """Whether a read_committed reader finds a message before the ends (None: timed out).
 
-        Some brokers leave the reader's position where it was when only markers follow, so
-        2 s without a message also counts as nothing left (the caller still waits for the
-        committed offsets to stay put for the whole idle period).
+        False only when the reader's position reached every partition's end without a
+        message; a probe that runs out of ``probe_s`` first returns None.
         """
         self._peek.assign([tp for tp, _high in behind])
         try:
-            deadline = time.monotonic() + 2.0
+            deadline = time.monotonic() + self._probe_s
             while time.monotonic() < deadline:
                 message = self._peek.poll(0.2)
                 if message is not None and not message.error():
@@ -83,7 +100,7 @@ class IdleWatch:
                 ends = {(tp.topic, tp.partition): high for tp, high in behind}
                 if all(p.offset >= ends[(p.topic, p.partition)] for p in positions):
                     return False
-            return False
+            return None  # timed out: unknown, not "nothing left"
         finally:
             self._peek.unassign()
 
@@ -103,7 +120,7 @@ class IdleWatch:
                 except Exception:  # noqa: BLE001 - a broker hiccup is not the end of input
                     continue
                 now = time.monotonic()
-                if total != seen or pending:
+                if total != seen or pending is not False:  # None (timed out) is not idle
                     seen, since = total, now
                 if now - since >= idle_s and now - last() >= idle_s:
                     app.stop()

@@ -82,6 +82,12 @@ def attach(incident: Mapping[str, Any], population: Population) -> dict[str, Any
 class PopulationTable:
     """Every session share of the population topic, read in a background thread.
 
+    The reader reads to the end of the topic, pauses, and reads again every ``refresh_s``
+    seconds (at once when :meth:`wait_ended` starts waiting): a consumer left fetching an
+    idle partition costs nothing on Kafka, whose broker holds an empty fetch for
+    ``fetch.wait.max.ms``, but a broker that answers at once (the tests' noida-db) makes the
+    client fetch in a tight loop, about half a core per idle consumer (docs/scale.md).
+
     Args:
         bootstrap: Kafka ``host:port`` list.
         topic: The job's population topic (one partition).
@@ -91,7 +97,12 @@ class PopulationTable:
     """
 
     def __init__(
-        self, bootstrap: str, topic: str, kafka: Mapping[str, Any], horizon_s: float
+        self,
+        bootstrap: str,
+        topic: str,
+        kafka: Mapping[str, Any],
+        horizon_s: float,
+        refresh_s: float = 0.5,
     ) -> None:
         self._settings = {
             "bootstrap.servers": bootstrap,
@@ -99,7 +110,10 @@ class PopulationTable:
             "enable.auto.commit": False,
             "isolation.level": "read_committed",
             **kafka,
+            "enable.partition.eof": True,  # the reader pauses at the end
         }
+        self._refresh_s = refresh_s
+        self._wake = threading.Event()
         self._topic = topic
         self._horizon_ms = int(horizon_s * 1000)
         self._shares: dict[str, tuple[int, Mapping[str, Any]]] = {}
@@ -116,17 +130,28 @@ class PopulationTable:
     def stop(self) -> None:
         """Stop reading."""
         self._stop.set()
+        self._wake.set()
         self._thread.join(timeout=15)
 
     def _read(self) -> None:
-        from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
+        from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, TopicPartition
 
         consumer = Consumer(self._settings)
+        partition = [TopicPartition(self._topic, 0)]
         try:
             consumer.assign([TopicPartition(self._topic, 0, OFFSET_BEGINNING)])
             while not self._stop.is_set():
                 message = consumer.poll(0.2)
-                if message is None or message.error() or message.value() is None:
+                if message is None:
+                    continue
+                error = message.error()
+                if error is not None and error.code() == KafkaError._PARTITION_EOF:
+                    consumer.pause(partition)  # at the end: no fetching until the refresh
+                    self._wake.wait(self._refresh_s)
+                    self._wake.clear()
+                    consumer.resume(partition)
+                    continue
+                if error is not None or message.value() is None:
                     continue
                 self.add((message.key() or b"").decode(), message.value(), message.timestamp()[1])
         finally:
@@ -157,6 +182,7 @@ class PopulationTable:
     def wait_ended(self, partitions: int, timeout: float) -> bool:
         """Until the end records of all ``partitions`` events partitions are read."""
         deadline = time.monotonic() + timeout
+        self._wake.set()  # read now rather than at the next refresh
         with self._lock:
             while len(self._ended) < partitions:
                 left = deadline - time.monotonic()

@@ -28,7 +28,10 @@ def closed_sessions(window: Any) -> Any:
     Returns:
         The engine's dataframe: one record per message that closed at least one session (of a
         key that is not a control key), keyed and timed as that message, holding each closed
-        session's key, start (ms) and collected values.
+        session's key, start (ms) and collected values; after it, for a message marked
+        ``close`` (end of input, :mod:`._control`), a record ``{"close": True}``. (One branch
+        of the dataframe, not a second one after the window: the engine copies every message
+        into each further branch.)
     """
     from quixstreams.dataframe.windows.time_based import ClosingStrategy
 
@@ -48,5 +51,7 @@ def closed_sessions(window: Any) -> Any:
         ]
         if sessions:
             yield {"sessions": sessions}, key, timestamp_ms, None
+        if isinstance(value, dict) and value.get("close"):  # after what it released
+            yield {"close": True}, key, timestamp_ms, None
 
     return window._apply_window(func=closing, name=window._name)  # noqa: SLF001

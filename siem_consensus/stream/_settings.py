@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -85,6 +86,9 @@ class StreamSettings:
         from ..parsers._zone import check_zone
 
         check_zone(self.timezone, "timezone")
+        timeout = self.decide.analyst_timeout
+        if timeout is not None and not 0 < timeout < math.inf:
+            raise ConfigError(f"analyst timeout {timeout}: give a positive number of seconds")
         check_span(get_family(self.family), self.max_session_span_s)
         for provider, rate in self.rate_limits.items():
             if not rate > 0:

@@ -78,7 +78,10 @@ class StreamWorker:
             ``candidates``, ``decisions``, ``late`` handled by this worker, and ``restarts``.
         seconds: Wall time spent in the ``ingest`` (parse, key), ``detect`` (detectors over
             closed sessions) and ``decide`` (triage graph) functions; the engine's own work
-            (state, windows, Kafka) is not included.
+            (state, windows, Kafka) is not included. After :meth:`run`, also ``cpu`` (CPU
+            seconds of the whole process, every thread) and ``cpu_main`` (of the thread
+            that ran it: the engine's Python work, the stages and start-up; the rest is
+            mostly the Kafka clients' own threads).
     """
 
     def __init__(self, settings: StreamSettings) -> None:
@@ -208,11 +211,6 @@ class StreamWorker:
         # Stamped now, not with log time: brokers apply time retention to record timestamps.
         detect = detect.set_timestamp(lambda value, key, ts, headers: _now_ms())
         detect.to_topic(routed, key=lambda value: value["key"])
-        # A branch after the window's: the sessions this close released are produced first.
-        ends = gated.filter(lambda value: bool(value.get("close")))
-        ends = ends.apply(self._ended, expand=True)
-        ends = ends.set_timestamp(lambda value, key, ts, headers: _now_ms())
-        ends.to_topic(routed, key=lambda value: value["key"])
 
         decide = self.app.dataframe(candidates)
         if self.settings.decide_at == "end-of-input":
@@ -305,8 +303,11 @@ class StreamWorker:
     def _detect(
         self, closed: Mapping[str, Any], key: Any, ts: int, headers: Any
     ) -> list[dict[str, Any]]:
-        """The sessions one message closed, detected together (see :func:`closed_sessions`)."""
+        """The sessions one message closed, detected together (see :func:`closed_sessions`);
+        at the end of input, the end records (after those sessions)."""
         self._last = time.monotonic()
+        if closed.get("close"):
+            return self._ended()
         sessions = closed["sessions"]
         rows = [
             [item["row"] for item in values if item.get("kind") == "event"]
@@ -323,7 +324,7 @@ class StreamWorker:
                 out.append({"kind": "share", "key": f"{entity}@{start}", "share": share})
         return out
 
-    def _ended(self, value: Any) -> list[dict[str, Any]]:
+    def _ended(self) -> list[dict[str, Any]]:
         """An events partition closed at end of input: tell the population topic and every
         candidates partition (after the sessions it released, produced before)."""
         partition = self._qs.message_context().partition
@@ -375,6 +376,8 @@ class StreamWorker:
             with naive_zone(self.settings.timezone):
                 self._run_until_done(until_idle)
         finally:
+            self.seconds["cpu_main"] = time.thread_time()
+            self.seconds["cpu"] = time.process_time()
             if self.members is not None:
                 self.members.stop()
             if self.budget is not None:  # what this worker will not spend goes back

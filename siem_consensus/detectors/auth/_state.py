@@ -59,7 +59,7 @@ def _relevant(batch: pl.DataFrame, cfg: AuthThresholds) -> pl.DataFrame:
             pl.col("_succeeded").cast(pl.Int64).alias("succ"),
             pl.col("_invalid").cast(pl.Int64).alias("inv"),
         )
-        .collect()
+        .collect(engine="in-memory")
     )
 
 

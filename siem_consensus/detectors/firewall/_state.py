@@ -180,7 +180,7 @@ def _segment_agg(
             *((pl.col(f"_c_{n}") - pl.col(f"_b_{n}")).cast(pl.Int64).alias(n) for n in sums)
         )
         .drop(*(f"_c_{n}" for n in sums), *(f"_b_{n}" for n in sums))
-        .collect()
+        .collect(engine="in-memory")
     )
 
 
@@ -198,7 +198,7 @@ def explode_windows(
         rows = rows.filter(pl.col("window") > after)
     if upto is not None:
         rows = rows.filter(pl.col("window") <= upto)
-    return rows.collect()
+    return rows.collect(engine="in-memory")
 
 
 def summarize(targets: pl.DataFrame, keys: Sequence[str]) -> pl.DataFrame:
@@ -222,7 +222,7 @@ def summarize(targets: pl.DataFrame, keys: Sequence[str]) -> pl.DataFrame:
             pl.col("t_last").max(),
             pl.col("n").max().alias("max_attempts"),
         )
-        .collect()
+        .collect(engine="in-memory")
     )
 
 

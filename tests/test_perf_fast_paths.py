@@ -4,17 +4,22 @@
   on its header text;
 * the firewall merges' single sort on ``(key hash, order)`` = a stable sort on ``order`` then
   a stable sort on the hash;
-* the auth state merge passing keys on one row through = grouping every row.
+* the auth state merge passing keys on one row through = grouping every row;
+* auth background pooling over all findings at once = judging and pooling host by host.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 
 import polars as pl
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from siem_consensus.detectors.auth import AuthThresholds
+from siem_consensus.detectors.auth._pool import pool_background
+from siem_consensus.detectors.auth._rules import Finding
 from siem_consensus.detectors.auth._state import _SCHEMA, KEY, _grouped, merge_rows
 from siem_consensus.detectors.firewall._state import _sorted_runs
 from siem_consensus.parsers._year import SyslogYear
@@ -105,9 +110,9 @@ def test_firewall_single_sort_orders_rows_as_two_stable_sorts(
 
 
 @st.composite
-def _state_rows(draw: st.DrawFn) -> pl.DataFrame:
+def _state_rows(draw: st.DrawFn, most: int = 30) -> pl.DataFrame:
     """Auth state rows with repeated and unique keys, nulls in keys and times."""
-    count = draw(st.integers(1, 30))
+    count = draw(st.integers(1, most))
     data: dict[str, list[object]] = {name: [] for name in _SCHEMA}
     for _ in range(count):
         data["window"].append(draw(st.sampled_from([0, 1, None])))
@@ -138,3 +143,81 @@ def test_auth_merge_passes_single_rows_through_as_grouping_would(rows: pl.DataFr
     plain = _grouped(rows, KEY)
     assert fast.schema == plain.schema
     assert fast.sort(pl.all(), nulls_last=True).equals(plain.sort(pl.all(), nulls_last=True))
+
+
+def _pool_host_by_host(found: list[Finding], cfg: AuthThresholds) -> list[Finding]:
+    """The plain computation: each finding judged alone, each host's rows concatenated."""
+
+    def background(rows: pl.DataFrame) -> bool:
+        if int(rows["succ"].sum()) > 0:
+            return False
+        if any(cfg.is_internal(s) for s in rows["source_ip"].unique().to_list()):
+            return False
+        named = rows.filter(pl.col("user_name").is_not_null() & (pl.col("inv") == 0))
+        return all(cfg.is_common(u) for u in named["user_name"].unique().to_list())
+
+    kept: list[Finding] = []
+    parts: dict[tuple[int | None, str | None], list[pl.DataFrame]] = {}
+    kinds: dict[tuple[int | None, str | None], Counter[str]] = {}
+    for finding in found:
+        if finding.kind == "success_after_failures" or not background(finding.rows):
+            kept.append(finding)
+            continue
+        for (host,), rows in finding.rows.partition_by(
+            "target", as_dict=True, maintain_order=True
+        ).items():
+            parts.setdefault((finding.window, host), []).append(rows)
+            kinds.setdefault((finding.window, host), Counter())[finding.kind] += 1
+    for (window, host), frames in parts.items():
+        rows = pl.concat(frames).unique(
+            ["window", "source_ip", "user_name", "target"], maintain_order=True
+        )
+        extra = {"pooled": dict(sorted(kinds[(window, host)].items()))}
+        kept.append(
+            Finding("background_guessing", window, rows, rows["source_ip"].n_unique(), 1, extra)
+        )
+    return kept
+
+
+_KINDS = ("brute_force", "password_spraying", "user_enumeration", "success_after_failures")
+
+
+def _quiet(rows: pl.DataFrame, no_success: bool, external: bool, common: bool) -> pl.DataFrame:
+    """``rows`` made closer to background guessing (so that both verdicts are drawn often)."""
+    if no_success:
+        rows = rows.with_columns(pl.lit(0, pl.Int64).alias("succ"))
+    if external:
+        rows = rows.with_columns(pl.col("source_ip").replace("10.0.0.9", "198.51.100.7"))
+    if common:
+        rows = rows.with_columns(pl.col("user_name").replace("alice", "root"))
+    return rows
+
+
+@settings(deadline=None, max_examples=40)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(_KINDS),
+            st.sampled_from([0, 1, None]),
+            _state_rows(most=8),
+            st.tuples(st.booleans(), st.booleans(), st.booleans()),
+        ),
+        max_size=6,
+    )
+)
+def test_auth_pooling_in_one_pass_matches_host_by_host(
+    specs: list[tuple[str, int | None, pl.DataFrame, tuple[bool, bool, bool]]],
+) -> None:
+    cfg = AuthThresholds(common_accounts=frozenset({"root"}))
+    found = [
+        Finding(
+            kind, w, _quiet(rows, *quiet).with_columns(pl.lit(w, pl.Int64).alias("window")), 1, 1
+        )
+        for kind, w, rows, quiet in specs
+    ]
+    fast, plain = pool_background(found, cfg), _pool_host_by_host(found, cfg)
+    assert [(f.kind, f.window, f.observed, f.extra) for f in fast] == [
+        (f.kind, f.window, f.observed, f.extra) for f in plain
+    ]
+    for a, b in zip(fast, plain, strict=True):
+        assert a.rows.equals(b.rows)

@@ -26,26 +26,15 @@ ratio is what to compare across machines, because a shared machine slows all thr
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import resource
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
+import _bench_common as common
+
 MODES = ("floor", "parse", "detect")
-
-
-def _run_floor(path: Path) -> dict[str, Any]:
-    lines = 0
-    with path.open(encoding="utf-8") as fh:
-        for line in fh:
-            line.split()
-            lines += 1
-    return {"lines": lines}
 
 
 def _run_parse(path: Path, chunk: int) -> dict[str, Any]:
@@ -64,61 +53,31 @@ def _run_detect(path: Path, chunk: int) -> dict[str, Any]:
     detector = AuthDetector()
     stream = EventStream([path], input_format="openssh", chunk_lines=chunk)
     incidents = detect_stream(stream, detector)
-    kinds: dict[str, int] = {}
-    for incident in incidents:
-        kinds[incident.kind] = kinds.get(incident.kind, 0) + 1
-    return {
-        "lines": stream.stats.lines,
-        "dead_letters": stream.stats.dead_letters,
-        "incidents": len(incidents),
-        "kinds": kinds,
-        "counters": detector.counters,
-    }
+    return common.detection_result(stream, detector, incidents)
 
 
 def worker(mode: str, path: Path, chunk: int) -> None:
     """Run one measurement in this process and print it as JSON (imports not timed)."""
     began = time.perf_counter()
-    if mode != "floor":
-        import siem_consensus.detectors.auth
-        import siem_consensus.sources  # noqa: F401
-    started = time.perf_counter()
     if mode == "floor":
-        result = _run_floor(path)
-    elif mode == "parse":
-        result = _run_parse(path, chunk)
-    else:
-        result = _run_detect(path, chunk)
-    result["seconds"] = time.perf_counter() - started
-    result["import_s"] = started - began
-    result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps(result))
+        common.report(lambda: common.run_floor(path), began)
+        return
+    import siem_consensus.detectors.auth
+    import siem_consensus.sources  # noqa: F401
 
-
-def _measure(mode: str, path: Path, chunk: int, repeat: int) -> dict[str, Any]:
-    command = [sys.executable, __file__, "--worker", mode, "--file", str(path)]
-    command += ["--chunk-lines", str(chunk)]
-    runs = []
-    for _ in range(repeat):
-        done = subprocess.run(command, check=True, capture_output=True, text=True)
-        runs.append(json.loads(done.stdout.strip().splitlines()[-1]))
-    best: dict[str, Any] = min(runs, key=lambda r: r["seconds"])
-    best["peak_rss_mb"] = max(r["peak_rss_mb"] for r in runs)
-    return best
+    run = _run_parse if mode == "parse" else _run_detect
+    common.report(lambda: run(path, chunk), began)
 
 
 def _ensure_file(cache: Path, size: int, seed: int) -> Path:
     from siem_consensus.generators.auth import bulk_auth_lines
 
-    path = cache / f"auth_bulk_{size}_seed{seed}.log"
-    if not path.exists():
-        print(f"generating {path} ...", file=sys.stderr, flush=True)
-        partial = path.with_suffix(".tmp")
-        with partial.open("w", encoding="utf-8") as fh:
+    def write(path: Path) -> None:
+        with path.open("w", encoding="utf-8") as fh:
             for line in bulk_auth_lines(size, seed):
                 fh.write(line + "\n")
-        partial.replace(path)
-    return path
+
+    return common.ensure_file(cache / f"auth_bulk_{size}_seed{seed}.log", write)
 
 
 def _print_table(rows: list[dict[str, Any]]) -> None:
@@ -145,34 +104,33 @@ def _print_table(rows: list[dict[str, Any]]) -> None:
         first, last = rows[0]["detect"], rows[-1]["detect"]
         growth = last["peak_rss_mb"] / first["peak_rss_mb"]
         print(f"detect peak RSS {rows[-1]['size']:,} / {rows[0]['size']:,}: {growth:.2f}x")
+    for r in rows:
+        floor_cpu = r["floor"]["cpu_s"]
+        print(
+            f"{r['size']:>10,} lines: CPU time (user + system, all threads) "
+            f"x the floor's: parse {r['parse']['cpu_s'] / floor_cpu:.2f}, "
+            f"parse+detect {r['detect']['cpu_s'] / floor_cpu:.2f}"
+        )
     print(f"import siem_consensus: {max(r['detect']['import_s'] for r in rows):.2f} s (not timed)")
 
 
 def main(argv: list[str] | None = None) -> None:
     """Generate the inputs once, then measure each size in fresh subprocesses."""
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("--sizes", default="200000,1000000", help="comma-separated line counts")
-    default_cache = Path(tempfile.gettempdir()) / "siem_consensus_bench"
-    parser.add_argument("--cache-dir", type=Path, default=default_cache)
-    parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--chunk-lines", type=int, default=100_000)
-    parser.add_argument("--repeat", type=int, default=1, help="runs per measurement (fastest kept)")
-    parser.add_argument("--worker", choices=MODES, help=argparse.SUPPRESS)
-    parser.add_argument("--file", type=Path, help=argparse.SUPPRESS)
-    args = parser.parse_args(argv)
+    args = common.common_args(parser, "200000,1000000", MODES).parse_args(argv)
     if args.worker:
         worker(args.worker, args.file, args.chunk_lines)
         return
     args.cache_dir.mkdir(parents=True, exist_ok=True)
     rows = []
-    for size in (int(s.replace("_", "")) for s in args.sizes.split(",")):
+    for size in common.sizes_of(args.sizes):
         path = _ensure_file(args.cache_dir, size, args.seed)
-        runs = {m: _measure(m, path, args.chunk_lines, args.repeat) for m in MODES}
+        extra = ["--chunk-lines", str(args.chunk_lines)]
+        runs = {m: common.measure(__file__, m, path, extra, args.repeat) for m in MODES}
         rows.append({"size": size, **runs})
-    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(
-        f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, load average {load:.1f}, "
-        f"chunk_lines={args.chunk_lines}, best of {args.repeat}"
+        f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, load average "
+        f"{common.load_average():.1f}, chunk_lines={args.chunk_lines}, best of {args.repeat}"
     )
     _print_table(rows)
 

@@ -42,26 +42,15 @@ average (printed in the header) with any figure.
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import resource
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
+import _bench_common as common
+
 MODES = ("floor", "parse", "detect", "pipelined", "windows")
-
-
-def _run_floor(path: Path) -> dict[str, Any]:
-    lines = 0
-    with path.open(encoding="utf-8") as fh:
-        for line in fh:
-            line.split()
-            lines += 1
-    return {"lines": lines}
 
 
 def _run_parse(path: Path, chunk: int) -> dict[str, Any]:
@@ -90,16 +79,7 @@ def _run_detect(
         for _, frame in stream:
             detector.update(frame)
         incidents = detector.finish()
-    kinds: dict[str, int] = {}
-    for incident in incidents:
-        kinds[incident.kind] = kinds.get(incident.kind, 0) + 1
-    return {
-        "lines": stream.stats.lines,
-        "dead_letters": stream.stats.dead_letters,
-        "incidents": len(incidents),
-        "kinds": kinds,
-        "counters": detector.counters,
-    }
+    return common.detection_result(stream, detector, incidents)
 
 
 def worker(mode: str, path: Path, chunk: int, hops: int) -> None:
@@ -109,54 +89,25 @@ def worker(mode: str, path: Path, chunk: int, hops: int) -> None:
     (about a second, paid once per process), reported apart as ``import_s``.
     """
     began = time.perf_counter()
-    if mode != "floor":
-        import siem_consensus.detectors.firewall
-        import siem_consensus.sources  # noqa: F401
-    started, cpu = time.perf_counter(), _cpu_s()
     if mode == "floor":
-        result = _run_floor(path)
-    elif mode == "parse":
-        result = _run_parse(path, chunk)
-    else:
-        result = _run_detect(
-            path, chunk, hops, pipelined=mode == "pipelined", horizon=mode != "windows"
-        )
-    result["seconds"] = time.perf_counter() - started
-    result["cpu_s"] = _cpu_s() - cpu
-    result["import_s"] = started - began
-    result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps(result))
+        common.report(lambda: common.run_floor(path), began)
+        return
+    import siem_consensus.detectors.firewall
+    import siem_consensus.sources  # noqa: F401
 
-
-def _cpu_s() -> float:
-    """CPU seconds (user + system, every thread) this process has used."""
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
-
-
-def _measure(mode: str, path: Path, chunk: int, hops: int, repeat: int) -> dict[str, Any]:
-    """Fastest of ``repeat`` fresh-process runs, with the largest peak RSS among them."""
-    command = [sys.executable, __file__, "--worker", mode, "--file", str(path)]
-    command += ["--chunk-lines", str(chunk), "--hops", str(hops)]
-    runs = []
-    for _ in range(repeat):
-        done = subprocess.run(command, check=True, capture_output=True, text=True)
-        runs.append(json.loads(done.stdout.strip().splitlines()[-1]))
-    best: dict[str, Any] = min(runs, key=lambda r: r["seconds"])
-    best["peak_rss_mb"] = max(r["peak_rss_mb"] for r in runs)
-    return best
+    if mode == "parse":
+        common.report(lambda: _run_parse(path, chunk), began)
+        return
+    pipelined, horizon = mode == "pipelined", mode != "windows"
+    common.report(lambda: _run_detect(path, chunk, hops, pipelined, horizon), began)
 
 
 def _ensure_file(cache: Path, size: int, seed: int) -> Path:
     from siem_consensus.generators.firewall import write_bulk
 
-    path = cache / f"asa_bulk_{size}_seed{seed}.log"
-    if not path.exists():
-        print(f"generating {path} ...", file=sys.stderr, flush=True)
-        partial = path.with_suffix(".tmp")
-        write_bulk(partial, size, seed)
-        partial.replace(path)
-    return path
+    return common.ensure_file(
+        cache / f"asa_bulk_{size}_seed{seed}.log", lambda path: write_bulk(path, size, seed)
+    )
 
 
 def _row(size: int, runs: dict[str, dict[str, Any]]) -> dict[str, Any]:
@@ -205,7 +156,7 @@ def _print_table(rows: list[dict[str, Any]]) -> None:
         growth = last["rss_mb"] / first["rss_mb"]
         print(
             f"peak RSS {last['size']:,} / {first['size']:,}: {growth:.2f}x (target <= 1.3x): "
-            f"{_verdict(growth <= 1.3)}"
+            f"{common.verdict(growth <= 1.3)}"
         )
     for r in rows:
         print(
@@ -216,30 +167,19 @@ def _print_table(rows: list[dict[str, Any]]) -> None:
     worst = min(r["detect_lps"] for r in rows)
     ratio = max(r["ratio"] for r in rows)
     piped = max(r["piped_ratio"] for r in rows)
-    speed = _verdict(worst >= 200_000)
+    speed = common.verdict(worst >= 200_000)
     print(f"slowest parse+detect: {worst:,.0f} lines/s (target >= 200,000): {speed}")
     print(
         f"largest ratio to floor: {ratio:.2f}x sequential, {piped:.2f}x pipelined (target <= 4x): "
-        f"{_verdict(max(ratio, piped) <= 4.0)}"
+        f"{common.verdict(max(ratio, piped) <= 4.0)}"
     )
-
-
-def _verdict(met: bool) -> str:
-    return "met" if met else "NOT met"
 
 
 def main(argv: list[str] | None = None) -> None:
     """Generate the inputs once, then measure each size in fresh subprocesses."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", default="1000000,5000000", help="comma-separated line counts")
-    default_cache = Path(tempfile.gettempdir()) / "siem_consensus_bench"
-    parser.add_argument("--cache-dir", type=Path, default=default_cache)
-    parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--chunk-lines", type=int, default=100_000)
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    common.common_args(parser, "1000000,5000000", MODES)
     parser.add_argument("--hops", type=int, default=None, help="hops_per_window (default: model)")
-    parser.add_argument("--repeat", type=int, default=1, help="runs per measurement (fastest kept)")
-    parser.add_argument("--worker", choices=MODES, help=argparse.SUPPRESS)
-    parser.add_argument("--file", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.hops is None:
         from siem_consensus.detectors.firewall import FirewallThresholds
@@ -249,17 +189,17 @@ def main(argv: list[str] | None = None) -> None:
         worker(args.worker, args.file, args.chunk_lines, args.hops)
         return
     args.cache_dir.mkdir(parents=True, exist_ok=True)
-    sizes = [int(s.replace("_", "")) for s in args.sizes.split(",")]
+    extra = ["--chunk-lines", str(args.chunk_lines), "--hops", str(args.hops)]
     rows = []
-    load = os.getloadavg()
-    for size in sizes:
+    load = common.load_average()
+    for size in common.sizes_of(args.sizes):
         path = _ensure_file(args.cache_dir, size, args.seed)
-        runs = {m: _measure(m, path, args.chunk_lines, args.hops, args.repeat) for m in MODES}
+        runs = {m: common.measure(__file__, m, path, extra, args.repeat) for m in MODES}
         rows.append(_row(size, runs))
     print(
         f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, hops_per_window={args.hops}, "
         f"chunk_lines={args.chunk_lines}, best of {args.repeat}, load average before "
-        f"{load[0]:.2f}, after {os.getloadavg()[0]:.2f}"
+        f"{load:.2f}, after {common.load_average():.2f}"
     )
     _print_table(rows)
 

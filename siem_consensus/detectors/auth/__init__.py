@@ -179,7 +179,7 @@ class AuthDetector(Detector):
             .filter(in_time & user_ok & host_ok)
             .select(pl.format("{}:{}", "source", "line").alias("event_id"), "incident_id")
             .unique(maintain_order=True)
-            .collect()
+            .collect(engine="in-memory")
         )
 
 

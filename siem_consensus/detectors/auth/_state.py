@@ -59,7 +59,7 @@ def _relevant(batch: pl.DataFrame, cfg: AuthThresholds) -> pl.DataFrame:
             pl.col("_succeeded").cast(pl.Int64).alias("succ"),
             pl.col("_invalid").cast(pl.Int64).alias("inv"),
         )
-        .collect()
+        .collect(engine="in-memory")
     )
 
 
@@ -110,7 +110,19 @@ def _first(value: str, by: str, *, last: bool = False) -> pl.Expr:
 
 
 def merge_rows(rows: pl.DataFrame, key: Sequence[str] = KEY) -> pl.DataFrame:
-    """Re-aggregate state rows that share a key (several batches of one key)."""
+    """Re-aggregate state rows that share a key (several batches of one key).
+
+    A key on one row alone is its own aggregate (every aggregation of :func:`_grouped` gives
+    that row back), so only the keys on several rows are grouped: most keys of an auth log
+    (one source trying one account on one host in a window) have a single event.
+    """
+    single = rows.select(pl.struct(list(key)).is_unique()).to_series()
+    grouped = _grouped(rows.filter(~single), key)
+    alone = rows.filter(single).select(grouped.columns).cast(grouped.schema)
+    return pl.concat([alone, grouped])
+
+
+def _grouped(rows: pl.DataFrame, key: Sequence[str]) -> pl.DataFrame:
     first_success = pl.col("t_fs").min()
     before = pl.col("t_fs").eq_missing(first_success) | (
         pl.col("t_fs").is_null() & (pl.col("t_lf") <= first_success).fill_null(True)

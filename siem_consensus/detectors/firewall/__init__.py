@@ -251,7 +251,7 @@ class FirewallDetector(Detector):
             .filter(in_time & on_target)
             .filter(pl.when(pl.col("t_dns")).then(failed_lookup).otherwise(~dns_rows()))
             .select(pl.format("{}:{}", "source", "line").alias("event_id"), pl.col("incident_id"))
-            .collect()
+            .collect(engine="in-memory")
         )
 
 

@@ -163,10 +163,8 @@ class AsaParser(LineParser, SeriesParser):
                 parts.append(_family_frame(part.lazy(), family))
         if not parts:
             return _empty_fast()
-        parsed = pl.concat(parts)
-        headers = _header_frame(parsed.select("pre").unique(), self.year)
-        parsed = parsed.join(headers, on="pre", how="left")
-        return parsed.filter(pl.col("pre_ok")).drop("pre_ok", "pre").collect()
+        parsed = pl.concat(parts).collect(engine="in-memory")
+        return _with_headers(parsed, self.year)
 
     def _slow_rows(
         self, lines: Sequence[str], indexes: list[int], first_line: int, source: str
@@ -224,9 +222,14 @@ def _family_frame(part: pl.LazyFrame, family: Family) -> pl.LazyFrame:
         transport = pl.coalesce(g["pnum"], transport)
     sip, sport, dip, dport = _endpoints(g, transport, swap="dir" in has)
     count = g["bytes"].cast(pl.Int64, strict=False)
-    ok = pl.col("code").is_not_null() & (g["bytes"].is_null() | count.is_not_null())
-    for port in (sport, dport):
-        ok = ok & (port.is_null() | (port.cast(pl.Int32, strict=False) <= 65535))
+    # checks only on the groups the family has: an absent group is null, which passes (and a
+    # predicate part made of literals alone trips polars' in-memory engine on split frames)
+    ok = pl.col("code").is_not_null()
+    if "bytes" in has:
+        ok = ok & (g["bytes"].is_null() | count.is_not_null())
+    for port, group in ((sport, "sport"), (dport, "dport")):
+        if group in has:
+            ok = ok & (port.is_null() | (port.cast(pl.Int32, strict=False) <= 65535))
     action = (
         pl.lit(family.action) if family.action else g["verb"].replace_strict(VERBS, default=None)
     )
@@ -264,6 +267,24 @@ def _user_expr(user: pl.Expr) -> pl.Expr:
     """Vectorised :func:`_user`."""
     name = user.str.split_exact(",", 1).struct.field("field_0").str.strip_chars(" ")
     return pl.when(name != "").then(name)
+
+
+def _with_headers(parsed: pl.DataFrame, year: int | SyslogYear) -> pl.DataFrame:
+    """``parsed`` with ``timestamp`` and ``host_name`` for its ``pre``, rows whose header does
+    not parse dropped.
+
+    Each distinct header is parsed once; rows take the result of their run of equal headers
+    (consecutive rows mostly share their second) by position, which is cheaper than joining
+    every row on the header text.
+    """
+    pre = parsed.get_column("pre")
+    runs = pre.rle_id()
+    heads = pre.filter(runs.is_first_distinct()).to_frame()
+    headers = _header_frame(heads.lazy().unique(), year).collect(engine="in-memory")
+    per_run = heads.join(headers, on="pre", how="left", maintain_order="left")
+    rows = parsed.drop("pre").hstack(per_run.select("timestamp", "host_name")[runs].get_columns())
+    ok = per_run.get_column("pre_ok")
+    return rows if ok.all() else rows.filter(ok.gather(runs))
 
 
 def _header_frame(pres: pl.LazyFrame, year: int | SyslogYear) -> pl.LazyFrame:

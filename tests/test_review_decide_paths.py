@@ -163,25 +163,34 @@ def test_the_same_answer_completed_by_another_reviewer_meanwhile_is_refused_with
     assert SqliteActionLog(log).recorded("t1", "ins-1") == [ACTIONS[0]]
 
 
-def test_storing_an_answer_waits_for_another_writer_of_the_checkpoint_database(
+def test_storing_an_answer_and_recording_an_action_wait_for_another_writer(
     files: tuple[Path, Path],
 ) -> None:
-    """A graph run or another review writing checkpoints holds SQLite's write lock; an answer
-    is stored once that writer is done (here after 6 s), not refused as "database is locked"."""
+    """A graph run or another review writing checkpoints (or approved actions) holds SQLite's
+    write lock; the answer and the action are stored once that writer is done (here after
+    6 s), not refused as "database is locked"."""
     db, log = files
     _start(db, log, "t1")
     [item] = list_pending(db, _build(log))
-    store = review._AnswerStore(db)
-    writer = sqlite3.connect(db, isolation_level=None, check_same_thread=False)
-    done = threading.Timer(6.0, writer.execute, ["COMMIT"])
+    store, actions = review._AnswerStore(db), SqliteActionLog(log)
+    writers = [sqlite3.connect(p, isolation_level=None, check_same_thread=False) for p in files]
+    done = threading.Timer(6.0, lambda: [w.execute("COMMIT") for w in writers])
+    recorded: list[bool] = []
+    recording = threading.Thread(
+        target=lambda: recorded.append(actions.record("t1", "ins-1", ACTIONS[0], "al", ""))
+    )
     try:
-        writer.execute("BEGIN IMMEDIATE")  # the write lock, as a checkpoint write holds it
+        for writer in writers:  # the write locks, as a checkpoint write holds them
+            writer.execute("BEGIN IMMEDIATE")
         done.start()
+        recording.start()
         stored, won = store.claim(item, validate_answer({"approve": ACTIONS, "by": "al"}, ACTIONS))
-        done.join()
+        recording.join(timeout=60)
     finally:
         done.cancel()
         done.join()
-        writer.close()
+        for writer in writers:
+            writer.close()
         store.close()
     assert won and stored.approve == ACTIONS
+    assert recorded == [True] and actions.recorded("t1", "ins-1") == [ACTIONS[0]]

@@ -160,3 +160,18 @@ def test_the_consensus_node_applies_the_graphs_claim_checks() -> None:
 class _Named(_Analyst):
     def __init__(self, name: str) -> None:
         self.name = name
+
+
+class _BatchableOnly(_Named):
+    """Says every case could be batched, but sets no ``batch_size``: it does not batch."""
+
+    def batchable(self, case: Incident) -> bool:
+        return True
+
+
+def test_an_analyst_without_a_batch_size_gets_one_case_per_task() -> None:
+    sends = make_fan_out([_BatchableOnly("b")])(  # type: ignore[list-item]
+        {"incidents": [_incident(1), _incident(2), _incident(3)]}
+    )
+    assert isinstance(sends, list)
+    assert [s.arg.get("incident", {}).get("id") for s in sends] == ["fw-1", "fw-2", "fw-3"]

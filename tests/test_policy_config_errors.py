@@ -57,3 +57,8 @@ def test_an_unknown_policy_lists_the_valid_ones() -> None:
     )
     assert isinstance(get_policy("quorum", 0.6), MajorityPolicy)
     assert get_policy("quorum", 0.6).threshold == 0.6
+
+
+def test_a_policy_named_without_a_threshold_uses_0_8() -> None:
+    for name in ("unanimous", "majority", "quorum", "weighted"):
+        assert get_policy(name).threshold == 0.8

@@ -175,3 +175,17 @@ def test_an_analyst_without_a_batch_size_gets_one_case_per_task() -> None:
     )
     assert isinstance(sends, list)
     assert [s.arg.get("incident", {}).get("id") for s in sends] == ["fw-1", "fw-2", "fw-3"]
+
+
+class _SizedOnly(_Named):
+    """Sets a batch size but cannot say which cases batch: it does not batch."""
+
+    batch_size = 2
+
+
+def test_an_analyst_that_cannot_say_what_batches_gets_one_case_per_task() -> None:
+    sends = make_fan_out([_SizedOnly("s")])(  # type: ignore[list-item]
+        {"incidents": [_incident(1), _incident(2), _incident(3)]}
+    )
+    assert isinstance(sends, list)
+    assert [s.arg.get("incident", {}).get("id") for s in sends] == ["fw-1", "fw-2", "fw-3"]

@@ -179,6 +179,20 @@ def test_brute_force_from_outside_with_denials_tops_out_below_one() -> None:
     assert conf == pytest.approx(0.94)  # 0.65 + 0.2 + 0.05 + 0.04
 
 
+@pytest.mark.parametrize("attempts", [0, 1])
+def test_a_brute_force_of_one_attempt_or_none_sits_at_the_floor(attempts: int) -> None:
+    # 0.65 + 0.05 x log2(1 / 50) + 0.05 + 0.04 = 0.46: the floor, 0.5
+    assert _judge("brute_force", max_attempts_same_target=attempts, deny_ratio=1.0) == (
+        False,
+        0.5,
+        [
+            f"{attempts} attempts against one authentication service",
+            "source is external",
+            "100% of attempts were denied",
+        ],
+    )
+
+
 # -- beaconing --------------------------------------------------------------------------------
 
 

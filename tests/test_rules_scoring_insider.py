@@ -123,3 +123,33 @@ def test_an_insider_rule_gives_the_soc_its_category_goal_impact_and_actions() ->
     last = "Notify Legal and HR before any contact with the employee"
     assert verdict.recommended_actions[-1] == last
     assert verdict.rationale.startswith("3 independent signals; removable media first time")
+
+
+@pytest.mark.parametrize(
+    ("feature", "raw", "text"),
+    [
+        ("volume", {"volume_ratio": 12}, "data volume 12x the user's baseline"),
+        ("off_hours", {"off_hours_share": 0.75}, "75% of it off-hours"),
+        (
+            "removable_media_first_time",
+            {"removable_media_first_time": True},
+            "first-ever removable media use",
+        ),
+        (
+            "foreign_media",
+            {"foreign_media_events": 2},
+            "2 removable-media events on others' machines",
+        ),
+        ("mass_email", {"max_recipients": 30}, "a mail to 30 recipients"),
+    ],
+)
+def test_a_raw_indicator_restating_a_fired_feature_is_one_signal(
+    feature: str, raw: dict[str, Any], text: str
+) -> None:
+    threat, conf, why = _judge(features=[feature], **raw)
+    assert (threat, conf) == (False, 0.75)  # one signal, not two
+    assert why == [text, "only 1 independent signal(s): not enough to accuse anyone"]
+
+
+def test_job_site_visits_are_named_in_the_reasons() -> None:
+    assert _judge(job_sites=4)[2][0] == "4 job-search/competitor visits"

@@ -191,3 +191,14 @@ def test_the_reasons_name_at_most_ten_rare_ports() -> None:
     assert verdict.rationale.endswith(
         "ports hit by this source alone: " + ", ".join(map(str, range(2000, 2010)))
     )
+
+
+def test_a_port_is_rare_when_one_source_used_it_and_odd_entries_are_skipped() -> None:
+    popularity = {"1001": 2, "1002": 1}  # 1001: two sources; 1002: this one alone
+    verdict = _analyze(
+        "port_scan",
+        _population(ports_mean=0, ports_std=1, port_popularity=popularity),
+        distinct_ports=12,
+        ports=["x", 1000, 1001, 1002],
+    )
+    assert verdict.rationale.endswith("ports hit by this source alone: 1000, 1002")

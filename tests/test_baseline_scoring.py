@@ -163,3 +163,42 @@ def test_options_change_the_judgement() -> None:
     strict = asyncio.run(BaselineAnalyst(z_threat=1.5, min_population=5).analyze(case))
     assert (strict.status, strict.is_threat) == (VerdictStatus.OK, True)
     assert asyncio.run(BaselineAnalyst().analyze(case)).status is VerdictStatus.ABSTAINED
+
+
+def test_a_threat_line_below_one_deviation_is_accepted() -> None:
+    """Any positive line is valid: a fraction of a deviation, for a very sensitive baseline."""
+    case = Incident(
+        id="i",
+        detector="firewall",
+        kind="port_scan",
+        title="t",
+        severity=Severity.LOW,
+        score=0.1,
+        stats={"population": _population(ports_mean=10, ports_std=10), "distinct_ports": 16},
+    )
+    verdict = asyncio.run(BaselineAnalyst(z_threat=0.5).analyze(case))  # z = 0.6
+    assert (verdict.is_threat, verdict.rationale) == (
+        True,
+        "16 distinct ports vs input mean 10.00 (std 10.00): z = 0.6",
+    )
+
+
+def test_the_reasons_name_at_most_ten_rare_ports() -> None:
+    ports = list(range(2000, 2012))  # twelve ports nobody else used
+    verdict = _analyze(
+        "port_scan", _population(ports_mean=0, ports_std=1), distinct_ports=12, ports=ports
+    )
+    assert verdict.rationale.endswith(
+        "ports hit by this source alone: " + ", ".join(map(str, range(2000, 2010)))
+    )
+
+
+def test_a_port_is_rare_when_one_source_used_it_and_odd_entries_are_skipped() -> None:
+    popularity = {"1001": 2, "1002": 1}  # 1001: two sources; 1002: this one alone
+    verdict = _analyze(
+        "port_scan",
+        _population(ports_mean=0, ports_std=1, port_popularity=popularity),
+        distinct_ports=12,
+        ports=["x", 1000, 1001, 1002],
+    )
+    assert verdict.rationale.endswith("ports hit by this source alone: 1000, 1002")

@@ -179,6 +179,20 @@ def test_brute_force_from_outside_with_denials_tops_out_below_one() -> None:
     assert conf == pytest.approx(0.94)  # 0.65 + 0.2 + 0.05 + 0.04
 
 
+@pytest.mark.parametrize("attempts", [0, 1])
+def test_a_brute_force_of_one_attempt_or_none_sits_at_the_floor(attempts: int) -> None:
+    # 0.65 + 0.05 x log2(1 / 50) + 0.05 + 0.04 = 0.46: the floor, 0.5
+    assert _judge("brute_force", max_attempts_same_target=attempts, deny_ratio=1.0) == (
+        False,
+        0.5,
+        [
+            f"{attempts} attempts against one authentication service",
+            "source is external",
+            "100% of attempts were denied",
+        ],
+    )
+
+
 # -- beaconing --------------------------------------------------------------------------------
 
 
@@ -206,6 +220,77 @@ def test_regular_ntp_is_expected_and_an_internal_beacon_is_called_out() -> None:
     assert why[-1] == "regular NTP traffic is expected"
     _, _, internal = _judge("beaconing", beacon_cv=0.1, ports=["8443"], internal_source=True)
     assert internal[-1] == "an internal host calls out on a fixed schedule"
+
+
+def test_dns_hunting_for_a_c2_adds_a_tenth_to_a_beacon_and_says_so() -> None:
+    dga = {"failed_domains": 40, "algorithmic_share": 0.9, "lookups_per_domain": 1.0}
+    threat, conf, why = _judge("beaconing", beacon_cv=0.15, ports=[8443], dga=dga)
+    assert (threat, conf) == (True, pytest.approx(0.825))  # 0.725 + 0.1
+    assert why[-1] == (
+        "supported by the same host's DNS: 40 distinct domains failed (NXDOMAIN), "
+        "90% algorithmic-looking"
+    )
+    weak = {**dga, "algorithmic_share": 0.3}
+    assert _judge("beaconing", beacon_cv=0.15, ports=[8443], dga=weak)[1] == pytest.approx(0.725)
+
+
+# -- DGA-like DNS -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("domains", "share", "confidence"),
+    [
+        # 0.65 + min(0.05 x log2(domains / 20), 0.15) + 0.1 x share
+        (20, 0.5, 0.7),  # at the line: no breadth term
+        (40, 0.5, 0.75),
+        (160, 1.0, 0.9),  # breadth 0.15 (log2 8 = 3), share 1: the highest it gets
+        (320, 0.5, 0.85),  # breadth 0.2 capped at 0.15
+    ],
+)
+def test_dga_confidence_terms_and_caps(domains: int, share: float, confidence: float) -> None:
+    threat, conf, why = _judge("dga", failed_domains=domains, algorithmic_share=share)
+    assert (threat, conf) == (True, pytest.approx(confidence))
+    assert why == [
+        f"{domains} distinct domains failed (NXDOMAIN), {share:.0%} algorithmic-looking",
+        "a host hunting for its C2 server",
+    ]
+
+
+@pytest.mark.parametrize("share", [None, "many", -0.1, 1.01, 1.5])
+def test_dga_without_a_share_between_zero_and_one_has_no_name_shape_statistics(
+    share: Any,
+) -> None:
+    stats = {"failed_domains": 80, "lookups_per_domain": 1.0}
+    expected = (False, 0.5, ["no name-shape statistics"])
+    assert _judge("dga", **stats, algorithmic_share=share) == expected
+    assert _judge("dga", **stats) == expected
+
+
+def test_dga_shares_of_zero_and_one_are_measured() -> None:
+    assert _judge("dga", failed_domains=80, algorithmic_share=0.0) == (
+        False,
+        0.6,
+        [
+            "80 distinct domains failed (NXDOMAIN), 0% algorithmic-looking",
+            "too few or too word-like for a generator",
+        ],
+    )
+    assert _judge("dga", failed_domains=80, algorithmic_share=1.0)[:2] == (
+        True,
+        pytest.approx(0.85),  # 0.65 + 0.05 x log2(4) + 0.1
+    )
+
+
+def test_dga_of_retried_names_is_a_misconfiguration() -> None:
+    stats = {"failed_domains": 80, "algorithmic_share": 0.9, "lookups_per_domain": 3.5}
+    assert _judge("dga", **stats) == (
+        False,
+        0.6,
+        [
+            "80 distinct domains failed (NXDOMAIN), 90% algorithmic-looking",
+            "each retried 3.5 times: a misconfigured name, not a generator",
+        ],
+    )
 
 
 # -- internet background scan -----------------------------------------------------------------

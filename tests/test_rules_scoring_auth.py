@@ -32,6 +32,11 @@ def _guess(**stats: Any) -> tuple[bool, float, list[str]]:
         ({"observed": 100, "threshold": 10}, 0.9, 0.65),  # breadth 1
         ({"observed": 10_000, "threshold": 10}, 0.9, 0.65),  # breadth capped at 1
         ({"observed": 10, "threshold": 0}, 0.9, 0.65),  # threshold 0 counts as 1
+        ({"observed": 2}, 0.795, 0.79),  # no threshold: 1, breadth log10(2)
+        ({"observed": 2, "threshold": -4}, 0.795, 0.79),  # a negative threshold counts as 1
+        ({"observed": 10, "threshold": 10}, 0.75, 0.85),  # at its rule: breadth 0
+        ({"observed": 1, "threshold": 0.5}, 0.795, 0.79),  # a fraction is a threshold too
+        ({"threshold": 0.5}, 0.75, 0.85),  # nothing observed: breadth 0 whatever the threshold
         ({"observed": 5, "threshold": 10}, 0.75, 0.85),  # under its rule: breadth 0
         ({}, 0.75, 0.85),
     ],
@@ -97,3 +102,9 @@ def test_a_success_after_failures_is_a_threat(stats: dict[str, Any], confidence:
     failures = stats.get("rule", {}).get("observed", stats.get("failures"))
     assert why[0] == f"a successful login after {failures} failures"
     assert why[-1] == "the guessed credential may be in use"
+
+
+def test_a_success_without_a_failure_count_reports_zero_failures() -> None:
+    assert _judge("success_after_failures")[2][0] == "a successful login after 0 failures"
+    why = _judge("success_after_failures", rule={"threshold": 5}, failures=12)[2]
+    assert why[0] == "a successful login after 12 failures"  # the rule observed nothing

@@ -100,6 +100,33 @@ def test_single_stage_confidence_follows_the_sensor_severity(
     )
 
 
+@pytest.mark.parametrize("severity", [5, 9, "7"])
+def test_a_sensor_severity_above_four_counts_as_four(severity: Any) -> None:
+    assert _judge("single_stage", max_severity=severity, alerts=2) == (
+        True,
+        pytest.approx(0.7),  # 0.6 + 0.05 x (4 - 2)
+        ["2 alerts of one stage, highest severity 4/4"],
+    )
+
+
+def test_a_one_stage_campaign_gets_no_stage_term() -> None:
+    assert _judge("campaign", stages=["initial_access"], max_severity=3) == (
+        False,
+        pytest.approx(0.6),
+        ["1 kill-chain stages in order: initial_access"],
+    )
+
+
+@pytest.mark.parametrize(("busier", "threat"), [(49, False), (50, True)])
+def test_two_episodes_of_login_failures_are_judged_by_the_busier(busier: int, threat: bool) -> None:
+    """50 failures in one hour and 1 in another average 25 per hour: the busier hour decides."""
+    episodes = [{"attack_steps": busier, "windows": 1}, {"attack_steps": 1, "windows": 1}]
+    verdict = _judge("single_stage", stages=["credential_access"], alerts=busier + 1,
+                     attack_steps=busier + 1, windows=2, episodes=episodes)  # fmt: skip
+    assert verdict[0] is threat
+    assert verdict[2][-1].startswith(f"{busier} failed logins per active hour")
+
+
 def test_single_stage_context_adds_confidence_and_reasons() -> None:
     threat, conf, why = _judge(
         "single_stage", max_severity=4, alerts=3, intel_hits=[1, 2], asset_criticality="high"

@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
-from ._rules_base import Judgement, KindRule, Stats
+from ._rules_base import Judgement, KindRule, Stats, as_number, count, flag, items, mapping
 
 __all__ = ["AUTH_BASELINE", "AUTH_CATEGORIES", "AUTH_RULES"]
 
@@ -25,30 +25,32 @@ _HARDEN = "Require keys or MFA for remote logins and disable password authentica
 
 
 def _breadth(stats: Stats) -> float:
-    rule = stats.get("rule") or {}
-    observed, threshold = float(rule.get("observed", 0)), float(rule.get("threshold", 1) or 1)
+    rule = mapping(stats, "rule")
+    observed = as_number(rule.get("observed")) or 0.0
+    threshold = as_number(rule.get("threshold")) or 0.0
+    threshold = threshold if threshold > 0 else 1.0  # a missing or non-positive rule: 1
     return min(1.0, math.log10(observed / threshold)) if observed > threshold else 0.0
 
 
 def _context(stats: Stats) -> list[str]:
     why = []
-    if stats.get("internal_source"):
+    if flag(stats, "internal_source"):
         why.append("an internal source is guessing passwords")
-    accounts = list(stats.get("specific_accounts") or [])
+    accounts = items(stats, "specific_accounts")
     if accounts:
         why.append(f"existing site accounts targeted: {', '.join(map(str, accounts[:5]))}")
-    if stats.get("background"):
+    if flag(stats, "background"):
         why.append("external sources, only common or non-existent account names, no success")
     return why
 
 
 def _guessing(label: str) -> Callable[[Stats], Judgement]:
     def judge(stats: Stats) -> Judgement:
-        failures = int(stats.get("failures") or 0)
+        failures = count(stats, "failures")
         why = [f"{label}: {failures} failed attempts", *_context(stats)]
-        if int(stats.get("successes") or 0) > 0:
+        if count(stats, "successes") > 0:
             return True, 0.9, [*why, "a login succeeded"]
-        if stats.get("targeted"):
+        if flag(stats, "targeted"):
             return True, min(0.95, 0.75 + 0.15 * _breadth(stats)), why
         # Background noise: confident it is not worth a human at ordinary volumes, less so
         # when the volume is far beyond the rule (something may be different about it).
@@ -58,7 +60,7 @@ def _guessing(label: str) -> Callable[[Stats], Judgement]:
 
 
 def _background(stats: Stats) -> Judgement:
-    sources, failures = int(stats.get("distinct_sources") or 0), int(stats.get("failures") or 0)
+    sources, failures = count(stats, "distinct_sources"), count(stats, "failures")
     why = [
         f"{sources} external sources, {failures} failures, only common or non-existent names",
         "no login succeeded: internet background noise of an exposed service",
@@ -67,9 +69,9 @@ def _background(stats: Stats) -> Judgement:
 
 
 def _success(stats: Stats) -> Judgement:
-    failures = int((stats.get("rule") or {}).get("observed") or stats.get("failures") or 0)
+    failures = count(mapping(stats, "rule"), "observed") or count(stats, "failures")
     why = [f"a successful login after {failures} failures", *_context(stats)]
-    confidence = 0.85 + 0.05 * bool(stats.get("targeted")) + 0.05 * _breadth(stats)
+    confidence = 0.85 + 0.05 * flag(stats, "targeted") + 0.05 * _breadth(stats)
     return True, min(0.97, confidence), [*why, "the guessed credential may be in use"]
 
 

@@ -26,6 +26,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from siem_consensus.analysts import BaselineAnalyst, RulesAnalyst, run_analyst
+from siem_consensus.analysts._rules_firewall import FIREWALL_RULES
 from siem_consensus.analysts.rules import KIND_RULES
 from siem_consensus.detectors import firewall, ids, insider
 from siem_consensus.detectors.base import Detector, detect_stream
@@ -71,7 +72,8 @@ def documented_keys(module: ModuleType) -> set[str]:
 
 
 def _firewall_lines() -> list[str]:
-    """Scenario 1 (a port scan) plus a sweep, an SSH brute force and a regular beacon."""
+    """Scenario 1 (a port scan) plus a sweep, an SSH brute force, a slow scan of an exposed host
+    (the long horizon's internet scan) and a regular beacon."""
     lines = scenario_1(7, now=T0 + timedelta(hours=3))
     for n in range(40):  # sweep: one source, 40 hosts, one port
         src, dst = ("outside", "198.51.100.7", 40000 + n), ("inside", f"10.1.60.{n + 1}", 445)
@@ -79,6 +81,9 @@ def _firewall_lines() -> list[str]:
     for n in range(120):  # brute force: 120 attempts on one SSH server
         src, dst = ("outside", "203.0.113.9", 30000 + n), ("inside", "10.1.50.22", 22)
         lines.append(asa_deny(T0 + timedelta(seconds=20 * n), "tcp", src, dst, "outside_in"))
+    for n in range(30):  # internet background: one probe of an exposed host every 20 min
+        src, dst = ("outside", "198.51.100.44", 41000 + n), ("inside", "10.1.50.10", 1000 + n)
+        lines.append(asa_deny(T0 + timedelta(seconds=1200 * n), "tcp", src, dst, "outside_in"))
     for n in range(30):  # beacon: an internal host calls out every 60 s, allowed
         ts = T0 + timedelta(seconds=60 * n)
         lines.append(
@@ -169,7 +174,7 @@ def _failures(verdicts: list[Verdict]) -> list[str]:
 
 def test_every_detector_gives_real_incidents_of_several_kinds() -> None:
     kinds = {name: {i.kind for i in incidents} for name, incidents in pool().items()}
-    assert {"port_scan", "network_sweep", "brute_force", "beaconing", "dga"} <= kinds["firewall"]
+    assert set(FIREWALL_RULES) <= kinds["firewall"]  # every kind the rules judge
     assert any("dga" in i.stats for i in pool()["firewall"] if i.kind == "beaconing")
     assert {"campaign", "alert_flood"} <= kinds["ids"]
     assert len(kinds["insider"]) >= 2

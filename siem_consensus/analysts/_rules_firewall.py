@@ -123,9 +123,9 @@ def _dga_kind(stats: Stats) -> Judgement:
 
 def _internet_scan(stats: Stats) -> Judgement:
     """Background scanning of an internet-facing host: a threat only where a service answered."""
-    sources = stats.get("sources", 0)
-    exposed = list(stats.get("exposed_sensitive_ports") or [])
-    why = [f"{sources} external source(s) slowly probed {stats.get('distinct_ports', 0)} ports"]
+    sources = count(stats, "sources")
+    exposed = items(stats, "exposed_sensitive_ports")
+    why = [f"{sources} external source(s) slowly probed {count(stats, 'distinct_ports')} ports"]
     if exposed:
         listed = ", ".join(str(p) for p in exposed)
         return True, 0.7, [*why, f"sensitive services reachable from the internet: {listed}"]

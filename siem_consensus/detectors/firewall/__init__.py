@@ -42,6 +42,11 @@ Rows are handled as follows:
 * ``dga``: on a beacon, the DGA statistics below of the same host's DNS (supporting evidence),
   absent when there are none.
 
+``internet_scan`` incidents (the long horizon: external sources slowly probing one host over a
+day) also carry ``sources`` (how many scanned it), ``max_ports_per_source``,
+``exposed_sensitive_ports`` (sensitive ports some probe was not refused on, sorted) and
+``horizon`` (``long``).
+
 ``dga`` incidents have their own statistics, over one client's lookups in one window:
 ``lookups``, ``failed_lookups`` (NXDOMAIN), ``failed_domains`` (distinct registrable domains
 among them), ``nxdomain_ratio``, ``lookups_per_domain`` (failed lookups per failed domain),

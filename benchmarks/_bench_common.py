@@ -57,11 +57,14 @@ def report(run: Callable[[], dict[str, Any]], began: float) -> None:
 
 
 def measure(
-    script: str, mode: str, path: Path, extra: Sequence[str], repeat: int
+    script: str, mode: str, path: Path | Sequence[Path], extra: Sequence[str], repeat: int
 ) -> dict[str, Any]:
-    """Fastest of ``repeat`` fresh-process runs of ``script --worker mode``, with the largest
-    peak RSS among them."""
-    command = [sys.executable, script, "--worker", mode, "--file", str(path), *extra]
+    """Fastest of ``repeat`` fresh-process runs of ``script --worker mode`` on ``path`` (one
+    ``--file`` each when several), with the largest peak RSS among them."""
+    files = [path] if isinstance(path, Path) else list(path)
+    command = [sys.executable, script, "--worker", mode]
+    command += [arg for file in files for arg in ("--file", str(file))]
+    command += extra
     runs = []
     for _ in range(repeat):
         done = subprocess.run(command, check=True, capture_output=True, text=True)

@@ -36,13 +36,14 @@ import gzip
 import json
 import os
 import resource
-import subprocess
 import sys
 import time
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
+
+import _bench_common as common
 
 MODES = ("floor", "parse", "correlate", "pipelined")
 SCENARIOS = ("fox", "harrison", "russellmitchell", "santos", "shaw", "wheeler")
@@ -129,19 +130,6 @@ def worker(mode: str, files: list[Path], chunk: int) -> None:
     print(json.dumps(result))
 
 
-def _measure(mode: str, files: list[Path], chunk: int, repeat: int) -> dict[str, Any]:
-    """Fastest of ``repeat`` fresh-process runs, with the largest peak RSS among them."""
-    command = [sys.executable, __file__, "--worker", mode, "--chunk-lines", str(chunk)]
-    command += [arg for path in files for arg in ("--file", str(path))]
-    runs = []
-    for _ in range(repeat):
-        done = subprocess.run(command, check=True, capture_output=True, text=True)
-        runs.append(json.loads(done.stdout.strip().splitlines()[-1]))
-    best: dict[str, Any] = min(runs, key=lambda r: r["seconds"])
-    best["peak_rss_mb"] = max(r["peak_rss_mb"] for r in runs)
-    return best
-
-
 def _row(count: int, runs: dict[str, dict[str, Any]]) -> dict[str, Any]:
     floor, parse, corr, piped = (runs[m] for m in MODES)
     alerts = corr["alerts"]
@@ -219,7 +207,8 @@ def main(argv: list[str] | None = None) -> None:
     rows = []
     for count in (int(s) for s in args.sets.split(",")):
         files = _files(args.data, count)
-        runs = {m: _measure(m, files, args.chunk_lines, args.repeat) for m in MODES}
+        extra = ["--chunk-lines", str(args.chunk_lines)]
+        runs = {m: common.measure(__file__, m, files, extra, args.repeat) for m in MODES}
         rows.append(_row(count, runs))
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, "
           f"chunk_lines={args.chunk_lines}, best of {args.repeat}")  # fmt: skip

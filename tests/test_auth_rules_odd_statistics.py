@@ -21,38 +21,17 @@ import pytest
 from siem_consensus.analysts import BaselineAnalyst, RulesAnalyst, run_analyst
 from siem_consensus.detectors import auth
 from siem_consensus.detectors.auth import AuthDetector, AuthThresholds
+from siem_consensus.detectors.auth._rules import KINDS as AUTH_KINDS
 from siem_consensus.detectors.base import detect_stream
 from siem_consensus.generators.auth import scenario_4
 from siem_consensus.models import Incident, Verdict, VerdictStatus
 from siem_consensus.sources import EventStream
+from tests.test_contract_stats import MISSING
+from tests.test_contract_stats import ODD_VALUES as CONTRACT_ODD_VALUES
 
-MISSING = object()
-ODD_VALUES: list[Any] = [
-    MISSING,
-    None,
-    0,
-    -1,
-    10**30,
-    1e308,
-    float("inf"),
-    float("-inf"),
-    float("nan"),
-    "",
-    "12",
-    "not a number",
-    True,
-    [],
-    [None, "x", 3],
-    {"a": None},
-]
-KINDS = {
-    "background_guessing",
-    "success_after_failures",
-    "account_brute_force",
-    "password_spraying",
-    "distributed_brute_force",
-    "user_enumeration",
-}
+# the contract test's odd values, and minus infinity (a log10 of a negative threshold)
+ODD_VALUES: list[Any] = [*CONTRACT_ODD_VALUES, float("-inf")]
+KINDS = set(AUTH_KINDS)
 
 
 @functools.cache

@@ -32,6 +32,7 @@ from confluent_kafka.admin import AdminClient, NewTopic  # noqa: E402
 from siem_consensus import analyze_firewall  # noqa: E402
 from siem_consensus.generators.firewall import asa_deny, bulk_asa_lines  # noqa: E402
 from siem_consensus.stream import StreamTopics, send_end_of_input  # noqa: E402
+from siem_consensus.stream._idle import IdleWatch  # noqa: E402
 from siem_consensus.testing.noida import NoidaServer  # noqa: E402
 
 PARTITIONS = 8
@@ -41,11 +42,8 @@ START = datetime(2026, 1, 18, 0, 30, tzinfo=UTC)
 WORKER = "from siem_consensus.cli import main; raise SystemExit(main())"
 JOIN_TIMEOUT_S = 600
 """Longest wait for workers to join their group (each start costs about 3 s of CPU)."""
-GROUP_IDLE_S = 120.0
-"""``--until-idle`` of workers that wait for each other before any input is written: a worker
-already in the group sees nothing to read until every other one has joined and the test writes
-the input, and with a shorter idle time it leaves meanwhile (on a loaded machine the last
-worker joined more than 20 s after the first), so that the group is never complete."""
+QUIET_S = 5.0
+"""How long a job must have nothing left before :func:`stop_when_decided` stops its workers."""
 
 
 @pytest.fixture(scope="module")
@@ -185,7 +183,7 @@ def start_worker(
     topic: str,
     group: str,
     state: Path,
-    idle: float = 4.0,
+    idle: float | None = 4.0,
     guarantee: str = "exactly-once",
     decide_at: str = "end-of-input",
     extra: Sequence[str] = (),
@@ -193,7 +191,8 @@ def start_worker(
 ) -> subprocess.Popen[bytes]:
     args = ["stream", "firewall", "--connectors", str(connectors), "--from", "kafka", topic]
     args += ["--guarantee", guarantee, "--decide-at", decide_at, *extra]
-    args += ["--group", group, "--until-idle", str(idle), "--input-format", "asa"]
+    args += ["--group", group, "--input-format", "asa"]
+    args += [] if idle is None else ["--until-idle", str(idle)]
     args += ["--lateness", LATENESS, "--state-dir", str(state)]
     proc = subprocess.Popen(
         [sys.executable, "-c", WORKER, *args],
@@ -353,3 +352,61 @@ def wait_for_members(
     finally:
         del admin  # destroyed now, while the broker runs
     raise AssertionError(f"{count} workers did not join {group} in {timeout} s: {seen}")
+
+
+def stop_when_decided(
+    bootstrap: str,
+    group: str,
+    topics: StreamTopics,
+    workers: Sequence[subprocess.Popen[bytes]],
+    decisions: int,
+    timeout: float = 600,
+) -> list[dict[str, int]]:
+    """Once the job has written ``decisions`` decisions and its group has nothing left, stop
+    the workers (SIGTERM, as an operator would) and return their counters.
+
+    For workers started without ``--until-idle`` that wait for each other before the input is
+    written: each one's idle clock would run from its own start, and on a loaded machine a
+    group took longer than any fixed idle time to form (one member left before the other had
+    joined). Here the wait starts once the input is written, and ends when the decisions topic
+    has room for ``decisions`` records (its end offsets; transaction markers count too, so this
+    alone proves nothing) and, for :data:`QUIET_S` seconds, the group's committed offsets on
+    the job's topics have not moved and nothing is left after them: the condition of
+    ``--until-idle`` (:class:`~siem_consensus.stream._idle.IdleWatch`). A candidate's decision
+    is committed with its offset, so the decisions are then all written; duplicates written
+    before the stop are read afterwards by :func:`read_topic`. No reader stays subscribed:
+    against noida-db an idle consumer fetches in a loop and takes CPU from the workers.
+    """
+    watch = IdleWatch(bootstrap, group, [topics.source, topics.events, topics.candidates], {})
+    ends = Consumer({"bootstrap.servers": bootstrap, "group.id": f"ends-{uuid.uuid4()}"})
+    deadline = time.monotonic() + timeout
+    seen, since = -1, time.monotonic()
+    try:
+        while True:
+            for worker in workers:
+                if worker.poll() is not None:
+                    tail = worker.communicate()[1].decode(errors="replace")[-3000:]
+                    raise AssertionError(f"a worker exited ({worker.returncode}):\n{tail}")
+            assert time.monotonic() < deadline, f"the job was not done after {timeout} s"
+            time.sleep(1.0)
+            try:
+                meta = ends.list_topics(topics.decisions, timeout=10).topics[topics.decisions]
+                written = sum(
+                    ends.get_watermark_offsets(TopicPartition(topics.decisions, p), timeout=10)[1]
+                    for p in meta.partitions
+                )
+                total, pending = watch.progress()
+                rebalancing = watch.rebalancing()
+            except Exception:  # noqa: BLE001 - a broker hiccup, or no decisions topic yet
+                continue
+            now = time.monotonic()
+            if written < decisions or total != seen or pending is not False or rebalancing:
+                seen, since = total, now
+            elif now - since >= QUIET_S:
+                break
+    finally:
+        ends.close()
+        watch.close()
+    for worker in workers:
+        worker.terminate()
+    return [finish(worker) for worker in workers]

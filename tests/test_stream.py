@@ -30,7 +30,6 @@ pytest.importorskip("noida_db")
 
 from confluent_kafka import Consumer, TopicPartition  # noqa: E402
 from stream_helpers import (  # noqa: E402
-    GROUP_IDLE_S,
     ONE_PER_BATCH,
     _no_worker_outlives_its_test,
     bootstrap,
@@ -45,6 +44,7 @@ from stream_helpers import (  # noqa: E402
     produce,
     read_topic,
     start_worker,
+    stop_when_decided,
     tansu,
     wait_for_members,
     write_job,
@@ -70,7 +70,7 @@ def test_workers_decide_as_the_batch_command(
     topics = StreamTopics(topic, "firewall")
     create_topic(bootstrap, topic)
     group = f"g-{uuid.uuid4().hex[:6]}"
-    idle = 4.0 if workers == 1 else GROUP_IDLE_S
+    idle = 4.0 if workers == 1 else None  # several wait for each other: stopped when done
     procs = [
         start_worker(connectors, topic, group, tmp_path / f"w{i}", idle) for i in range(workers)
     ]
@@ -78,7 +78,10 @@ def test_workers_decide_as_the_batch_command(
     wait_for_members(bootstrap, group, procs)
     produce(bootstrap, topic, [line.encode() for line in lines])
     send_end_of_input(bootstrap, topic)
-    counters = [finish(p) for p in procs]
+    if workers == 1:
+        counters = [finish(procs[0])]
+    else:
+        counters = stop_when_decided(bootstrap, group, topics, procs, len(expected))
     assert sum(c.get("events", 0) for c in counters) == len(lines)
     records = read_topic(bootstrap, topics.decisions)
     assert decided(records) == expected

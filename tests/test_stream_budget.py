@@ -23,17 +23,16 @@ pytest.importorskip("noida_db")
 from confluent_kafka.admin import AdminClient, NewTopic  # noqa: E402
 from llm_helpers import claims, scan_incident  # noqa: E402
 from stream_helpers import (  # noqa: E402
-    GROUP_IDLE_S,
     START,
     _no_worker_outlives_its_test,
     attack_lines,
     bootstrap,
     connectors,
     create_topic,
-    finish,
     produce,
     read_topic,
     start_worker,
+    stop_when_decided,
     wait_for_members,
 )
 
@@ -112,15 +111,14 @@ def test_two_workers_spend_one_budget(bootstrap: str, connectors: Path, tmp_path
         group = f"g-{uuid.uuid4().hex[:6]}"
         extra = ["--analysts", "rules,openai", "--budget", f"{limit}tok", "--no-cache"]
         procs = [
-            start_worker(
-                connectors, topic, group, tmp_path / f"w{i}", GROUP_IDLE_S, extra=extra, env=env
-            )
+            start_worker(connectors, topic, group, tmp_path / f"w{i}", None, extra=extra, env=env)
             for i in range(2)
         ]
         wait_for_members(bootstrap, group, procs)
         produce(bootstrap, topic, [line.encode() for line in lines])
         send_end_of_input(bootstrap, topic)
-        counters = [finish(p) for p in procs]
+        topics = StreamTopics(topic, "firewall")
+        counters = stop_when_decided(bootstrap, group, topics, procs, decisions=18)
         requests = len(sim.requests)
     records = read_topic(bootstrap, StreamTopics(topic, "firewall").decisions)
     calls, tokens = _llm_tokens(records)

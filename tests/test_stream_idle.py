@@ -38,9 +38,16 @@ class _App:
         self.stopped.set()
 
 
-def _watch(bootstrap: str, group: str, topic: str, probe_s: float) -> bool:
-    """Whether a watch over ``topic`` stops the app within :data:`WATCHED_S` seconds."""
+def _watch(
+    bootstrap: str, group: str, topic: str, probe_s: float, rebalancing: bool | None = None
+) -> bool:
+    """Whether a watch over ``topic`` stops the app within :data:`WATCHED_S` seconds.
+
+    ``rebalancing``: what the broker would say of the group's state (None: ask the broker).
+    """
     watch = IdleWatch(bootstrap, group, [topic], {}, probe_s=probe_s)
+    if rebalancing is not None:
+        watch.rebalancing = lambda: rebalancing  # type: ignore[method-assign]
     app = _App()
     with watch.stopping(app, IDLE_S, lambda: 0.0):  # this "worker" processed nothing for ages
         return app.stopped.wait(WATCHED_S)
@@ -73,6 +80,17 @@ def test_unread_input_found_by_the_probe_is_not_idle(bootstrap: str) -> None:
     create_topic(bootstrap, topic, partitions=2)
     produce(bootstrap, topic, [b"unread"] * 10)
     assert not _watch(bootstrap, group, topic, probe_s=30.0)
+
+
+def test_a_group_in_a_rebalance_is_not_idle(bootstrap: str) -> None:
+    """Everything committed, but a worker is joining or leaving: its partitions are being
+    handed over, so the group is not done (the control below is the same group, stable)."""
+    topic, group = f"idle-{uuid.uuid4().hex[:8]}", f"g-{uuid.uuid4().hex[:6]}"
+    create_topic(bootstrap, topic, partitions=2)
+    produce(bootstrap, topic, [b"read"] * 10)
+    _commit_to_end(bootstrap, group, topic, 2)
+    assert not _watch(bootstrap, group, topic, probe_s=0.0, rebalancing=True)
+    assert _watch(bootstrap, group, topic, probe_s=0.0, rebalancing=False)
 
 
 def test_a_group_with_nothing_left_is_idle(bootstrap: str) -> None:

@@ -23,7 +23,6 @@ pytest.importorskip("noida_db")
 
 from llm_helpers import claims, scan_incident  # noqa: E402
 from stream_helpers import (  # noqa: E402
-    GROUP_IDLE_S,
     START,
     _no_worker_outlives_its_test,
     attack_lines,
@@ -34,6 +33,7 @@ from stream_helpers import (  # noqa: E402
     produce,
     read_topic,
     start_worker,
+    stop_when_decided,
     wait_for_members,
 )
 
@@ -77,9 +77,7 @@ def test_workers_share_one_rate_limit_per_provider(
         create_topic(bootstrap, topic)
         group = f"g-{uuid.uuid4().hex[:6]}"
         extra = ["--analysts", "rules,openai", "--rate-limit", f"openai={RATE}", "--no-cache"]
-        idle = (
-            20.0 if workers == 1 else GROUP_IDLE_S
-        )  # a worker must not leave before the rest join
+        idle = 20.0 if workers == 1 else None  # two wait for each other: stopped when done
         procs = [
             start_worker(connectors, topic, group, tmp_path / f"w{i}", idle, extra=extra, env=env)
             for i in range(workers)
@@ -87,7 +85,11 @@ def test_workers_share_one_rate_limit_per_provider(
         wait_for_members(bootstrap, group, procs)
         produce(bootstrap, topic, [line.encode() for line in lines])
         send_end_of_input(bootstrap, topic)
-        counters = [finish(p) for p in procs]
+        if workers == 1:
+            counters = [finish(procs[0])]
+        else:
+            topics = StreamTopics(topic, "firewall")
+            counters = stop_when_decided(bootstrap, group, topics, procs, decisions=18)
         times = [r.received_at for r in sim.requests if r.provider == "openai"]
     records = read_topic(bootstrap, StreamTopics(topic, "firewall").decisions)
     figures = rate_figures(times)

@@ -199,3 +199,34 @@ def test_cli_refuses_a_kafka_setting_without_a_value(tmp_path: Any, capsys: Any)
     assert "expected KEY=VALUE" in capsys.readouterr().err
     assert main([*args, "--budget", "lots"]) == 2
     assert "neither tokens" in capsys.readouterr().err
+
+
+CHANGELOG = "changelog__g-1--asa-1.firewall.candidates--default"
+
+
+@pytest.mark.parametrize(
+    ("topic", "exc", "skipped"),
+    [
+        (CHANGELOG, KeyError(CHANGELOG), True),  # the engine's stray state record
+        ("asa-1", KeyError("asa-1"), False),  # the same error on input: a real failure
+        (CHANGELOG, KeyError("rule"), False),  # a stage's own KeyError on such a record
+        (CHANGELOG, ValueError(CHANGELOG), False),
+    ],
+)
+def test_only_a_state_changelog_record_read_as_input_is_skipped(
+    topic: str, exc: Exception, skipped: bool
+) -> None:
+    """``skip_changelog_echo`` (the worker's processing-error callback) suppresses exactly the
+    engine's ``KeyError`` for a changelog topic and counts it; anything else stops the worker."""
+    pytest.importorskip("quixstreams")
+    import logging
+    from collections import Counter
+    from types import SimpleNamespace
+
+    from siem_consensus.stream._worker import skip_changelog_echo
+
+    counters: Counter[str] = Counter()
+    row = SimpleNamespace(topic=topic, partition=3, offset=0)
+    logger = logging.getLogger("test.stream.echo")
+    assert skip_changelog_echo(counters, exc, row, logger) is skipped
+    assert counters["changelog_echoes"] == int(skipped)

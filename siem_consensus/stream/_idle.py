@@ -5,6 +5,12 @@ offsets on the job's topics have not moved, and nothing is left to read: a ``rea
 reader placed at the group's committed offsets reaches the end of every partition without
 finding a message (transaction markers and aborted messages after them are not work).
 
+A group in a rebalance (``PREPARING_REBALANCING`` or ``COMPLETING_REBALANCING``: a worker is
+joining or leaving) is not idle either: its partitions are being handed over, and work a
+leaving member did not commit goes to another one. The clock starts again once the group is
+stable. (A broker that cannot describe the group gives no such evidence; then the offsets
+and the probe decide alone.)
+
 A probe that reaches neither a message nor the ends within its time (``probe_s``, 5 s) has
 learnt nothing: on a loaded machine the reader's fetch may simply not have come back. So a
 timed-out probe counts as "maybe work left", never as idle: a worker of a back-fill must not
@@ -23,6 +29,9 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 __all__ = ["IdleWatch"]
+
+_REBALANCING = frozenset({"PREPARING_REBALANCING", "COMPLETING_REBALANCING"})
+"""``ConsumerGroupState`` names (confluent-kafka) of a group in a rebalance."""
 
 
 class IdleWatch:
@@ -46,6 +55,7 @@ class IdleWatch:
         probe_s: float = 5.0,
     ) -> None:
         from confluent_kafka import Consumer
+        from confluent_kafka.admin import AdminClient
 
         base = {"bootstrap.servers": bootstrap, "enable.auto.commit": False, **kafka}
         # Reads the group's offsets without joining it (no subscribe, no assign).
@@ -53,8 +63,20 @@ class IdleWatch:
         self._peek = Consumer(
             {**base, "group.id": f"idle-peek-{uuid.uuid4()}", "isolation.level": "read_committed"}
         )
+        self._admin: Any = AdminClient({"bootstrap.servers": bootstrap, **kafka})
+        self._group = group
         self._topics = list(topics)
         self._probe_s = probe_s
+
+    def rebalancing(self) -> bool:
+        """Whether the broker describes the group as in a rebalance (False when it cannot say)."""
+        if self._admin is None:
+            return False
+        try:
+            found = self._admin.describe_consumer_groups([self._group])[self._group].result(5)
+        except Exception:  # noqa: BLE001 - no description: no evidence either way
+            return False
+        return str(getattr(found.state, "name", "")) in _REBALANCING
 
     def _partitions(self) -> list[Any]:
         from confluent_kafka import TopicPartition
@@ -120,8 +142,8 @@ class IdleWatch:
                 except Exception:  # noqa: BLE001 - a broker hiccup is not the end of input
                     continue
                 now = time.monotonic()
-                if total != seen or pending is not False:  # None (timed out) is not idle
-                    seen, since = total, now
+                if total != seen or pending is not False or self.rebalancing():
+                    seen, since = total, now  # pending None (timed out) is not idle either
                 if now - since >= idle_s and now - last() >= idle_s:
                     app.stop()
                     return
@@ -133,5 +155,10 @@ class IdleWatch:
         finally:
             done.set()
             thread.join(timeout=15)
-            self._offsets.close()
-            self._peek.close()
+            self.close()
+
+    def close(self) -> None:
+        """Close the watch's Kafka clients (now, while the broker still runs)."""
+        self._offsets.close()
+        self._peek.close()
+        self._admin = None  # an AdminClient has no close: destroyed with its last reference

@@ -16,7 +16,9 @@ table's population to each incident before the analysts see it:
 
 * ``--decide-at session`` (live): the population of every session closed so far (within
   ``horizon_s`` of processing time), so the baseline is the recent past, as a streaming
-  baseline must be;
+  baseline must be. "So far" includes the incident's own session: its share was committed
+  with the candidate, and the table catches up to the topic's committed end before the
+  incident is decided (:meth:`PopulationTable.catch_up`);
 * ``--decide-at end-of-input`` (back-fills): candidates wait in the decide stage's state until
   every events partition has closed at end of input; the table is then complete and equals the
   batch population exactly, so the decisions are the batch command's.
@@ -113,6 +115,8 @@ class PopulationTable:
             "enable.partition.eof": True,  # the reader pauses at the end
         }
         self._refresh_s = refresh_s
+        self._position = 0  # where the reader is: past its last record, or at the end it saw
+        self._ends: Any = None  # asks the broker for the committed end (catch_up's caller)
         self._wake = threading.Event()
         self._topic = topic
         self._horizon_ms = int(horizon_s * 1000)
@@ -132,6 +136,9 @@ class PopulationTable:
         self._stop.set()
         self._wake.set()
         self._thread.join(timeout=15)
+        if self._ends is not None:
+            self._ends.close()
+            self._ends = None
 
     def _read(self) -> None:
         from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, TopicPartition
@@ -146,14 +153,18 @@ class PopulationTable:
                     continue
                 error = message.error()
                 if error is not None and error.code() == KafkaError._PARTITION_EOF:
+                    self._moved(message.offset())  # the end, past any transaction markers
                     consumer.pause(partition)  # at the end: no fetching until the refresh
                     self._wake.wait(self._refresh_s)
                     self._wake.clear()
                     consumer.resume(partition)
                     continue
-                if error is not None or message.value() is None:
+                if error is not None:
                     continue
-                self.add((message.key() or b"").decode(), message.value(), message.timestamp()[1])
+                if message.value() is not None:
+                    key = (message.key() or b"").decode()
+                    self.add(key, message.value(), message.timestamp()[1])
+                self._moved(message.offset() + 1)
         finally:
             consumer.close()
 
@@ -166,6 +177,38 @@ class PopulationTable:
             else:
                 self._shares[key] = (timestamp_ms, record["share"])
             self._lock.notify_all()
+
+    def _moved(self, position: int) -> None:
+        with self._lock:
+            self._position = max(self._position, position)
+            self._lock.notify_all()
+
+    def catch_up(self, timeout: float) -> bool:
+        """Until the reader has read every share committed to the topic before this call.
+
+        The committed end (the last stable offset: ``read_committed``) is asked of the broker,
+        then the reader is woken and followed until it has read up to there. False if that
+        takes more than ``timeout`` seconds (or the broker does not answer): the population
+        is then what was read so far.
+        """
+        from confluent_kafka import Consumer, TopicPartition
+
+        deadline = time.monotonic() + timeout
+        try:
+            if self._ends is None:
+                self._ends = Consumer(self._settings)  # never assigned: it fetches nothing
+            tp = TopicPartition(self._topic, 0)
+            _low, end = self._ends.get_watermark_offsets(tp, timeout=timeout, cached=False)
+        except Exception:  # noqa: BLE001 - no end to wait for: decide with what was read
+            return False
+        with self._lock:
+            while self._position < end:
+                self._wake.set()  # read now rather than at the next refresh
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self._lock.wait(min(left, 0.05))
+        return True
 
     def population(self) -> Population:
         """The population of the shares within the horizon of the newest one."""

@@ -361,6 +361,7 @@ def stop_when_decided(
     workers: Sequence[subprocess.Popen[bytes]],
     decisions: int,
     timeout: float = 600,
+    kafka: Mapping[str, str] = {},
 ) -> list[dict[str, int]]:
     """Once the job has written ``decisions`` decisions and its group has nothing left, stop
     the workers (SIGTERM, as an operator would) and return their counters.
@@ -376,8 +377,11 @@ def stop_when_decided(
     is committed with its offset, so the decisions are then all written; duplicates written
     before the stop are read afterwards by :func:`read_topic`. No reader stays subscribed:
     against noida-db an idle consumer fetches in a loop and takes CPU from the workers.
+    ``kafka``: librdkafka settings of the watch's clients, as the workers were given them
+    (noida-db answers a probe of a 1 M-line topic with one response of over 200 MB).
     """
-    watch = IdleWatch(bootstrap, group, [topics.source, topics.events, topics.candidates], {})
+    job = [topics.source, topics.events, topics.candidates]
+    watch = IdleWatch(bootstrap, group, job, kafka)
     ends = Consumer({"bootstrap.servers": bootstrap, "group.id": f"ends-{uuid.uuid4()}"})
     deadline = time.monotonic() + timeout
     seen, since = -1, time.monotonic()

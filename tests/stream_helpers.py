@@ -399,12 +399,11 @@ def stop_when_decided(
                     ends.get_watermark_offsets(TopicPartition(topics.decisions, p), timeout=10)[1]
                     for p in meta.partitions
                 )
-                total, pending = watch.progress()
-                rebalancing = watch.rebalancing()
+                total, done = watch.settled()
             except Exception:  # noqa: BLE001 - a broker hiccup, or no decisions topic yet
                 continue
             now = time.monotonic()
-            if written < decisions or total != seen or pending is not False or rebalancing:
+            if written < decisions or total != seen or not done:
                 seen, since = total, now
             elif now - since >= QUIET_S:
                 break

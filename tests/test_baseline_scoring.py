@@ -150,16 +150,20 @@ def test_the_threat_line_must_be_positive(z_threat: float) -> None:
         BaselineAnalyst(z_threat=z_threat)
 
 
-def test_options_change_the_judgement() -> None:
-    case = Incident(
+def _low_scan(**stats: Any) -> Incident:
+    return Incident(
         id="i",
         detector="firewall",
         kind="port_scan",
         title="t",
         severity=Severity.LOW,
         score=0.1,
-        stats={"distinct_ports": 4, "population": {"keys": 5, "ports_mean": 2, "ports_std": 1}},
+        stats=stats,
     )
+
+
+def test_options_change_the_judgement() -> None:
+    case = _low_scan(distinct_ports=4, population={"keys": 5, "ports_mean": 2, "ports_std": 1})
     strict = asyncio.run(BaselineAnalyst(z_threat=1.5, min_population=5).analyze(case))
     assert (strict.status, strict.is_threat) == (VerdictStatus.OK, True)
     assert asyncio.run(BaselineAnalyst().analyze(case)).status is VerdictStatus.ABSTAINED
@@ -167,15 +171,7 @@ def test_options_change_the_judgement() -> None:
 
 def test_a_threat_line_below_one_deviation_is_accepted() -> None:
     """Any positive line is valid: a fraction of a deviation, for a very sensitive baseline."""
-    case = Incident(
-        id="i",
-        detector="firewall",
-        kind="port_scan",
-        title="t",
-        severity=Severity.LOW,
-        score=0.1,
-        stats={"population": _population(ports_mean=10, ports_std=10), "distinct_ports": 16},
-    )
+    case = _low_scan(population=_population(ports_mean=10, ports_std=10), distinct_ports=16)
     verdict = asyncio.run(BaselineAnalyst(z_threat=0.5).analyze(case))  # z = 0.6
     assert (verdict.is_threat, verdict.rationale) == (
         True,

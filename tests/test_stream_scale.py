@@ -43,7 +43,8 @@ from siem_consensus.testing.noida import NoidaServer  # noqa: E402
 __all__ = ["_no_worker_outlives_its_test", "connectors"]
 
 _DATA: dict[int, tuple[list[str], set[tuple[str, str]]]] = {}
-LARGE = ["--kafka-setting", "receive.message.max.bytes=1000000000"]
+LARGE_KAFKA = {"receive.message.max.bytes": "1000000000"}
+LARGE = [f"--kafka-setting={key}={value}" for key, value in LARGE_KAFKA.items()]
 """noida-db ignores ``fetch.max.bytes``: a fetch of a 1 M-line topic was answered with 171 MB,
 over librdkafka's default limit of 100 MB on a response (the 1 M run failed on it)."""
 IDLE_S = 30.0
@@ -112,10 +113,8 @@ def test_generated_lines_decide_as_the_batch_command(
         produce(bootstrap, topics.source, [line.encode() for line in lines])
         send_end_of_input(bootstrap, topics.source)
         produced = time.monotonic()
-        setting, value = LARGE[1].split("=", 1)
-        large = {setting: value}  # the test's own probe of the topics reads as much
-        counters = stop_when_decided(
-            bootstrap, group, topics, procs, len(wanted), timeout=3 * 3600, kafka=large
+        counters = stop_when_decided(  # the test's own probe of the topics reads as much
+            bootstrap, group, topics, procs, len(wanted), timeout=3 * 3600, kafka=LARGE_KAFKA
         )
     print(
         f"{size:,} lines, {workers} worker(s): produced in {produced - started:.0f} s, "

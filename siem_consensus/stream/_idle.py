@@ -105,6 +105,16 @@ class IdleWatch:
         total = sum(max(tp.offset, 0) for tp in committed)
         return total, bool(behind) and self._any_message(behind)
 
+    def settled(self) -> tuple[int, bool]:
+        """(sum of the group's committed offsets, whether the group looks done).
+
+        Done: nothing is left to read after those offsets (a probe that timed out is not
+        "nothing left") and the group is not in a rebalance. Idle is done for a while with
+        the offsets standing still.
+        """
+        total, pending = self.progress()
+        return total, pending is False and not self.rebalancing()
+
     def _any_message(self, behind: list[tuple[Any, int]]) -> bool | None:
         """Whether a read_committed reader finds a message before the ends (None: timed out).
 
@@ -138,12 +148,12 @@ class IdleWatch:
             seen, since = -1, time.monotonic()
             while not done.wait(1.0):
                 try:
-                    total, pending = self.progress()
+                    total, settled = self.settled()
                 except Exception:  # noqa: BLE001 - a broker hiccup is not the end of input
                     continue
                 now = time.monotonic()
-                if total != seen or pending is not False or self.rebalancing():
-                    seen, since = total, now  # pending None (timed out) is not idle either
+                if total != seen or not settled:
+                    seen, since = total, now
                 if now - since >= idle_s and now - last() >= idle_s:
                     app.stop()
                     return

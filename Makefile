@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEVSTAMP := $(VENV)/.installed-dev
 
-.PHONY: demo test test-default test-slow mutation mutation-sample mutation-report lint typecheck eval bench clean
+.PHONY: demo test test-default test-slow test-scale mutation mutation-sample mutation-report lint typecheck eval bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -23,11 +23,12 @@ demo: $(STAMP)
 	$(BIN)/siem-consensus demo
 
 # `make test` (what CI runs): the default suite, then the slow pass (data-driven evaluations and
-# the stream job's multi-worker acceptance runs). docs/testing.md has the measured times.
+# the stream job's multi-worker acceptance runs), then the scale pass (the stream job's 1 M-line
+# acceptance runs). docs/testing.md has the measured times.
 # pytest's exit code 5 ("no tests ran") fails the target like any other non-zero exit.
 # Bytecode is written (PYTHONDONTWRITEBYTECODE unset): the suite starts the CLI and stream
 # workers as processes dozens of times, and each would otherwise recompile the package.
-test: test-default test-slow
+test: test-default test-slow test-scale
 
 # Everything not marked slow or scale (pyproject.toml: addopts = -m 'not slow and not scale').
 test-default: $(DEVSTAMP)
@@ -38,6 +39,11 @@ test-default: $(DEVSTAMP)
 # A missing data set skips locally and fails under CI=true (tests/conftest.py).
 test-slow: $(DEVSTAMP)
 	PYTHONDONTWRITEBYTECODE= $(BIN)/python -m pytest -q -m 'slow and not scale'
+
+# The stream job's acceptance test at the size issue 14 names: 1 M generated ASA lines through
+# 1 worker and through 3 decide as the batch command (about 8-10 min each on 2 cores).
+test-scale: $(DEVSTAMP)
+	PYTHONDONTWRITEBYTECODE= $(BIN)/python -m pytest -q -m scale
 
 # Mutation testing of the decision path ([tool.mutmut] in pyproject.toml, docs/testing.md).
 # Results are cached in mutants/: a second run only re-tests what changed. Bytecode is written

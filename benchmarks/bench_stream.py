@@ -3,10 +3,11 @@
 Usage::
 
     python benchmarks/bench_stream.py [--lines 100000] [--workers 1,2] [--until-idle 14]
-        [--repeat 3]
+        [--repeat 3] [--family firewall|ids|insider] [--input ALERTS.csv.gz]
 
 For each worker count: a fresh 8-partition topic on a local noida-db broker receives ``--lines``
-generated Cisco ASA lines (:func:`siem_consensus.generators.firewall.bulk_asa_lines`) and the
+input lines (:func:`feed`: generated Cisco ASA lines for ``firewall``, real AIT-ADS alerts
+for ``ids``, the generated insider data set as ECS lines for ``insider``) and the
 end-of-input markers, *then* the workers start (a back-fill: the input is all there). Every
 second the group's committed offset on the input topic is sampled. Reported per run:
 
@@ -16,7 +17,8 @@ second the group's committed offset on the input topic is sampled. Reported per 
   ``--until-idle`` wait (detect and decide run after the end-of-input marker closes the
   sessions);
 * ``cpu s``: user+system CPU seconds of the worker processes, and ``lines/cpu-s``;
-* lag (input lines not yet committed) every 5 s;
+* lag (input lines not yet committed) every 5 s, and the detect stage's backlog (keyed events
+  written to ``<topic>.<family>.events`` and not yet committed by the group);
 * per stage, summed over the workers' own timings (the engine's work excluded): ingest events
   per second, detect sessions and seconds, decide incidents and seconds.
 
@@ -56,18 +58,68 @@ def _broker() -> Any:
     return NoidaServer(("kafka",))
 
 
-def _produce(bootstrap: str, topic: str, lines: int) -> None:
+FORMATS = {"firewall": "asa", "ids": "ait-ads", "insider": "ecs"}
+"""The input format each family's benchmark feeds (``--input-format`` of the workers)."""
+AIT_ADS = Path(__file__).resolve().parents[2] / "shared/data/ait-ads/wheeler_alerts.csv.gz"
+"""The default IDS input: one host's real alerts of the AIT Alert Data Set, read in place."""
+
+
+def feed(family: str, lines: int, path: Path | None = None) -> list[str]:
+    """The first ``lines`` input lines of a throughput run of ``family``.
+
+    firewall: generated ASA lines (:func:`bulk_asa_lines`, seed 3); ids: the alerts of
+    ``path`` (an AIT-ADS CSV, gzip or not; :data:`AIT_ADS` by default) in file order;
+    insider: the generated insider data set (``generate_insider_dataset``, seed 7, a CERT
+    directory) as ECS JSON lines, in log-time order.
+    """
+    if family == "firewall":
+        from siem_consensus.generators.firewall import bulk_asa_lines
+
+        return list(bulk_asa_lines(lines, seed=3))
+    if family == "ids":
+        import gzip
+        import itertools
+
+        source = path or AIT_ADS
+        if not source.exists():
+            raise SystemExit(f"{source}: no such file (give --input, an AIT-ADS alerts CSV)")
+        opener = gzip.open if source.suffix == ".gz" else open
+        with opener(source, "rt", encoding="utf-8") as fh:
+            return [line.rstrip("\n") for line in itertools.islice(fh, lines + 1)]
+    return _insider_lines(lines)
+
+
+def _insider_lines(lines: int) -> list[str]:
+    from siem_consensus.generators.insider import generate_insider_dataset
+    from siem_consensus.parsers.base import frame_to_events
+    from siem_consensus.parsers.cert import cert_inputs
+    from siem_consensus.sources import EventStream
+
+    folder = Path(tempfile.mkdtemp()) / "cert"
+    generate_insider_dataset(folder, seed=7)
+    events = [
+        event
+        for name, batch in EventStream(list(cert_inputs(folder).event_files))
+        for event in frame_to_events(batch.drop("source"), name)
+    ]
+    events.sort(key=lambda event: event.timestamp)
+    return [
+        json.dumps(event.model_dump(mode="json", by_alias=True, exclude={"event_id"}))
+        for event in events[:lines]
+    ]
+
+
+def _produce(bootstrap: str, topic: str, lines: list[str]) -> None:
     from confluent_kafka import Producer
     from confluent_kafka.admin import AdminClient, NewTopic
 
-    from siem_consensus.generators.firewall import bulk_asa_lines
     from siem_consensus.stream import send_end_of_input
 
     admin = AdminClient({"bootstrap.servers": bootstrap})
     for future in admin.create_topics([NewTopic(topic, PARTITIONS, 1)]).values():
         future.result(10)
     producer = Producer({"bootstrap.servers": bootstrap, "linger.ms": 50})
-    for line in bulk_asa_lines(lines, seed=3):
+    for line in lines:
         while True:
             try:
                 producer.produce(topic, line.encode())
@@ -77,6 +129,34 @@ def _produce(bootstrap: str, topic: str, lines: int) -> None:
         producer.poll(0)
     producer.flush(60)
     send_end_of_input(bootstrap, topic)
+
+
+def _process_cpu_s(pid: int | None) -> float:
+    """User + system CPU seconds of process ``pid`` so far (0 when unknown)."""
+    if pid is None:
+        return 0.0
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _events_backlog(bootstrap: str, group: str, topic: str) -> int | None:
+    """Events written to ``topic`` (the job's keyed events topic) and not yet committed by
+    ``group``: the detect stage's backlog; None while the topic does not exist."""
+    from confluent_kafka import Consumer, TopicPartition
+
+    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": group})
+    try:
+        found = consumer.list_topics(topic, timeout=10).topics.get(topic)
+        if found is None or found.error is not None or not found.partitions:
+            return None
+        tps = [TopicPartition(topic, p) for p in found.partitions]
+        backlog = 0
+        for tp in consumer.committed(tps, timeout=10):
+            low, high = consumer.get_watermark_offsets(tp, timeout=10, cached=False)
+            backlog += high - (tp.offset if tp.offset >= 0 else low)
+        return backlog
+    finally:
+        consumer.close()
 
 
 def _committed(bootstrap: str, group: str, topic: str) -> int:
@@ -91,23 +171,34 @@ def _committed(bootstrap: str, group: str, topic: str) -> int:
 
 
 def run(
-    bootstrap: str, lines: int, workers: int, idle: float, analysts: str | None = None
+    bootstrap: str,
+    lines: list[str],
+    workers: int,
+    idle: float,
+    analysts: str | None = None,
+    family: str = "firewall",
+    broker_pid: int | None = None,
 ) -> dict[str, Any]:
-    """One measured run; returns its figures."""
+    """One measured run of ``family`` over ``lines``; returns its figures.
+
+    ``broker_pid``: the broker's process, whose CPU time while the workers run is reported
+    apart (``broker_cpu_s``): on this machine the broker shares the workers' two cores.
+    """
     topic = f"bench-{uuid.uuid4().hex[:8]}"
     _produce(bootstrap, topic, lines)
-    total = lines + PARTITIONS  # the end-of-input markers are input messages too
+    total = len(lines) + PARTITIONS  # the end-of-input markers are input messages too
     config = Path(tempfile.mkdtemp()) / "c.toml"
     config.write_text(
         f'[connectors.kafka]\nbootstrap_servers = "{bootstrap}"\ntopic = "unused"\n',
         encoding="utf-8",
     )
     group = f"bench-{uuid.uuid4().hex[:6]}"
-    args = ["stream", "firewall", "--connectors", str(config), "--from", "kafka", topic]
-    args += ["--group", group, "--until-idle", str(idle), "--input-format", "asa"]
+    args = ["stream", family, "--connectors", str(config), "--from", "kafka", topic]
+    args += ["--group", group, "--until-idle", str(idle), "--input-format", FORMATS[family]]
     args += ["--lateness", str(30 * 86_400)]
     args += ["--analysts", analysts] if analysts else []
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    broker_before = _process_cpu_s(broker_pid)
     procs = [
         subprocess.Popen(
             [sys.executable, "-c", WORKER, *args, "--state-dir", tempfile.mkdtemp()],
@@ -118,6 +209,7 @@ def run(
     ]
     started = time.monotonic()
     samples: list[tuple[float, int]] = []
+    backlog: list[tuple[float, int | None]] = []  # the detect stage's, every 5 s
     while any(p.poll() is None for p in procs):
         try:
             done = _committed(bootstrap, group, topic)
@@ -125,8 +217,15 @@ def run(
             time.sleep(1.0)
             continue
         samples.append((time.monotonic() - started, done))
+        if len(samples) % 5 == 1:
+            try:
+                events = _events_backlog(bootstrap, group, f"{topic}.{family}.events")
+            except Exception:  # noqa: BLE001 - as above
+                events = None
+            backlog.append((samples[-1][0], events))
         time.sleep(1.0)
     ended = time.monotonic() - started
+    broker_cpu = _process_cpu_s(broker_pid) - broker_before
     outputs = [p.stderr.read().decode(errors="replace") if p.stderr else "" for p in procs]
     errors = [out[-500:] for p, out in zip(procs, outputs, strict=True) if p.returncode]
     if errors:
@@ -140,15 +239,18 @@ def run(
     moving = [(t, n) for t, n in samples if n > 0]
     first = moving[0][0] if moving else 0.0
     full = next((t for t, n in samples if n >= total), ended)
-    rate = lines / max(full - first, 1.0)  # samples are a second apart
+    rate = len(lines) / max(full - first, 1.0)  # samples are a second apart
     return {
+        "family": family,
         "workers": workers,
-        "lines": lines,
+        "lines": len(lines),
         "ingest_per_s": rate,
         "done_s": max(ended - idle - first, 0.0),
         "cpu_s": cpu,
-        "lines_per_cpu_s": lines / cpu if cpu else 0.0,
+        "lines_per_cpu_s": len(lines) / cpu if cpu else 0.0,
+        "broker_cpu_s": broker_cpu,
         "lag": [(round(t - first), total - n) for t, n in samples[::5] if t >= first],
+        "backlog": [(round(t - first), n) for t, n in backlog if t >= first and n is not None],
         "stats": stats,
     }
 
@@ -158,6 +260,10 @@ def run(
 SPEEDUP = 600  # log seconds per wall second: a 2 h session gap passes in 12 s
 LATENESS_S = 600  # log seconds (1 s of wall time)
 GAP_S = 2 * 3600  # the firewall family's session gap: two detection windows
+CLOSE_S = 2 * GAP_S + LATENESS_S
+"""Log time from a session's last event until it can close: the engine closes a session once
+its partition's event time passes its end by two gaps plus the lateness (an event that late
+may still extend it by one gap). 4 h 10 min, 25 s of wall time."""
 
 
 def _stamp(line: str, ts: datetime) -> str:
@@ -233,10 +339,10 @@ def latency_run(
     """One worker, a feed at ``rate`` lines/s for ``seconds``: latency of each decision.
 
     Log time runs :data:`SPEEDUP` times faster than wall time, so a session closes
-    ``(gap + lateness) / SPEEDUP`` wall seconds after the attack's last event. One port scan
+    ``CLOSE_S / SPEEDUP`` wall seconds after the attack's last event. One port scan
     by a new address is injected every 5 s of wall time. For each, the *earliest possible*
     decision moment is when the producer sent the first line whose log time passes the scan's
-    last event + gap + lateness (the session can close no sooner); the latency is from that
+    last event + :data:`CLOSE_S` (the session can close no sooner); the latency is from that
     moment to the decision's arrival on a ``read_committed`` reader of the decisions topic:
     processing, transactions (commit every second) and Kafka, not the log-time wait itself.
     """
@@ -275,7 +381,7 @@ def latency_run(
     log0 = datetime.now(UTC).replace(microsecond=0)
     start = time.time()
     # The feed goes on past `seconds` until the last scan's session can close, plus 10 s.
-    tail = (GAP_S + LATENESS_S) / SPEEDUP + 10
+    tail = CLOSE_S / SPEEDUP + 10
     n, sampled = 0, start
     while (now := time.time()) - start < seconds + tail:
         due = int((now - start) * rate)
@@ -308,7 +414,7 @@ def latency_run(
     latencies = []
     for attacker, last in attacks.items():
         found = sorted((t, v) for t, v in reader.seen.values() if f'"{attacker}"' in v)
-        earliest = bisect.bisect_left(logs, last + GAP_S + LATENESS_S)
+        earliest = bisect.bisect_left(logs, last + CLOSE_S)
         if found and earliest < len(sent):
             latencies.append(found[0][0] - sent[earliest][0])
     counters = json.loads(err.decode(errors="replace").strip().splitlines()[-1])
@@ -353,15 +459,17 @@ def report_latency(
             print("   lag (s, input lines not committed):", r["lag"][::3], flush=True)
             c = r["counters"]
             print(
-                f"   worker: {c.get('sessions', 0):,} sessions closed, detect "
-                f"{c.get('detect_s', 0):.1f} s, {c.get('decisions', 0)} decisions, decide "
-                f"{c.get('decide_s', 0):.1f} s, late {c.get('late', 0)}",
+                f"   worker: {c.get('sessions', 0):,} sessions closed by "
+                f"{c.get('detect_runs', 0):,} messages, detect {c.get('detect_s', 0):.1f} s "
+                f"({1000 * c.get('detect_s', 0) / max(c.get('detect_runs', 0), 1):.1f} ms a "
+                f"run), {c.get('decisions', 0)} decisions, decide {c.get('decide_s', 0):.1f} s, "
+                f"late {c.get('late', 0)}; cpu {c.get('cpu_s', 0):.1f} s, main thread "
+                f"{c.get('cpu_main_s', 0):.1f} s",
                 flush=True,
             )
     if p50s:
         spread = f"{min(p50s):.2f}-{max(p50s):.2f} s, p95 {min(p95s):.2f}-{max(p95s):.2f} s"
-        wait = GAP_S + LATENESS_S
-        print(f"p50 over runs {spread}; plus the log-time wait of gap + lateness ({wait} s)")
+        print(f"p50 over runs {spread}; plus the log-time wait of 2 gaps + lateness ({CLOSE_S} s)")
 
 
 def _print_run(number: int, result: dict[str, Any]) -> None:
@@ -370,10 +478,11 @@ def _print_run(number: int, result: dict[str, Any]) -> None:
         f"run {number}, {count} worker(s): {result['ingest_per_s']:,.0f} lines/s ingested, "
         f"done in {result['done_s']:.1f} s, {result['cpu_s']:.1f} cpu-s "
         f"({result['lines_per_cpu_s']:,.0f} lines/cpu-s); load average {load[0]:.1f} -> "
-        f"{load[1]:.1f}",
+        f"{load[1]:.1f}; the broker {result['broker_cpu_s']:.1f} cpu-s meanwhile",
         flush=True,
     )
     print("   lag (s after first progress, lines left):", result["lag"], flush=True)
+    print("   detect backlog (s, keyed events not yet committed):", result["backlog"], flush=True)
     stats = result["stats"]
     if "cpu_main_s" in stats:  # the workers' own split (older workers do not report it)
         main, lines = stats["cpu_main_s"], result["lines"] / 1000
@@ -405,18 +514,30 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=60.0, help="latency: feed duration")
     parser.add_argument("--analysts", help="the workers' --analysts (default: the default ones)")
     parser.add_argument("--repeat", type=int, default=1, help="throughput: runs per worker count")
+    parser.add_argument(
+        "--family", choices=sorted(FORMATS), default="firewall", help="throughput: the job to run"
+    )
+    parser.add_argument("--input", type=Path, help="throughput, ids: an AIT-ADS alerts CSV")
     opts = parser.parse_args()
     if opts.latency:
         report_latency(_broker, opts.runs, opts.rate, opts.seconds, opts.analysts)
         return
     counts = [int(w) for w in opts.workers.split(",")]
     runs: dict[int, list[dict[str, Any]]] = {count: [] for count in counts}
+    lines = feed(opts.family, opts.lines, opts.input)
+    print(f"stream {opts.family}: {len(lines):,} input lines ({FORMATS[opts.family]})", flush=True)
     with _broker() as server:
         for number in range(1, opts.repeat + 1):
             for count in counts:
                 load = os.getloadavg()[0]
                 result = run(
-                    server.kafka_bootstrap, opts.lines, count, opts.until_idle, opts.analysts
+                    server.kafka_bootstrap,
+                    lines,
+                    count,
+                    opts.until_idle,
+                    opts.analysts,
+                    opts.family,
+                    server.pid,
                 )
                 result["load"] = (load, os.getloadavg()[0])
                 runs[count].append(result)

@@ -31,6 +31,7 @@ pytest.importorskip("noida_db")
 from confluent_kafka import Consumer, TopicPartition  # noqa: E402
 from stream_helpers import (  # noqa: E402
     ONE_PER_BATCH,
+    PARTITIONS,
     _no_worker_outlives_its_test,
     bootstrap,
     connectors,
@@ -87,6 +88,10 @@ def test_workers_decide_as_the_batch_command(
     assert decided(records) == expected
     assert duplicates(records) == {}
     assert all(c.get("messages", 0) > 0 for c in counters), "work was not shared"
+    # A back-fill closes each events partition's sessions on its end-of-input message, so
+    # all of them go through one detector run per partition (screened together).
+    runs = sum(c.get("detect_runs", 0) for c in counters)
+    assert 0 < runs <= PARTITIONS < sum(c.get("sessions", 0) for c in counters)
 
 
 @pytest.fixture(scope="module")

@@ -21,7 +21,7 @@ from siem_consensus.stream import (
     get_family,
 )
 from siem_consensus.stream._codec import RowParser, event_time_ms, session_frame
-from siem_consensus.stream._control import end_gate, murmur2, partition_key
+from siem_consensus.stream._control import END_OF_TIME_MS, end_gate, murmur2, partition_key
 
 kafka_partitioner = pytest.importorskip("kafka.partitioner.default")
 
@@ -230,3 +230,29 @@ def test_only_a_state_changelog_record_read_as_input_is_skipped(
     logger = logging.getLogger("test.stream.echo")
     assert skip_changelog_echo(counters, exc, row, logger) is skipped
     assert counters["changelog_echoes"] == int(skipped)
+
+
+class _Transaction:
+    """The engine's partition transaction as the session window uses it: event time only."""
+
+    def __init__(self) -> None:
+        self.stored = 0
+
+    def advance_partition_timestamp(self, timestamp_ms: int) -> int:
+        self.stored = max(self.stored, timestamp_ms)
+        return self.stored
+
+    def iter_prefixes(self) -> list[bytes]:
+        return [b"k"]
+
+
+def test_sessions_see_their_partitions_event_time_in_whole_ticks() -> None:
+    from siem_consensus.stream._sessions import CLOSE_TICK_MS, _Ticked
+
+    inner = _Transaction()
+    ticked = _Ticked(inner, CLOSE_TICK_MS)
+    seen = [ticked.advance_partition_timestamp(t) for t in (59_999, 60_000, 119_999, 90_000)]
+    assert seen == [0, 60_000, 60_000, 60_000]  # moves only when a tick is crossed
+    assert inner.stored == 119_999  # what the engine stores stays exact
+    assert ticked.iter_prefixes() == [b"k"]  # everything else is the engine's
+    assert ticked.advance_partition_timestamp(END_OF_TIME_MS) > END_OF_TIME_MS - CLOSE_TICK_MS

@@ -76,7 +76,9 @@ class StreamWorker:
 
     Attributes:
         counters: ``messages``, ``events``, ``dead_letters``, ``no_entity``, ``sessions``,
-            ``candidates``, ``decisions``, ``late`` handled by this worker, ``restarts``,
+            ``detect_runs`` (messages that closed sessions: one detector run each, over all
+            the sessions it closed), ``candidates``, ``decisions``, ``late`` handled by
+            this worker, ``restarts``,
             ``changelog_echoes`` (state records skipped: :func:`skip_changelog_echo`), and
             ``population_incomplete`` / ``population_behind`` (decided with a population
             read before its end: the wait for it timed out).
@@ -318,6 +320,7 @@ class StreamWorker:
             for _key, _start, values in sessions
         ]
         self.counters["sessions"] += len(sessions)
+        self.counters["detect_runs"] += 1
         measure = self.settings.measures_population
         found = detect_sessions(self.family, rows, population=measure)
         out: list[dict[str, Any]] = []

@@ -83,6 +83,11 @@ class NoidaServer:
         """``127.0.0.1:<port>`` of the Kafka broker."""
         return f"127.0.0.1:{self.ports['kafka']}"
 
+    @property
+    def pid(self) -> int | None:
+        """Process id of the running server (None when stopped): benchmarks read its CPU time."""
+        return None if self._process is None else self._process.pid
+
     def start(self) -> NoidaServer:
         """Start the process and wait until every service listens."""
         self._data_dir = tempfile.mkdtemp(prefix="noida-")

@@ -4,7 +4,7 @@ Generated ASA lines (``stream_helpers.dataset``: bulk traffic with scans, brute 
 sweep) on an 8-partition topic, a back-fill (``--decide-at end-of-input``): the set of
 (incident id, outcome) on the decisions topic is the batch command's, with no decision key
 twice. The 1 M-line runs are the acceptance test of issue 14 (``scale``: 8-11 minutes each
-here, docs/scale.md; ``make test`` and CI run them after the slow pass); the 100 k-line runs
+here, docs/scale.md; ``make test-scale``); the 100 k-line runs
 with 1 and 3 workers are the same test in the slow pass.
 """
 
@@ -25,6 +25,7 @@ from stream_helpers import (  # noqa: E402
     _no_worker_outlives_its_test,
     batch_outcomes,
     connectors,
+    connectors_file,
     create_topic,
     dataset,
     decided,
@@ -92,6 +93,7 @@ def test_generated_lines_decide_as_the_batch_command(
     with contextlib.ExitStack() as stack:
         if size >= 1_000_000:  # noida-db keeps a topic in memory: 4.6 GB for a 1 M-line run
             bootstrap = stack.enter_context(NoidaServer(("kafka",))).kafka_bootstrap
+            connectors = connectors_file(tmp_path / "own-broker.toml", bootstrap)
         _decide_as_the_batch_command(bootstrap, connectors, tmp_path, size, workers)
 
 

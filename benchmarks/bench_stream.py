@@ -184,6 +184,8 @@ def run(
     ``broker_pid``: the broker's process, whose CPU time while the workers run is reported
     apart (``broker_cpu_s``): on this machine the broker shares the workers' two cores.
     """
+    from siem_consensus.stream import StreamTopics
+
     topic = f"bench-{uuid.uuid4().hex[:8]}"
     _produce(bootstrap, topic, lines)
     total = len(lines) + PARTITIONS  # the end-of-input markers are input messages too
@@ -219,7 +221,7 @@ def run(
         samples.append((time.monotonic() - started, done))
         if len(samples) % 5 == 1:
             try:
-                events = _events_backlog(bootstrap, group, f"{topic}.{family}.events")
+                events = _events_backlog(bootstrap, group, StreamTopics(topic, family).events)
             except Exception:  # noqa: BLE001 - as above
                 events = None
             backlog.append((samples[-1][0], events))

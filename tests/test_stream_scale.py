@@ -3,8 +3,8 @@
 Generated ASA lines (``stream_helpers.dataset``: bulk traffic with scans, brute forces and a
 sweep) on an 8-partition topic, a back-fill (``--decide-at end-of-input``): the set of
 (incident id, outcome) on the decisions topic is the batch command's, with no decision key
-twice. The 1 M-line runs are the acceptance test of issue 14 (``scale``: 8-11 minutes each
-here, docs/scale.md; ``make test-scale``); the 100 k-line runs
+twice. The 1 M-line runs are the acceptance test of issue 14 (``scale``: 8-12 minutes each
+here, docs/scale.md; ``make test`` and CI run them after the slow pass); the 100 k-line runs
 with 1 and 3 workers are the same test in the slow pass.
 """
 
